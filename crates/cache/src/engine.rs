@@ -1,0 +1,614 @@
+//! The engine: `get_or_load`, invalidation, flags, the circuit breaker and the replay queue.
+
+use std::collections::{BTreeSet, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use metrics::{counter, gauge, histogram};
+use strata_plain::PlainData;
+use tokio::task::JoinHandle;
+
+use crate::errlog::ErrorLog;
+use crate::key::{CacheKey, KeyPrefix, Namespace};
+use crate::locks::KeyLocks;
+use crate::metrics as m;
+use crate::settings::{CacheSettings, TtlClass};
+use crate::store::redis::RedisConfigError;
+use crate::store::{Lookup, MemoryStore, RedisStore, Store, StoreError};
+
+/// Why the engine could not be built or an operator command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("invalid cache settings:\n  {}", .0.join("\n  "))]
+    Settings(Vec<String>),
+    #[error(transparent)]
+    RedisConfig(#[from] RedisConfigError),
+    #[error("the cache store is unavailable: {0}")]
+    Unavailable(#[from] StoreError),
+    #[error("the cache store is unavailable (circuit breaker open)")]
+    BreakerOpen,
+}
+
+/// What `/readyz` and `strata cache stats` report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheHealth {
+    pub backend: &'static str,
+    pub breaker_open: bool,
+    pub pending_invalidations: usize,
+    pub disabled_namespaces: Vec<String>,
+}
+
+/// The data cache. Cheap to clone; clones share one store, breaker and replay queue.
+///
+/// - Values are [`PlainData`] stored as JSON (plain integers come out as django-redis's raw digits).
+/// - [`get_or_load`](Self::get_or_load) lets one filler per key run at a time across every
+///   instance; others wait for its value (bounded), then load without filling.
+/// - A fill is fenced by the lease it was granted: an invalidation deletes the lease, so a loader
+///   that read the database before the invalidation never stores its value.
+/// - Store failures are misses, logged at ERROR (rate-limited) and counted; after
+///   `breaker_threshold` consecutive failures the breaker opens and calls stop reaching the store
+///   until a background probe succeeds. Invalidations that fail are queued and replayed first.
+/// - There is no method that clears everything.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    settings: CacheSettings,
+    locks: KeyLocks,
+    errors: ErrorLog,
+    breaker: Breaker,
+    pending: Mutex<Pending>,
+    /// Bumped whenever an invalidation is queued: a fill whose lease predates it is abandoned,
+    /// because the invalidation that would have revoked its lease has not reached the store.
+    queued_epoch: AtomicU64,
+    disabled: RwLock<HashSet<String>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+}
+
+struct Breaker {
+    threshold: u32,
+    failures: AtomicU32,
+    open: AtomicBool,
+}
+
+impl Breaker {
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
+    fn success(&self) {
+        self.failures.store(0, Ordering::Release);
+    }
+
+    fn failure(&self) {
+        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if failures >= self.threshold && !self.open.swap(true, Ordering::AcqRel) {
+            gauge!(m::BREAKER_OPEN).set(1.0);
+            tracing::error!(
+                target: "strata_cache::store",
+                failures,
+                "cache store circuit breaker opened: reads go to the database until it recovers"
+            );
+        }
+    }
+
+    fn close(&self) {
+        self.failures.store(0, Ordering::Release);
+        if self.open.swap(false, Ordering::AcqRel) {
+            gauge!(m::BREAKER_OPEN).set(0.0);
+            tracing::info!(target: "strata_cache::store", "cache store circuit breaker closed");
+        }
+    }
+}
+
+/// Invalidations that could not reach the store, replayed before the store is read again.
+#[derive(Default)]
+struct Pending {
+    keys: HashSet<CacheKey>,
+    namespaces: BTreeSet<Namespace>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.keys.len() + self.namespaces.len()
+    }
+
+    /// Past capacity, exact keys collapse into their namespaces: namespaces are a small, fixed
+    /// set, so the queue stays bounded and invalidates more, never less.
+    fn push_key(&mut self, key: CacheKey, capacity: usize) {
+        if self.namespaces.contains(key.namespace()) {
+            return;
+        }
+        self.keys.insert(key);
+        if self.keys.len() > capacity {
+            tracing::warn!(
+                target: "strata_cache::store",
+                capacity,
+                "invalidation replay queue full: collapsing exact keys into namespace invalidations"
+            );
+            for key in self.keys.drain() {
+                self.namespaces.insert(key.namespace().clone());
+            }
+        }
+    }
+
+    fn push_namespace(&mut self, ns: Namespace) {
+        self.keys.retain(|key| key.namespace() != &ns);
+        self.namespaces.insert(ns);
+    }
+}
+
+enum Op<'a> {
+    Key(&'a CacheKey),
+    Namespace(&'a Namespace),
+}
+
+impl Cache {
+    /// The in-process store of the embedded default.
+    pub fn memory(settings: CacheSettings) -> Result<Self, CacheError> {
+        settings.validate().map_err(CacheError::Settings)?;
+        let store = Store::Memory(MemoryStore::new(settings.memory_capacity_bytes));
+        Ok(Self::start(store, settings))
+    }
+
+    /// A Redis store (`redis://`, or Sentinel's `redis-sentinel://`). Keys are prefixed
+    /// `<env>:<project>:<version>`. Connecting goes on in the background: an unreachable Redis
+    /// does not fail this call, it only makes the cache miss until Redis answers.
+    pub async fn redis(url: &str, env: &str, settings: CacheSettings) -> Result<Self, CacheError> {
+        settings.validate().map_err(CacheError::Settings)?;
+        let prefix = KeyPrefix::new(env, &settings.project, settings.version);
+        let store = RedisStore::new(url, &settings.redis, prefix)?;
+        let connected = store
+            .wait_for_connect(CacheSettings::ms(settings.redis.connect_timeout_ms))
+            .await;
+        if !connected {
+            tracing::error!(
+                target: "strata_cache::store",
+                "Redis is not reachable yet; serving without the data cache until it is"
+            );
+        }
+        Ok(Self::start(Store::Redis(store), settings))
+    }
+
+    fn start(store: Store, settings: CacheSettings) -> Self {
+        let inner = Arc::new(Inner {
+            errors: ErrorLog::new(CacheSettings::ms(settings.error_log_interval_ms)),
+            breaker: Breaker {
+                threshold: settings.breaker_threshold,
+                failures: AtomicU32::new(0),
+                open: AtomicBool::new(false),
+            },
+            store,
+            settings,
+            locks: KeyLocks::default(),
+            pending: Mutex::new(Pending::default()),
+            queued_epoch: AtomicU64::new(0),
+            disabled: RwLock::new(HashSet::new()),
+            tasks: Mutex::new(Vec::new()),
+        });
+        gauge!(m::BREAKER_OPEN).set(0.0);
+        let weak = Arc::downgrade(&inner);
+        let healer = tokio::spawn(heal_loop(weak.clone()));
+        let flags = tokio::spawn(flag_loop(weak));
+        inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend([healer, flags]);
+        Cache { inner }
+    }
+
+    pub fn settings(&self) -> &CacheSettings {
+        &self.inner.settings
+    }
+
+    /// The TTL the policy table gives a class of endpoint.
+    pub fn ttl(&self, class: TtlClass) -> Duration {
+        self.inner.settings.ttl.of(class)
+    }
+
+    /// Returns the cached value of `key`, or runs `loader`, caches its `Ok` value for the TTL of
+    /// `ttl` and returns it. Loader errors are returned as they are and never cached.
+    pub async fn get_or_load<T, E, F, Fut>(
+        &self,
+        key: &CacheKey,
+        ttl: TtlClass,
+        loader: F,
+    ) -> Result<T, E>
+    where
+        T: PlainData,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let ns = key.namespace().to_string();
+        if !self.is_enabled(key.namespace()) {
+            return self.bypass(&ns, "flag_off", loader).await;
+        }
+        if !self.store_usable() {
+            return self.bypass(&ns, "unavailable", loader).await;
+        }
+        let wait = CacheSettings::ms(self.inner.settings.fill_wait_ms);
+        let deadline = tokio::time::Instant::now() + wait;
+        let Ok(_local) =
+            tokio::time::timeout_at(deadline, self.inner.locks.lock(key.as_str())).await
+        else {
+            return self.bypass(&ns, "wait_timeout", loader).await;
+        };
+        let lease = CacheSettings::ms(self.inner.settings.lease_ms);
+        let mut backoff = Duration::from_millis(2);
+        loop {
+            let epoch = self.inner.queued_epoch.load(Ordering::Acquire);
+            match self
+                .call("lookup", self.inner.store.lookup(key, lease))
+                .await
+            {
+                Err(_) => return self.bypass(&ns, "error", loader).await,
+                Ok(Lookup::Hit(bytes)) => match serde_json::from_slice::<T>(&bytes) {
+                    Ok(value) => {
+                        counter!(m::HITS, "namespace" => ns).increment(1);
+                        return Ok(value);
+                    }
+                    Err(error) => {
+                        // Left in place: it may be another writer's (Django's) differently
+                        // shaped value, and it expires by its TTL.
+                        self.inner.errors.report("decode", "decode", &error);
+                        counter!(m::ERRORS, "namespace" => ns.clone(), "command" => "decode")
+                            .increment(1);
+                        return self.bypass(&ns, "error", loader).await;
+                    }
+                },
+                Ok(Lookup::Leased(token)) => {
+                    counter!(m::MISSES, "namespace" => ns.clone()).increment(1);
+                    return self.fill(key, &ns, ttl, token, epoch, loader).await;
+                }
+                Ok(Lookup::Busy) => {
+                    if tokio::time::Instant::now() + backoff >= deadline {
+                        return self.bypass(&ns, "wait_timeout", loader).await;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    async fn bypass<T, E, F, Fut>(&self, ns: &str, reason: &'static str, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        counter!(m::BYPASSES, "namespace" => ns.to_owned(), "reason" => reason).increment(1);
+        loader().await
+    }
+
+    async fn fill<T, E, F, Fut>(
+        &self,
+        key: &CacheKey,
+        ns: &str,
+        ttl: TtlClass,
+        token: u64,
+        epoch: u64,
+        loader: F,
+    ) -> Result<T, E>
+    where
+        T: PlainData,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let started = Instant::now();
+        let mut lease = LeaseGuard {
+            cache: self,
+            key,
+            token,
+            held: true,
+        };
+        let result = loader().await;
+        if let Ok(value) = &result {
+            let still_fresh = self.inner.queued_epoch.load(Ordering::Acquire) == epoch;
+            match serde_json::to_vec(value) {
+                Ok(bytes) if still_fresh => {
+                    let stored = self
+                        .call(
+                            "fill",
+                            self.inner
+                                .store
+                                .fill(key, token, Bytes::from(bytes), self.ttl(ttl)),
+                        )
+                        .await;
+                    // Stored or refused, the lease is gone; after an error it expires by itself.
+                    lease.held = false;
+                    if matches!(stored, Ok(false)) {
+                        counter!(m::STALE_FILLS_REJECTED, "namespace" => ns.to_owned())
+                            .increment(1);
+                        tracing::debug!(key = %key, "fill refused: the key was invalidated while loading");
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => self.inner.errors.report("encode", "encode", &error),
+            }
+        }
+        if lease.held {
+            lease.held = false;
+            let _ = self
+                .call("release", self.inner.store.release(key, token))
+                .await;
+        }
+        histogram!(m::FILL_SECONDS, "namespace" => ns.to_owned())
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Reads a key without loading or filling (`cache audit`, tests). `None` on a miss, on a
+    /// store error or when the namespace's flag is off.
+    pub async fn peek<T: PlainData>(&self, key: &CacheKey) -> Option<T> {
+        if !self.is_enabled(key.namespace()) || !self.store_usable() {
+            return None;
+        }
+        let bytes = self.call("get", self.inner.store.get(key)).await.ok()??;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Deletes exactly `key` (and revokes its lease). Never fails: if the store cannot be
+    /// reached the invalidation is queued and replayed before this instance reads the store again.
+    pub async fn invalidate(&self, key: &CacheKey) {
+        self.apply(Op::Key(key)).await;
+    }
+
+    /// Deletes every key of `ns` (and revokes their leases), at a cost that grows with the
+    /// namespace, not with the keyspace. Queued like [`invalidate`](Self::invalidate) on failure.
+    pub async fn invalidate_namespace(&self, ns: &Namespace) {
+        self.apply(Op::Namespace(ns)).await;
+    }
+
+    async fn apply(&self, op: Op<'_>) {
+        let (ns, kind) = match &op {
+            Op::Key(key) => (key.namespace(), "key"),
+            Op::Namespace(ns) => (*ns, "namespace"),
+        };
+        let applied = !self.inner.breaker.is_open() && self.run(&op).await.is_ok();
+        let outcome = if applied { "applied" } else { "queued" };
+        counter!(m::INVALIDATIONS, "namespace" => ns.to_string(), "kind" => kind, "outcome" => outcome)
+            .increment(1);
+        if !applied {
+            let capacity = self.inner.settings.replay_capacity;
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            match op {
+                Op::Key(key) => pending.push_key(key.clone(), capacity),
+                Op::Namespace(ns) => pending.push_namespace(ns.clone()),
+            }
+            self.inner.queued_epoch.fetch_add(1, Ordering::AcqRel);
+            gauge!(m::PENDING_INVALIDATIONS).set(pending.len() as f64);
+        }
+    }
+
+    async fn run(&self, op: &Op<'_>) -> Result<(), StoreError> {
+        match op {
+            Op::Key(key) => {
+                self.call("invalidate", self.inner.store.invalidate_key(key))
+                    .await
+            }
+            Op::Namespace(ns) => self
+                .call(
+                    "invalidate_namespace",
+                    self.inner.store.invalidate_namespace(ns),
+                )
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    /// Whether caching is on for `ns` (as last read from the store's flags, at most
+    /// `flag_refresh_ms` ago).
+    pub fn is_enabled(&self, ns: &Namespace) -> bool {
+        let disabled = self
+            .inner
+            .disabled
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        disabled.is_empty() || !disabled.contains(&ns.to_string())
+    }
+
+    /// Turns caching of `ns` on or off on every instance sharing the store (within
+    /// `flag_refresh_ms`). Off means reads and writes bypass the cache; invalidations still run.
+    pub async fn set_enabled(&self, ns: &Namespace, enabled: bool) -> Result<(), CacheError> {
+        if self.inner.breaker.is_open() {
+            return Err(CacheError::BreakerOpen);
+        }
+        self.call("set_flag", self.inner.store.set_enabled(ns, enabled))
+            .await?;
+        let mut disabled = self
+            .inner
+            .disabled
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if enabled {
+            disabled.remove(&ns.to_string());
+        } else {
+            disabled.insert(ns.to_string());
+        }
+        Ok(())
+    }
+
+    /// Namespaces whose flag is off, read from the store now.
+    pub async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, CacheError> {
+        Ok(self
+            .call("flags", self.inner.store.disabled_namespaces())
+            .await?)
+    }
+
+    pub fn health(&self) -> CacheHealth {
+        let disabled = self
+            .inner
+            .disabled
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut disabled_namespaces: Vec<String> = disabled.iter().cloned().collect();
+        disabled_namespaces.sort();
+        CacheHealth {
+            backend: self.inner.store.backend(),
+            breaker_open: self.inner.breaker.is_open(),
+            pending_invalidations: self.pending_len(),
+            disabled_namespaces,
+        }
+    }
+
+    fn pending_len(&self) -> usize {
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// The store may be read: the breaker is closed and no invalidation awaits replay (reading
+    /// before the replay could serve what the queued invalidation was meant to remove).
+    fn store_usable(&self) -> bool {
+        !self.inner.breaker.is_open() && self.pending_len() == 0
+    }
+
+    /// Runs one store command through the breaker's accounting and the error log.
+    async fn call<R>(
+        &self,
+        command: &'static str,
+        fut: impl Future<Output = Result<R, StoreError>>,
+    ) -> Result<R, StoreError> {
+        let result = fut.await;
+        match &result {
+            Ok(_) => self.inner.breaker.success(),
+            Err(error) => {
+                self.inner.breaker.failure();
+                self.inner.errors.report(command, error.kind(), error);
+                counter!(m::ERRORS, "command" => command).increment(1);
+            }
+        }
+        result
+    }
+}
+
+/// Gives the lease back if the filler is dropped mid-load (a cancelled request), so waiters on
+/// other instances need not sit out the lease's TTL.
+struct LeaseGuard<'a> {
+    cache: &'a Cache,
+    key: &'a CacheKey,
+    token: u64,
+    held: bool,
+}
+
+impl Drop for LeaseGuard<'_> {
+    fn drop(&mut self) {
+        if self.held
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let cache = self.cache.clone();
+            let key = self.key.clone();
+            let token = self.token;
+            runtime.spawn(async move {
+                let _ = cache
+                    .call("release", cache.inner.store.release(&key, token))
+                    .await;
+            });
+        }
+    }
+}
+
+/// Half-open probing: while the breaker is open or invalidations wait, ping the store; once it
+/// answers, replay the queue, then close the breaker.
+async fn heal_loop(inner: Weak<Inner>) {
+    let interval = match inner.upgrade() {
+        Some(inner) => CacheSettings::ms(inner.settings.probe_interval_ms),
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let cache = Cache { inner };
+        if !cache.inner.breaker.is_open() && cache.pending_len() == 0 {
+            continue;
+        }
+        if cache.inner.store.ping().await.is_err() {
+            continue;
+        }
+        if cache.replay().await {
+            cache.inner.breaker.close();
+        }
+    }
+}
+
+impl Cache {
+    /// Replays queued invalidations; true when the queue is empty afterwards.
+    async fn replay(&self) -> bool {
+        let Pending { keys, namespaces } =
+            std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let total = keys.len() + namespaces.len();
+        let mut failed = Pending::default();
+        for ns in namespaces {
+            if !failed.namespaces.is_empty()
+                || self.inner.store.invalidate_namespace(&ns).await.is_err()
+            {
+                failed.namespaces.insert(ns);
+            }
+        }
+        for key in keys {
+            if failed.len() > 0 || self.inner.store.invalidate_key(&key).await.is_err() {
+                failed.keys.insert(key);
+            }
+        }
+        let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let capacity = self.inner.settings.replay_capacity;
+        for ns in failed.namespaces {
+            pending.push_namespace(ns);
+        }
+        for key in failed.keys {
+            pending.push_key(key, capacity);
+        }
+        gauge!(m::PENDING_INVALIDATIONS).set(pending.len() as f64);
+        if total > 0 && pending.len() == 0 {
+            tracing::info!(target: "strata_cache::store", replayed = total, "replayed queued invalidations");
+        }
+        pending.len() == 0
+    }
+}
+
+/// Keeps this instance's view of the namespace flags at most `flag_refresh_ms` old.
+async fn flag_loop(inner: Weak<Inner>) {
+    let interval = match inner.upgrade() {
+        Some(inner) => CacheSettings::ms(inner.settings.flag_refresh_ms),
+        None => return,
+    };
+    loop {
+        let Some(inner) = inner.upgrade() else { return };
+        let cache = Cache { inner };
+        if !cache.inner.breaker.is_open()
+            && let Ok(disabled) = cache
+                .call("flags", cache.inner.store.disabled_namespaces())
+                .await
+        {
+            *cache
+                .inner
+                .disabled
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = disabled.into_iter().collect();
+        }
+        drop(cache);
+        tokio::time::sleep(interval).await;
+    }
+}

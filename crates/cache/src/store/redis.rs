@@ -1,0 +1,267 @@
+//! The Redis store: django-redis's key and value layout, plus Strata's lease protocol in Lua.
+//!
+//! Values sit at exactly the keys Django would use (`<ENV>:<project>:<version>:<key>`, raw JSON),
+//! so both stacks share them. Next to each namespace's keys Strata keeps two kinds of
+//! bookkeeping key, also under the namespace so a Django `delete_pattern("*public:property:*")`
+//! removes them together with the data:
+//! - `<key>:_lease`: the fencing token of the one filler allowed to store `<key>`;
+//! - `<namespace>:_index`: a sorted set of the namespace's keys scored by expiry, which makes a
+//!   namespace invalidation cost the size of the namespace, never of the keyspace (no `KEYS`, no
+//!   `SCAN`).
+//!
+//! Each step that must be atomic against an invalidation is one Lua script. The scripts touch
+//! several keys of different hash slots, which is why Redis Cluster is refused at start-up.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use bytes::Bytes;
+use fred::clients::Pool;
+use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
+use fred::types::config::{Config, ReconnectPolicy, ServerConfig};
+use fred::types::scripts::Script;
+use fred::types::{Builder, Value};
+
+use super::{Lookup, StoreError, new_token};
+use crate::key::{CacheKey, KeyPrefix, Namespace};
+use crate::settings::RedisSettings;
+
+const LEASE_SUFFIX: &str = ":_lease";
+
+/// KEYS: data, lease, index. ARGV: token, lease ms.
+/// Returns {1, value} on a hit, {2} when the caller now holds the lease, {3} when another does.
+const LOOKUP: &str = r"
+local value = redis.call('GET', KEYS[1])
+if value then return {1, value} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  redis.call('ZADD', KEYS[3], now + ARGV[2], KEYS[1])
+  if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
+  return {2}
+end
+return {3}
+";
+
+/// KEYS: data, lease, index. ARGV: token, value, ttl ms.
+/// Stores the value only while the caller's token is still the lease. Returns 1 if stored.
+const FILL: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('DEL', KEYS[2])
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+redis.call('ZADD', KEYS[3], now + ARGV[3], KEYS[1])
+if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
+return 1
+";
+
+/// KEYS: lease. ARGV: token. Gives a lease back if the caller still holds it.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// KEYS: index. ARGV: lease suffix. Deletes every key of the namespace and its lease.
+const INVALIDATE_NAMESPACE: &str = r"
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local batch = {}
+for i = 1, #members do
+  batch[#batch + 1] = members[i]
+  batch[#batch + 1] = members[i] .. ARGV[1]
+  if #batch >= 512 then redis.call('DEL', unpack(batch)); batch = {} end
+end
+if #batch > 0 then redis.call('DEL', unpack(batch)) end
+redis.call('DEL', KEYS[1])
+return #members
+";
+
+pub(crate) struct RedisStore {
+    pool: Pool,
+    prefix: KeyPrefix,
+    lookup: Script,
+    fill: Script,
+    release: Script,
+    invalidate_namespace: Script,
+}
+
+/// Why a Redis URL cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisConfigError {
+    #[error("REDIS_URL is not a usable Redis URL: {0}")]
+    Url(String),
+    #[error(
+        "Redis Cluster is not supported: Strata's fill protocol runs Lua scripts over a key, its \
+         lease and its namespace index, which Cluster places in different hash slots. Use a \
+         single primary (redis://) or Sentinel (redis-sentinel://host:26379/1?sentinelServiceName=NAME)"
+    )]
+    Cluster,
+}
+
+impl RedisStore {
+    pub(crate) fn new(
+        url: &str,
+        settings: &RedisSettings,
+        prefix: KeyPrefix,
+    ) -> Result<Self, RedisConfigError> {
+        let config = Config::from_url(url).map_err(|e| RedisConfigError::Url(e.to_string()))?;
+        if matches!(config.server, ServerConfig::Clustered { .. }) {
+            return Err(RedisConfigError::Cluster);
+        }
+        let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
+        let command_timeout = Duration::from_millis(settings.command_timeout_ms);
+        let pool = Builder::from_config(config)
+            .with_connection_config(|c| {
+                c.connection_timeout = connect_timeout;
+                c.internal_command_timeout = command_timeout;
+                // A command in flight when its connection drops is failed, not retried: the
+                // engine treats it as a miss, and retries would stretch a request past the timeout.
+                c.max_command_attempts = 1;
+            })
+            .with_performance_config(|p| p.default_command_timeout = command_timeout)
+            // Reconnect forever, backing off from 100 ms to 2 s.
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .build_pool(settings.pool_size)
+            .map_err(|e| RedisConfigError::Url(e.to_string()))?;
+        // Connect in the background: a Redis that is down at start-up must not stop the site.
+        let _connection_tasks = pool.connect();
+        Ok(RedisStore {
+            pool,
+            prefix,
+            lookup: Script::from_lua(LOOKUP),
+            fill: Script::from_lua(FILL),
+            release: Script::from_lua(RELEASE),
+            invalidate_namespace: Script::from_lua(INVALIDATE_NAMESPACE),
+        })
+    }
+
+    pub(crate) async fn wait_for_connect(&self, within: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(within, self.pool.wait_for_connect()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    fn data_key(&self, key: &CacheKey) -> String {
+        self.prefix.stored(key.as_str())
+    }
+
+    fn index_key(&self, ns: &Namespace) -> String {
+        self.prefix.stored(&format!("{ns}:_index"))
+    }
+
+    fn keys(&self, key: &CacheKey) -> Vec<String> {
+        let data = self.data_key(key);
+        let lease = format!("{data}{LEASE_SUFFIX}");
+        vec![data, lease, self.index_key(key.namespace())]
+    }
+
+    pub(crate) async fn lookup(
+        &self,
+        key: &CacheKey,
+        lease: Duration,
+    ) -> Result<Lookup, StoreError> {
+        let token = new_token();
+        let reply: Value = self
+            .lookup
+            .evalsha_with_reload(
+                self.pool.next(),
+                self.keys(key),
+                vec![token.to_string(), lease.as_millis().to_string()],
+            )
+            .await?;
+        let mut parts = reply.into_array().into_iter();
+        match parts.next().and_then(|v| v.as_i64()) {
+            Some(1) => match parts.next() {
+                Some(value) => Ok(Lookup::Hit(value.into_bytes().unwrap_or_default())),
+                None => Err(StoreError::Protocol("hit without a value".into())),
+            },
+            Some(2) => Ok(Lookup::Leased(token)),
+            Some(3) => Ok(Lookup::Busy),
+            other => Err(StoreError::Protocol(format!("lookup replied {other:?}"))),
+        }
+    }
+
+    pub(crate) async fn fill(
+        &self,
+        key: &CacheKey,
+        token: u64,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let stored: i64 = self
+            .fill
+            .evalsha_with_reload(
+                self.pool.next(),
+                self.keys(key),
+                vec![
+                    Value::from(token.to_string()),
+                    Value::Bytes(value),
+                    Value::from(ttl.as_millis().to_string()),
+                ],
+            )
+            .await?;
+        Ok(stored == 1)
+    }
+
+    pub(crate) async fn release(&self, key: &CacheKey, token: u64) -> Result<(), StoreError> {
+        let lease = format!("{}{LEASE_SUFFIX}", self.data_key(key));
+        let _: i64 = self
+            .release
+            .evalsha_with_reload(self.pool.next(), vec![lease], vec![token.to_string()])
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn get(&self, key: &CacheKey) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.pool.get(self.data_key(key)).await?)
+    }
+
+    pub(crate) async fn invalidate_key(&self, key: &CacheKey) -> Result<(), StoreError> {
+        let data = self.data_key(key);
+        let lease = format!("{data}{LEASE_SUFFIX}");
+        let _: i64 = self.pool.del(vec![data, lease]).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn invalidate_namespace(&self, ns: &Namespace) -> Result<u64, StoreError> {
+        let deleted: u64 = self
+            .invalidate_namespace
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.index_key(ns)],
+                vec![LEASE_SUFFIX],
+            )
+            .await?;
+        Ok(deleted)
+    }
+
+    pub(crate) async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, StoreError> {
+        let flags: HashMap<String, String> = self.pool.hgetall(self.prefix.meta("flags")).await?;
+        Ok(flags
+            .into_iter()
+            .filter(|(_, v)| v == "off")
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    pub(crate) async fn set_enabled(
+        &self,
+        ns: &Namespace,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        let flags = self.prefix.meta("flags");
+        if enabled {
+            let _: i64 = self.pool.hdel(flags, ns.to_string()).await?;
+        } else {
+            let _: i64 = self.pool.hset(flags, (ns.to_string(), "off")).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.pool.next().ping(None).await?;
+        Ok(())
+    }
+}
