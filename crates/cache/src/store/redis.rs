@@ -105,7 +105,10 @@ impl RedisStore {
         settings: &RedisSettings,
         prefix: KeyPrefix,
     ) -> Result<Self, RedisConfigError> {
-        let config = Config::from_url(url).map_err(|e| RedisConfigError::Url(e.to_string()))?;
+        let mut config = Config::from_url(url).map_err(|e| RedisConfigError::Url(e.to_string()))?;
+        // Keep trying when the first connection fails: a Redis that is down at start-up is an
+        // outage to ride out (fail-open), not a reason to give up on the cache for good.
+        config.fail_fast = false;
         if matches!(config.server, ServerConfig::Clustered { .. }) {
             return Err(RedisConfigError::Cluster);
         }
@@ -118,6 +121,10 @@ impl RedisStore {
                 // A command in flight when its connection drops is failed, not retried: the
                 // engine treats it as a miss, and retries would stretch a request past the timeout.
                 c.max_command_attempts = 1;
+                // A connection that stops answering (a hung Redis or a dead link) is torn down
+                // and redialed rather than left to time out every command sent over it.
+                c.unresponsive.max_timeout = Some(command_timeout * 2);
+                c.unresponsive.interval = command_timeout.min(Duration::from_secs(1));
             })
             .with_performance_config(|p| p.default_command_timeout = command_timeout)
             // Reconnect forever, backing off from 100 ms to 2 s.

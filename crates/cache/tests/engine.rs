@@ -1,0 +1,403 @@
+//! The cache engine's invariants, each on the in-process store and on real Redis.
+
+mod support;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fred::interfaces::KeysInterface;
+use serde_json::json;
+use strata_cache::{Cache, CacheSettings, Namespace, TtlClass};
+use support::{Backend, raw_redis};
+use tokio::sync::oneshot;
+
+const LIST: Namespace = Namespace::public("testapp", "list");
+const DETAIL: Namespace = Namespace::public("testapp", "detail");
+const OTHER: Namespace = Namespace::admin("otherapp", "list");
+
+async fn load(
+    cache: &Cache,
+    key: &strata_cache::CacheKey,
+    value: &str,
+    calls: &AtomicUsize,
+) -> String {
+    cache
+        .get_or_load(key, TtlClass::PublicDetail, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, Infallible>(value.to_owned())
+        })
+        .await
+        .unwrap_or_else(|never| match never {})
+}
+
+on_both_stores!(
+    hit_after_fill,
+    exact_invalidation,
+    namespace_invalidation_with_100k_unrelated_keys,
+    paused_loader_never_fills_after_key_invalidation,
+    paused_loader_never_fills_after_namespace_invalidation,
+    fifty_concurrent_misses_load_once,
+    waiters_give_up_after_the_bounded_wait,
+    loader_errors_are_not_cached,
+    flag_off_bypasses_reads_and_writes,
+);
+
+async fn hit_after_fill(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    let key = DETAIL.id(1);
+    assert_eq!(load(&cache, &key, "v1", &calls).await, "v1");
+    assert_eq!(
+        load(&cache, &key, "v2", &calls).await,
+        "v1",
+        "second read is a hit"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(cache.peek::<String>(&key).await.as_deref(), Some("v1"));
+    // Plain data of any shape round-trips.
+    let nested = json!({"title": "ویلا", "price": "12.50", "tags": ["a", "b"], "n": null});
+    let got = cache
+        .get_or_load(&DETAIL.id(2), TtlClass::PublicDetail, || async {
+            Ok::<_, Infallible>(nested.clone())
+        })
+        .await
+        .unwrap_or_else(|never| match never {});
+    assert_eq!(got, nested);
+    assert_eq!(
+        cache.peek::<serde_json::Value>(&DETAIL.id(2)).await,
+        Some(nested)
+    );
+}
+
+async fn exact_invalidation(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    for id in 1..=3 {
+        load(&cache, &DETAIL.id(id), "old", &calls).await;
+    }
+    load(&cache, &LIST.hashed(&json!({"page": 1})), "old", &calls).await;
+    cache.invalidate(&DETAIL.id(2)).await;
+    assert_eq!(load(&cache, &DETAIL.id(2), "new", &calls).await, "new");
+    assert_eq!(load(&cache, &DETAIL.id(1), "new", &calls).await, "old");
+    assert_eq!(load(&cache, &DETAIL.id(3), "new", &calls).await, "old");
+    assert_eq!(
+        load(&cache, &LIST.hashed(&json!({"page": 1})), "new", &calls).await,
+        "old"
+    );
+}
+
+async fn namespace_invalidation_with_100k_unrelated_keys(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    // 100k unrelated keys: on Redis written behind the engine's back, django-redis style; on the
+    // in-process store filled through the engine in other namespaces.
+    let unrelated = 100_000;
+    match &backend {
+        Backend::Redis { env } => {
+            let raw = raw_redis().await;
+            for chunk in (0..unrelated).collect::<Vec<_>>().chunks(5_000) {
+                let pipeline = raw.pipeline();
+                for i in chunk {
+                    let _: () = pipeline
+                        .set(
+                            format!("{env}:myproject:1:public:noise:item:{i}"),
+                            i.to_string(),
+                            Some(fred::types::Expiration::EX(600)),
+                            None,
+                            false,
+                        )
+                        .await
+                        .expect("queue");
+                }
+                let _: Vec<fred::types::Value> = pipeline.all().await.expect("pipeline");
+            }
+        }
+        Backend::Memory => {
+            let noise = Namespace::public("noise", "item");
+            for i in 0..unrelated {
+                load(&cache, &noise.id(i), "noise", &calls).await;
+            }
+        }
+    }
+    for page in 1..=20 {
+        load(&cache, &LIST.hashed(&json!({"page": page})), "old", &calls).await;
+    }
+    load(&cache, &OTHER.id(1), "other", &calls).await;
+    load(&cache, &DETAIL.id(1), "detail", &calls).await;
+
+    cache.invalidate_namespace(&LIST).await;
+
+    for page in 1..=20 {
+        assert_eq!(
+            load(&cache, &LIST.hashed(&json!({"page": page})), "new", &calls).await,
+            "new"
+        );
+    }
+    assert_eq!(load(&cache, &OTHER.id(1), "changed", &calls).await, "other");
+    assert_eq!(
+        load(&cache, &DETAIL.id(1), "changed", &calls).await,
+        "detail"
+    );
+    match &backend {
+        Backend::Redis { env } => {
+            let raw = raw_redis().await;
+            let sample: Vec<String> = (0..unrelated)
+                .step_by(997)
+                .map(|i| format!("{env}:myproject:1:public:noise:item:{i}"))
+                .collect();
+            let present: i64 = raw.exists(sample.clone()).await.expect("exists");
+            assert_eq!(present as usize, sample.len(), "unrelated keys survive");
+        }
+        Backend::Memory => {
+            let noise = Namespace::public("noise", "item");
+            assert_eq!(
+                cache.peek::<String>(&noise.id(4242)).await.as_deref(),
+                Some("noise")
+            );
+        }
+    }
+}
+
+/// A reader that loaded the old row and is paused until after the invalidation: the fill it
+/// attempts afterwards must not leave the old value behind.
+async fn paused_loader_race(backend: Backend, by_namespace: bool) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let key = LIST.hashed(&json!({"city": "تهران"}));
+    let (read_done_tx, read_done_rx) = oneshot::channel();
+    let (resume_tx, resume_rx) = oneshot::channel::<()>();
+    let slow_reader = tokio::spawn({
+        let cache = cache.clone();
+        let key = key.clone();
+        async move {
+            cache
+                .get_or_load(&key, TtlClass::PublicList, || async move {
+                    let old_row = "old".to_owned(); // what the database held when read
+                    let _ = read_done_tx.send(());
+                    let _ = resume_rx.await;
+                    Ok::<_, Infallible>(old_row)
+                })
+                .await
+        }
+    });
+    read_done_rx.await.expect("loader started");
+    // The writer commits, then invalidates — while the reader still holds the old row.
+    if by_namespace {
+        cache.invalidate_namespace(&LIST).await;
+    } else {
+        cache.invalidate(&key).await;
+    }
+    resume_tx.send(()).expect("resume");
+    assert_eq!(
+        slow_reader.await.expect("join"),
+        Ok("old".to_owned()),
+        "it answers its own request"
+    );
+    assert_eq!(
+        cache.peek::<String>(&key).await,
+        None,
+        "but leaves nothing behind"
+    );
+    let calls = AtomicUsize::new(0);
+    assert_eq!(
+        load(&cache, &key, "new", &calls).await,
+        "new",
+        "the next request is fresh"
+    );
+}
+
+async fn paused_loader_never_fills_after_key_invalidation(backend: Backend) {
+    paused_loader_race(backend, false).await;
+}
+
+async fn paused_loader_never_fills_after_namespace_invalidation(backend: Backend) {
+    paused_loader_race(backend, true).await;
+}
+
+async fn concurrent_misses(caches: &[Cache], per_cache: usize) -> (usize, Vec<String>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let key = DETAIL.id(50);
+    let mut tasks = Vec::new();
+    for cache in caches {
+        for _ in 0..per_cache {
+            let (cache, key, calls) = (cache.clone(), key.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_load(&key, TtlClass::PublicDetail, || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        Ok::<_, Infallible>("filled".to_owned())
+                    })
+                    .await
+                    .unwrap_or_else(|never| match never {})
+            }));
+        }
+    }
+    let mut values = Vec::new();
+    for task in tasks {
+        values.push(task.await.expect("join"));
+    }
+    (calls.load(Ordering::SeqCst), values)
+}
+
+async fn fifty_concurrent_misses_load_once(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let (calls, values) = concurrent_misses(&[cache], 50).await;
+    assert_eq!(calls, 1);
+    assert!(values.iter().all(|v| v == "filled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_misses_across_two_instances_load_once() {
+    if !support::require_redis().await {
+        return;
+    }
+    let backend = Backend::Redis {
+        env: support::unique_env("two-instances"),
+    };
+    let a = backend.engine(CacheSettings::default()).await;
+    let b = backend.engine(CacheSettings::default()).await;
+    let (calls, values) = concurrent_misses(&[a, b], 25).await;
+    assert_eq!(calls, 1, "one fill across two engines with separate pools");
+    assert_eq!(values.len(), 50);
+    assert!(values.iter().all(|v| v == "filled"));
+}
+
+async fn waiters_give_up_after_the_bounded_wait(backend: Backend) {
+    let mut settings = CacheSettings::default();
+    settings.fill_wait_ms = 200;
+    let cache = backend.engine(settings).await;
+    let key = DETAIL.id(7);
+    let (resume_tx, resume_rx) = oneshot::channel::<()>();
+    let (started_tx, started_rx) = oneshot::channel();
+    let slow = tokio::spawn({
+        let (cache, key) = (cache.clone(), key.clone());
+        async move {
+            cache
+                .get_or_load(&key, TtlClass::PublicDetail, || async move {
+                    let _ = started_tx.send(());
+                    let _ = resume_rx.await;
+                    Ok::<_, Infallible>("slow".to_owned())
+                })
+                .await
+        }
+    });
+    started_rx.await.expect("slow filler started");
+    let calls = AtomicUsize::new(0);
+    // The waiter gives up after 200 ms and loads itself, without filling.
+    assert_eq!(load(&cache, &key, "impatient", &calls).await, "impatient");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    resume_tx.send(()).expect("resume");
+    assert_eq!(slow.await.expect("join"), Ok("slow".to_owned()));
+    assert_eq!(
+        cache.peek::<String>(&key).await.as_deref(),
+        Some("slow"),
+        "the lease holder filled"
+    );
+}
+
+async fn loader_errors_are_not_cached(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let key = DETAIL.id(9);
+    let failed = cache
+        .get_or_load(&key, TtlClass::PublicDetail, || async {
+            Err::<String, _>("database down")
+        })
+        .await;
+    assert_eq!(failed, Err("database down"));
+    let calls = AtomicUsize::new(0);
+    // The failed filler released its lease: the next caller fills at once instead of waiting.
+    let started = std::time::Instant::now();
+    assert_eq!(load(&cache, &key, "ok", &calls).await, "ok");
+    assert!(started.elapsed() < Duration::from_millis(CacheSettings::default().fill_wait_ms));
+}
+
+async fn flag_off_bypasses_reads_and_writes(backend: Backend) {
+    let cache = backend.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    let key = LIST.id(1);
+    load(&cache, &key, "cached", &calls).await;
+    cache.set_enabled(&LIST, false).await.expect("flag off");
+    assert!(!cache.is_enabled(&LIST));
+    assert!(cache.is_enabled(&DETAIL), "other namespaces stay on");
+    assert_eq!(load(&cache, &key, "live1", &calls).await, "live1");
+    assert_eq!(load(&cache, &key, "live2", &calls).await, "live2");
+    // Invalidations still run while the flag is off…
+    cache.invalidate(&key).await;
+    cache.set_enabled(&LIST, true).await.expect("flag on");
+    // …so turning it back on cannot resurrect the value cached before.
+    assert_eq!(load(&cache, &key, "fresh", &calls).await, "fresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_reach_every_instance_within_a_second() {
+    if !support::require_redis().await {
+        return;
+    }
+    let backend = Backend::Redis {
+        env: support::unique_env("flags"),
+    };
+    let a = backend.engine(CacheSettings::default()).await;
+    let b = backend.engine(CacheSettings::default()).await;
+    a.set_enabled(&LIST, false).await.expect("flag off");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert!(!b.is_enabled(&LIST), "instance b sees the flag within 1 s");
+    let calls = AtomicUsize::new(0);
+    load(&b, &LIST.id(1), "x", &calls).await;
+    load(&b, &LIST.id(1), "x", &calls).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "b bypasses the cache");
+    a.set_enabled(&LIST, true).await.expect("flag on");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert!(b.is_enabled(&LIST));
+    assert_eq!(b.disabled_namespaces().await.expect("flags").len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_layout_is_django_redis() {
+    if !support::require_redis().await {
+        return;
+    }
+    let env = support::unique_env("layout");
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let key = LIST.hashed(&json!({"city": "Tehran", "category": "apartment"}));
+    assert_eq!(key.as_str(), "public:testapp:list:c4f4fdbd4b");
+    cache
+        .get_or_load(&key, TtlClass::PublicList, || async {
+            Ok::<_, Infallible>(json!({"count": 1}))
+        })
+        .await
+        .unwrap_or_else(|never| match never {});
+    let count = DETAIL.named("count");
+    cache
+        .get_or_load(&count, TtlClass::PublicDetail, || async {
+            Ok::<_, Infallible>(42_i64)
+        })
+        .await
+        .unwrap_or_else(|never| match never {});
+    let raw = raw_redis().await;
+    let stored: Option<String> = raw
+        .get(format!("{env}:myproject:1:public:testapp:list:c4f4fdbd4b"))
+        .await
+        .expect("get");
+    assert_eq!(stored.as_deref(), Some(r#"{"count":1}"#));
+    let stored: Option<String> = raw
+        .get(format!("{env}:myproject:1:public:testapp:detail:count"))
+        .await
+        .expect("get");
+    assert_eq!(
+        stored.as_deref(),
+        Some("42"),
+        "plain integers are stored raw, as django-redis does"
+    );
+    let ttl: i64 = raw
+        .ttl(format!("{env}:myproject:1:public:testapp:list:c4f4fdbd4b"))
+        .await
+        .expect("ttl");
+    assert!(
+        (110..=120).contains(&ttl),
+        "public list TTL comes from the policy table, got {ttl}"
+    );
+}
