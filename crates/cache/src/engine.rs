@@ -11,6 +11,7 @@ use metrics::{counter, gauge, histogram};
 use strata_plain::PlainData;
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditReport;
 use crate::errlog::ErrorLog;
 use crate::key::{CacheKey, KeyPrefix, Namespace};
 use crate::locks::KeyLocks;
@@ -452,6 +453,14 @@ impl Cache {
     pub async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, CacheError> {
         Ok(self
             .call("flags", self.inner.store.disabled_namespaces())
+            .await?)
+    }
+
+    /// Scans the live keyspace of this deployment and reports keys off the convention, without
+    /// a TTL, or larger than `oversized_bytes` (`strata cache audit`).
+    pub async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, CacheError> {
+        Ok(self
+            .call("audit", self.inner.store.audit(oversized_bytes))
             .await?)
     }
 

@@ -6,6 +6,7 @@
 //! invalidation, fail-open with a circuit breaker and replayed invalidations, per-namespace flags
 //! and metrics — is documented on [`Cache`] and in `docs/ARCHITECTURE.md`.
 
+mod audit;
 mod engine;
 mod errlog;
 mod key;
@@ -15,6 +16,7 @@ mod pyjson;
 mod settings;
 mod store;
 
+pub use audit::{AuditReport, Finding};
 pub use engine::{Cache, CacheError, CacheHealth};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};
 pub use settings::{CacheSettings, RedisSettings, TtlClass, TtlPolicy};

@@ -401,3 +401,76 @@ async fn redis_layout_is_django_redis() {
         "public list TTL comes from the policy table, got {ttl}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_reports_keys_off_convention_without_ttl_or_oversized() {
+    if !support::require_redis().await {
+        return;
+    }
+    let env = support::unique_env("audit");
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let calls = AtomicUsize::new(0);
+    load(&cache, &DETAIL.id(1), "fine", &calls).await;
+    load(&cache, &LIST.id(1), &"x".repeat(2_000), &calls).await;
+    let raw = raw_redis().await;
+    let _: () = raw
+        .set(
+            format!("{env}:myproject:1:views.decorators.cache.page"),
+            "html",
+            None,
+            None,
+            false,
+        )
+        .await
+        .expect("set");
+    let _: () = raw
+        .expire(
+            format!("{env}:myproject:1:views.decorators.cache.page"),
+            600,
+            None,
+        )
+        .await
+        .expect("expire");
+    let _: () = raw
+        .set(
+            format!("{env}:myproject:1:public:testapp:detail:2"),
+            "1",
+            None,
+            None,
+            false,
+        )
+        .await
+        .expect("set");
+
+    let report = cache.audit(1_000).await.expect("audit");
+    assert_eq!(report.backend, "redis");
+    // Two values, the leased-then-filled namespace indexes, and the two keys written by hand.
+    assert_eq!(report.scanned, 6, "{report:?}");
+    assert_eq!(
+        report.off_convention.samples,
+        vec!["views.decorators.cache.page"]
+    );
+    assert_eq!(report.without_ttl.samples, vec!["public:testapp:detail:2"]);
+    assert_eq!(report.oversized.samples, vec!["public:testapp:list:1"]);
+    let _: i64 = raw
+        .del(vec![
+            format!("{env}:myproject:1:public:testapp:detail:2"),
+            format!("{env}:myproject:1:views.decorators.cache.page"),
+        ])
+        .await
+        .expect("clean up the key without TTL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_of_the_in_process_store_reports_oversized_values() {
+    let cache = Backend::Memory.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    load(&cache, &DETAIL.id(1), "fine", &calls).await;
+    load(&cache, &LIST.id(1), &"x".repeat(2_000), &calls).await;
+    let report = cache.audit(1_000).await.expect("audit");
+    assert_eq!((report.backend, report.scanned), ("memory", 2));
+    assert_eq!(report.oversized.samples, vec!["public:testapp:list:1"]);
+    assert_eq!(report.off_convention.count + report.without_ttl.count, 0);
+}

@@ -14,6 +14,7 @@ use moka::Expiry;
 use moka::sync::Cache;
 
 use super::{Lookup, new_token};
+use crate::audit::{AuditReport, KeyFacts};
 use crate::key::{CacheKey, Namespace};
 
 const LEASE_PRUNE_AT: usize = 1024;
@@ -173,6 +174,26 @@ impl MemoryStore {
         } else {
             state.disabled.insert(ns.to_string());
         }
+    }
+
+    /// Every entry here was written through a typed key and with a TTL; only size can be off.
+    pub(crate) fn audit(&self, oversized_bytes: u64) -> AuditReport {
+        let mut report = AuditReport {
+            backend: "memory",
+            ..AuditReport::default()
+        };
+        for (stored, entry) in self.values.iter() {
+            let logical = stored
+                .split_once('|')
+                .map_or(stored.as_str(), |(_, key)| key);
+            let facts = KeyFacts {
+                logical,
+                pttl_ms: i64::try_from(entry.ttl.as_millis()).unwrap_or(i64::MAX),
+                size: Some(entry.value.len() as u64),
+            };
+            report.record(facts, oversized_bytes);
+        }
+        report
     }
 
     pub(crate) fn ping(&self) {}

@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 pub(crate) use self::memory::MemoryStore;
 pub(crate) use self::redis::RedisStore;
+use crate::audit::AuditReport;
 use crate::key::{CacheKey, Namespace};
 
 #[derive(Debug)]
@@ -122,6 +123,10 @@ impl Store {
         enabled: bool,
     ) -> Result<(), StoreError> {
         dispatch!(self, s => s.set_enabled(ns, enabled))
+    }
+
+    pub(crate) async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, StoreError> {
+        dispatch!(self, s => s.audit(oversized_bytes))
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {

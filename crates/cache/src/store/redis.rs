@@ -20,9 +20,10 @@ use fred::clients::Pool;
 use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
 use fred::types::config::{Config, ReconnectPolicy, ServerConfig};
 use fred::types::scripts::Script;
-use fred::types::{Builder, Value};
+use fred::types::{Builder, ClusterHash, CustomCommand, Value};
 
 use super::{Lookup, StoreError, new_token};
+use crate::audit::{AuditReport, KeyFacts};
 use crate::key::{CacheKey, KeyPrefix, Namespace};
 use crate::settings::RedisSettings;
 
@@ -77,6 +78,20 @@ redis.call('DEL', KEYS[1])
 return #members
 ";
 
+/// KEYS: a page of keys. Returns, per key, its PTTL and its length (-1 when not a string).
+const KEY_FACTS: &str = r"
+local facts = {}
+for i = 1, #KEYS do
+  facts[#facts + 1] = redis.call('PTTL', KEYS[i])
+  if redis.call('TYPE', KEYS[i]).ok == 'string' then
+    facts[#facts + 1] = redis.call('STRLEN', KEYS[i])
+  else
+    facts[#facts + 1] = -1
+  end
+end
+return facts
+";
+
 pub(crate) struct RedisStore {
     pool: Pool,
     prefix: KeyPrefix,
@@ -84,6 +99,7 @@ pub(crate) struct RedisStore {
     fill: Script,
     release: Script,
     invalidate_namespace: Script,
+    key_facts: Script,
 }
 
 /// Why a Redis URL cannot be used.
@@ -140,6 +156,7 @@ impl RedisStore {
             fill: Script::from_lua(FILL),
             release: Script::from_lua(RELEASE),
             invalidate_namespace: Script::from_lua(INVALIDATE_NAMESPACE),
+            key_facts: Script::from_lua(KEY_FACTS),
         })
     }
 
@@ -265,6 +282,49 @@ impl RedisStore {
             let _: i64 = self.pool.hset(flags, (ns.to_string(), "off")).await?;
         }
         Ok(())
+    }
+
+    /// Walks this prefix's keys with `SCAN` (an operator command, never on a request path).
+    pub(crate) async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, StoreError> {
+        let mut report = AuditReport {
+            backend: "redis",
+            ..AuditReport::default()
+        };
+        let client = self.pool.next();
+        let scan = CustomCommand::new_static("SCAN", ClusterHash::Random, false);
+        let pattern = self.prefix.scan_pattern();
+        let mut cursor = "0".to_owned();
+        loop {
+            let (next, keys): (String, Vec<String>) = client
+                .custom(
+                    scan.clone(),
+                    vec![cursor.as_str(), "MATCH", &pattern, "COUNT", "1000"],
+                )
+                .await?;
+            if !keys.is_empty() {
+                let facts: Vec<i64> = self
+                    .key_facts
+                    .evalsha_with_reload(client, keys.clone(), Vec::<String>::new())
+                    .await?;
+                for (key, pair) in keys.iter().zip(facts.chunks(2)) {
+                    let logical = key.get(self.prefix.stored_len()..).unwrap_or(key);
+                    let [pttl_ms, size] = [pair[0], pair.get(1).copied().unwrap_or(-1)];
+                    let size = u64::try_from(size).ok();
+                    report.record(
+                        KeyFacts {
+                            logical,
+                            pttl_ms,
+                            size,
+                        },
+                        oversized_bytes,
+                    );
+                }
+            }
+            if next == "0" {
+                return Ok(report);
+            }
+            cursor = next;
+        }
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
