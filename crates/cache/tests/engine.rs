@@ -1,5 +1,7 @@
 //! The cache engine's invariants, each on the in-process store and on real Redis.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
 mod support;
 
 use std::convert::Infallible;
@@ -265,8 +267,10 @@ async fn fifty_concurrent_misses_across_two_instances_load_once() {
 }
 
 async fn waiters_give_up_after_the_bounded_wait(backend: Backend) {
-    let mut settings = CacheSettings::default();
-    settings.fill_wait_ms = 200;
+    let settings = CacheSettings {
+        fill_wait_ms: 200,
+        ..CacheSettings::default()
+    };
     let cache = backend.engine(settings).await;
     let key = DETAIL.id(7);
     let (resume_tx, resume_rx) = oneshot::channel::<()>();

@@ -4,6 +4,8 @@
 //!
 //! Each test runs in its own process under nextest, so the captured log is the test's own.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
 mod support;
 
 use std::convert::Infallible;

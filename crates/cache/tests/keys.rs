@@ -1,5 +1,7 @@
 //! The list-key hash against the shared vectors: byte-exact with Python's json.dumps.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
 use std::path::PathBuf;
 
 use serde::Deserialize;

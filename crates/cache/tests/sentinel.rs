@@ -1,5 +1,7 @@
 //! A Sentinel URL works: a real `redis-server --sentinel` monitoring the test Redis.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
 mod support;
 
 use std::convert::Infallible;
@@ -18,13 +20,6 @@ impl Drop for Sentinel {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentinel_url_reaches_the_monitored_primary() {
     if !support::require_redis().await {
@@ -32,7 +27,7 @@ async fn sentinel_url_reaches_the_monitored_primary() {
     }
     let dir = std::env::temp_dir().join(support::unique_env("sentinel"));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = free_port();
+    let port = support::free_port();
     let conf = dir.join("sentinel.conf");
     // Sentinel rewrites its config file, so it gets a private, writable one.
     std::fs::write(

@@ -1,6 +1,7 @@
 //! Shared test support: real Redis (or a loud skip outside CI), unique key prefixes, a TCP proxy
 //! that can refuse or hang, and a way to run one test body on both stores.
-#![allow(dead_code)] // each test binary uses its own subset
+// Each test binary uses its own subset.
+#![allow(dead_code)]
 
 pub mod proxy;
 
@@ -65,6 +66,14 @@ pub async fn raw_redis() -> Client {
     let client = Client::new(config, None, None, None);
     client.init().await.expect("connect to redis");
     client
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Settings with short timeouts so failure tests finish quickly.
