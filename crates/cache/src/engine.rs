@@ -229,6 +229,38 @@ impl Cache {
 
     /// Returns the cached value of `key`, or runs `loader`, caches its `Ok` value for the TTL of
     /// `ttl` and returns it. Loader errors are returned as they are and never cached.
+    ///
+    /// Only plain data can be cached: serializer output marked [`PlainData`].
+    ///
+    /// ```
+    /// # use strata_cache::{Cache, Namespace, PlainData, TtlClass};
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct PropertyDetail { id: i64, title: String }
+    /// impl PlainData for PropertyDetail {}
+    ///
+    /// async fn detail(cache: &Cache) -> Result<PropertyDetail, std::io::Error> {
+    ///     let key = Namespace::public("property", "detail").id(1);
+    ///     cache.get_or_load(&key, TtlClass::PublicDetail, || async {
+    ///         Ok(PropertyDetail { id: 1, title: "Villa".into() })
+    ///     }).await
+    /// }
+    /// ```
+    ///
+    /// The same code with a type that is merely `Serialize + Deserialize` — a model, say — does
+    /// not compile (the only difference from the example above is the missing `impl`):
+    ///
+    /// ```compile_fail
+    /// # use strata_cache::{Cache, Namespace, PlainData, TtlClass};
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct PropertyDetail { id: i64, title: String }
+    ///
+    /// async fn detail(cache: &Cache) -> Result<PropertyDetail, std::io::Error> {
+    ///     let key = Namespace::public("property", "detail").id(1);
+    ///     cache.get_or_load(&key, TtlClass::PublicDetail, || async {
+    ///         Ok(PropertyDetail { id: 1, title: "Villa".into() })
+    ///     }).await
+    /// }
+    /// ```
     pub async fn get_or_load<T, E, F, Fut>(
         &self,
         key: &CacheKey,
