@@ -33,6 +33,16 @@ pub enum CacheError {
     BreakerOpen,
 }
 
+/// What became of an invalidation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a queued invalidation has not reached the store yet"]
+pub enum Invalidation {
+    /// The store deleted the keys.
+    Applied,
+    /// The store could not be reached: queued, and replayed before this instance reads again.
+    Queued,
+}
+
 /// What `/readyz` and `strata cache stats` report.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CacheHealth {
@@ -206,6 +216,7 @@ impl Cache {
             disabled: RwLock::new(HashSet::new()),
             tasks: Mutex::new(Vec::new()),
         });
+        m::describe();
         gauge!(m::BREAKER_OPEN).set(0.0);
         let weak = Arc::downgrade(&inner);
         let healer = tokio::spawn(heal_loop(weak.clone()));
@@ -402,17 +413,17 @@ impl Cache {
 
     /// Deletes exactly `key` (and revokes its lease). Never fails: if the store cannot be
     /// reached the invalidation is queued and replayed before this instance reads the store again.
-    pub async fn invalidate(&self, key: &CacheKey) {
-        self.apply(Op::Key(key)).await;
+    pub async fn invalidate(&self, key: &CacheKey) -> Invalidation {
+        self.apply(Op::Key(key)).await
     }
 
     /// Deletes every key of `ns` (and revokes their leases), at a cost that grows with the
     /// namespace, not with the keyspace. Queued like [`invalidate`](Self::invalidate) on failure.
-    pub async fn invalidate_namespace(&self, ns: &Namespace) {
-        self.apply(Op::Namespace(ns)).await;
+    pub async fn invalidate_namespace(&self, ns: &Namespace) -> Invalidation {
+        self.apply(Op::Namespace(ns)).await
     }
 
-    async fn apply(&self, op: Op<'_>) {
+    async fn apply(&self, op: Op<'_>) -> Invalidation {
         let (ns, kind) = match &op {
             Op::Key(key) => (key.namespace(), "key"),
             Op::Namespace(ns) => (*ns, "namespace"),
@@ -430,7 +441,9 @@ impl Cache {
             }
             self.inner.queued_epoch.fetch_add(1, Ordering::AcqRel);
             gauge!(m::PENDING_INVALIDATIONS).set(pending.len() as f64);
+            return Invalidation::Queued;
         }
+        Invalidation::Applied
     }
 
     async fn run(&self, op: &Op<'_>) -> Result<(), StoreError> {

@@ -17,7 +17,7 @@ mod settings;
 mod store;
 
 pub use audit::{AuditReport, Finding};
-pub use engine::{Cache, CacheError, CacheHealth};
+pub use engine::{Cache, CacheError, CacheHealth, Invalidation};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};
 pub use settings::{CacheSettings, RedisSettings, TtlClass, TtlPolicy};
 pub use store::StoreError;

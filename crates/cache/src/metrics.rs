@@ -25,3 +25,33 @@ pub const PENDING_INVALIDATIONS: &str = "strata_cache_pending_invalidations";
 pub const FILL_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
+
+/// Registers each series' help text with the installed recorder.
+pub(crate) fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(HITS, "Cache reads served from the store.");
+    describe_counter!(MISSES, "Cache reads that loaded and filled the key.");
+    describe_counter!(
+        BYPASSES,
+        "Cache reads answered by the loader without the cache, by reason."
+    );
+    describe_counter!(ERRORS, "Failed cache store commands, by command.");
+    describe_histogram!(
+        FILL_SECONDS,
+        Unit::Seconds,
+        "Time spent loading and filling a missing key."
+    );
+    describe_counter!(
+        STALE_FILLS_REJECTED,
+        "Fills refused because the key was invalidated while loading."
+    );
+    describe_counter!(INVALIDATIONS, "Cache invalidations, by kind and outcome.");
+    describe_gauge!(
+        BREAKER_OPEN,
+        "1 while the cache store circuit breaker is open."
+    );
+    describe_gauge!(
+        PENDING_INVALIDATIONS,
+        "Invalidations waiting to be replayed."
+    );
+}

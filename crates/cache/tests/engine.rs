@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fred::interfaces::KeysInterface;
 use serde_json::json;
-use strata_cache::{Cache, CacheSettings, Namespace, TtlClass};
+use strata_cache::{Cache, CacheSettings, Invalidation, Namespace, TtlClass};
 use support::{Backend, raw_redis};
 use tokio::sync::oneshot;
 
@@ -80,7 +80,7 @@ async fn exact_invalidation(backend: Backend) {
         load(&cache, &DETAIL.id(id), "old", &calls).await;
     }
     load(&cache, &LIST.hashed(&json!({"page": 1})), "old", &calls).await;
-    cache.invalidate(&DETAIL.id(2)).await;
+    assert_eq!(cache.invalidate(&DETAIL.id(2)).await, Invalidation::Applied);
     assert_eq!(load(&cache, &DETAIL.id(2), "new", &calls).await, "new");
     assert_eq!(load(&cache, &DETAIL.id(1), "new", &calls).await, "old");
     assert_eq!(load(&cache, &DETAIL.id(3), "new", &calls).await, "old");
@@ -129,7 +129,10 @@ async fn namespace_invalidation_with_100k_unrelated_keys(backend: Backend) {
     load(&cache, &OTHER.id(1), "other", &calls).await;
     load(&cache, &DETAIL.id(1), "detail", &calls).await;
 
-    cache.invalidate_namespace(&LIST).await;
+    assert_eq!(
+        cache.invalidate_namespace(&LIST).await,
+        Invalidation::Applied
+    );
 
     for page in 1..=20 {
         assert_eq!(
@@ -186,9 +189,12 @@ async fn paused_loader_race(backend: Backend, by_namespace: bool) {
     read_done_rx.await.expect("loader started");
     // The writer commits, then invalidates — while the reader still holds the old row.
     if by_namespace {
-        cache.invalidate_namespace(&LIST).await;
+        assert_eq!(
+            cache.invalidate_namespace(&LIST).await,
+            Invalidation::Applied
+        );
     } else {
-        cache.invalidate(&key).await;
+        assert_eq!(cache.invalidate(&key).await, Invalidation::Applied);
     }
     resume_tx.send(()).expect("resume");
     assert_eq!(
@@ -328,7 +334,7 @@ async fn flag_off_bypasses_reads_and_writes(backend: Backend) {
     assert_eq!(load(&cache, &key, "live1", &calls).await, "live1");
     assert_eq!(load(&cache, &key, "live2", &calls).await, "live2");
     // Invalidations still run while the flag is off…
-    cache.invalidate(&key).await;
+    assert_eq!(cache.invalidate(&key).await, Invalidation::Applied);
     cache.set_enabled(&LIST, true).await.expect("flag on");
     // …so turning it back on cannot resurrect the value cached before.
     assert_eq!(load(&cache, &key, "fresh", &calls).await, "fresh");

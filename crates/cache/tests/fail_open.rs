@@ -14,7 +14,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use fred::interfaces::KeysInterface;
-use strata_cache::{Cache, CacheKey, CacheSettings, Namespace, TtlClass};
+use strata_cache::{Cache, CacheKey, CacheSettings, Invalidation, Namespace, TtlClass};
 use support::proxy::{Mode, Proxy};
 use support::{REDIS_ADDR, fast_settings, raw_redis, unique_env};
 use tokio::sync::oneshot;
@@ -183,7 +183,7 @@ async fn redis_hung_fails_open_and_replays_invalidations() {
     );
 
     // The mutation's invalidation cannot reach Redis: it is queued, the old value still there.
-    cache.invalidate(&key).await;
+    assert_eq!(cache.invalidate(&key).await, Invalidation::Queued);
     assert_eq!(cache.health().pending_invalidations, 1);
     let raw = raw_redis().await;
     let still: Option<String> = raw.get(&stored_key).await.expect("get");
@@ -220,7 +220,7 @@ async fn replay_overflow_collapses_into_namespace_invalidation() {
     proxy.set(Mode::Refuse);
     calls_while_failing(&cache, &settings).await;
     for id in 1..=3 {
-        cache.invalidate(&DETAIL.id(id)).await;
+        assert_eq!(cache.invalidate(&DETAIL.id(id)).await, Invalidation::Queued);
     }
     assert_eq!(
         cache.health().pending_invalidations,
@@ -272,7 +272,7 @@ async fn fill_is_abandoned_when_an_invalidation_is_queued_meanwhile() {
     read_rx.await.expect("loader started");
     // Refused, not hung: a hung proxy would deliver the DEL late and hide the window.
     proxy.set(Mode::Refuse);
-    cache.invalidate(&key).await; // fails: queued
+    assert_eq!(cache.invalidate(&key).await, Invalidation::Queued); // fails: queued
     assert_eq!(cache.health().pending_invalidations, 1);
     assert!(
         !cache.health().breaker_open,

@@ -1,0 +1,201 @@
+//! Runs a parsed command line.
+
+use std::io::Write;
+
+use strata_cache::{Cache, CacheError, Invalidation, Namespace};
+
+use crate::cli::{CacheCommand, Cli, Command, FlagsArgs, TokenCommand};
+use crate::config::{Config, ConfigError};
+use crate::server::{self, ServeError};
+use crate::state::open_cache;
+use crate::telemetry;
+
+const WITH_REAL_ESTATE: &str = "the real_estate app (the first app with a database)";
+const WITH_USERS: &str = "the users app";
+const WITH_APPS: &str = "a later issue, once the apps declare their hot endpoints";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("`strata {command}` is not available yet: it arrives with {arrives}")]
+    NotYet {
+        command: &'static str,
+        arrives: &'static str,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("the cache store is unreachable: {0} was NOT invalidated (nothing was queued)")]
+    NotInvalidated(Namespace),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot write to stdout: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CommandError {
+    /// 2 for what the operator must fix in the command or configuration, 1 for failures at run
+    /// time (retrying may help).
+    pub fn exit_code(&self) -> u8 {
+        let bad_cache_config =
+            |e: &CacheError| matches!(e, CacheError::Settings(_) | CacheError::RedisConfig(_));
+        match self {
+            CommandError::Config(_) | CommandError::NotYet { .. } | CommandError::Usage(_) => 2,
+            CommandError::Cache(e) | CommandError::Serve(ServeError::Cache(e))
+                if bad_cache_config(e) =>
+            {
+                2
+            }
+            _ => 1,
+        }
+    }
+}
+
+pub fn execute(cli: Cli) -> Result<(), CommandError> {
+    let not_yet = |command, arrives| Err(CommandError::NotYet { command, arrives });
+    match cli.command {
+        Command::Serve(args) => {
+            let mut config = load()?;
+            if let Some(bind) = args.bind {
+                config.bind = bind;
+            }
+            runtime()?.block_on(server::serve(config))?;
+            Ok(())
+        }
+        Command::Migrate => not_yet("migrate", WITH_REAL_ESTATE),
+        Command::CreateSuperuser(_) => not_yet("createsuperuser", WITH_USERS),
+        Command::Token {
+            command: TokenCommand::Create { .. },
+        } => not_yet("token create", WITH_USERS),
+        Command::Seed(_) => not_yet("seed", WITH_REAL_ESTATE),
+        Command::Cache { command } => match command {
+            CacheCommand::Warm => not_yet("cache warm", WITH_APPS),
+            CacheCommand::Audit { max_bytes } => {
+                with_cache(|config, cache| audit(config, cache, max_bytes))
+            }
+            CacheCommand::Stats => with_cache(stats),
+            CacheCommand::Flags(args) => with_cache(|config, cache| flags(config, cache, args)),
+            CacheCommand::Invalidate { namespace } => {
+                with_cache(|config, cache| invalidate(config, cache, namespace))
+            }
+        },
+    }
+}
+
+/// Loads the configuration and starts logging with it.
+fn load() -> Result<Config, CommandError> {
+    let loaded = Config::load()?;
+    telemetry::init(loaded.config.log_format);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(loaded.config)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)
+}
+
+fn with_cache<F, Fut>(command: F) -> Result<(), CommandError>
+where
+    F: FnOnce(Config, Cache) -> Fut,
+    Fut: Future<Output = Result<(), CommandError>>,
+{
+    let config = load()?;
+    runtime()?.block_on(async {
+        let cache = open_cache(&config).await?;
+        command(config, cache).await
+    })
+}
+
+/// Commands that change the cache must reach the store the servers share.
+fn require_shared_store(config: &Config, what: &str) -> Result<(), CommandError> {
+    if config.redis_url.is_some() {
+        return Ok(());
+    }
+    Err(CommandError::Usage(format!(
+        "REDIS_URL is not set, so there is no shared cache to {what}: the in-process store lives \
+         inside each `strata serve` and this command cannot reach it. Set REDIS_URL to the \
+         servers' Redis (restarting a server empties its in-process cache)"
+    )))
+}
+
+async fn stats(config: Config, cache: Cache) -> Result<(), CommandError> {
+    let mut health = cache.health();
+    if config.redis_url.is_none() {
+        eprintln!("note: REDIS_URL is not set; this is a fresh in-process store, not a server's");
+    } else {
+        // health() reports this process's view of the flags, which may not be read yet.
+        match cache.disabled_namespaces().await {
+            Ok(disabled) => health.disabled_namespaces = disabled.into_iter().collect(),
+            Err(error) => tracing::warn!("cannot read the namespace flags: {error}"),
+        }
+    }
+    let text = serde_json::to_string_pretty(&health).map_err(std::io::Error::other)?;
+    print_line(&text)
+}
+
+async fn flags(config: Config, cache: Cache, args: FlagsArgs) -> Result<(), CommandError> {
+    let change = match (args.off, args.on) {
+        (Some(ns), _) => Some((ns, false)),
+        (None, Some(ns)) => Some((ns, true)),
+        (None, None) => None,
+    };
+    if let Some((ns, enabled)) = change {
+        require_shared_store(&config, "switch")?;
+        cache.set_enabled(&ns, enabled).await?;
+        let state = if enabled { "on" } else { "off" };
+        return print_line(&format!(
+            "caching of {ns} is now {state} (every instance within {} ms)",
+            config.cache.flag_refresh_ms
+        ));
+    }
+    if config.redis_url.is_none() {
+        eprintln!("note: REDIS_URL is not set; flags live in each server's in-process store");
+        return Ok(());
+    }
+    let disabled = cache.disabled_namespaces().await?;
+    if disabled.is_empty() {
+        eprintln!("caching is on for every namespace");
+    }
+    // One namespace per line on stdout, so scripts can read it.
+    for ns in disabled {
+        print_line(&ns)?;
+    }
+    Ok(())
+}
+
+async fn invalidate(config: Config, cache: Cache, ns: Namespace) -> Result<(), CommandError> {
+    require_shared_store(&config, "invalidate")?;
+    // The engine queues a failed invalidation for replay, but this process is about to exit and
+    // would take the queue with it: a queued invalidation here is a failed one.
+    match cache.invalidate_namespace(&ns).await {
+        Invalidation::Applied => print_line(&format!("invalidated {ns}")),
+        Invalidation::Queued => Err(CommandError::NotInvalidated(ns)),
+    }
+}
+
+async fn audit(config: Config, cache: Cache, max_bytes: u64) -> Result<(), CommandError> {
+    if config.redis_url.is_none() {
+        eprintln!(
+            "note: REDIS_URL is not set; this audits a fresh in-process store, not a server's"
+        );
+    }
+    let report = cache.audit(max_bytes).await?;
+    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+    print_line(&text)
+}
+
+fn print_line(text: &str) -> Result<(), CommandError> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,722 @@
+//! Strata's configuration: defaults ← `strata.toml` ← `STRATA_*` variables ← the original stack's
+//! variable names (`DATABASE_URL`, `REDIS_URL`, `ENV`, `REVALIDATE_SECRET`, `NEXTJS_URL`).
+//!
+//! Loading never stops at the first mistake: every problem is collected, each naming the variable
+//! or file key it came from, so an operator fixes a deployment in one round trip.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider, Source};
+use serde::Deserialize;
+use strata_cache::{CacheSettings, RedisConfigError};
+
+/// Where `strata.toml` is looked for when `STRATA_CONFIG` is unset.
+pub const DEFAULT_CONFIG_FILE: &str = "strata.toml";
+/// Prefix of Strata's own variables; `__` separates nested keys (`STRATA_CACHE__TTL__TAXONOMY`).
+pub const ENV_PREFIX: &str = "STRATA_";
+/// Names the config file; not a setting itself.
+pub const CONFIG_PATH_VAR: &str = "STRATA_CONFIG";
+
+/// The original stack's variables and the setting each one sets. They win over `STRATA_*` so a
+/// deployment shared with the Django stack configures both with one set of names.
+const LEGACY_VARS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database_url"),
+    ("REDIS_URL", "redis_url"),
+    ("ENV", "env"),
+    ("REVALIDATE_SECRET", "revalidate_secret"),
+    ("NEXTJS_URL", "nextjs_urls"),
+];
+
+/// Top-level keys. A `STRATA_*` variable outside these is another tool's and only warned about:
+/// test harnesses and scripts set their own `STRATA_…` names, which must not stop the server.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "bind",
+    "database_url",
+    "redis_url",
+    "env",
+    "revalidate_secret",
+    "nextjs_urls",
+    "media_dir",
+    "log_format",
+    "request_timeout_secs",
+    "body_limit_bytes",
+    "cache",
+];
+
+/// Settings taken verbatim from variables: parsing them as TOML values would turn a secret of
+/// `0123` into the number 123.
+const STRING_KEYS: &[&str] = &[
+    "bind",
+    "database_url",
+    "redis_url",
+    "env",
+    "revalidate_secret",
+    "media_dir",
+    "log_format",
+    "cache.project",
+];
+
+/// Comma-separated in variables (`NEXTJS_URL=http://a,http://b`), arrays in TOML.
+const LIST_KEYS: &[&str] = &["nextjs_urls"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The validated configuration every command runs with. Its `Debug` hides secrets, so it can be
+/// logged.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// `None`: the in-process store.
+    pub redis_url: Option<String>,
+    /// The deployment's name; the cache key prefix is `<env>:<cache.project>`.
+    pub env: String,
+    pub revalidate_secret: Option<String>,
+    pub nextjs_urls: Vec<String>,
+    pub media_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub cache: CacheSettings,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("env", &self.env)
+            .field(
+                "revalidate_secret",
+                &self.revalidate_secret.as_ref().map(|_| "***"),
+            )
+            .field("nextjs_urls", &self.nextjs_urls)
+            .field("media_dir", &self.media_dir)
+            .field("log_format", &self.log_format)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+/// `postgres://user:pass@host/db` → `postgres://***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// What the providers deserialize into, before cross-field checks.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    bind: SocketAddr,
+    database_url: String,
+    redis_url: Option<String>,
+    env: String,
+    revalidate_secret: Option<String>,
+    nextjs_urls: Vec<String>,
+    media_dir: PathBuf,
+    /// Unset: JSON in production (log shippers), pretty elsewhere.
+    log_format: Option<LogFormat>,
+    request_timeout_secs: u64,
+    body_limit_bytes: usize,
+    cache: CacheSettings,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: "sqlite://strata.db".into(),
+            redis_url: None,
+            env: "dev".into(),
+            revalidate_secret: None,
+            nextjs_urls: Vec::new(),
+            media_dir: PathBuf::from("./media"),
+            log_format: None,
+            request_timeout_secs: 30,
+            body_limit_bytes: 10 * 1024 * 1024,
+            cache: CacheSettings::default(),
+        }
+    }
+}
+
+/// Every problem found in the configuration, one per line.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+/// A loaded configuration and what the operator should hear about once logging is up.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads from the process environment and `$STRATA_CONFIG` or `./strata.toml`.
+    pub fn load() -> Result<Loaded, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self::load_from(&env, Path::new(DEFAULT_CONFIG_FILE))
+    }
+
+    /// Loads from explicit variables; `default_file` is read when `STRATA_CONFIG` is unset and it
+    /// exists. Pure apart from reading the file, so tests need not touch the process environment.
+    pub fn load_from(env: &[(String, String)], default_file: &Path) -> Result<Loaded, ConfigError> {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+
+        let file = match env.iter().find(|(k, _)| k == CONFIG_PATH_VAR) {
+            Some((_, path)) if !Path::new(path).is_file() => {
+                problems.push(format!("{CONFIG_PATH_VAR}: the file {path} does not exist"));
+                None
+            }
+            Some((_, path)) => Some(PathBuf::from(path)),
+            None => default_file.is_file().then(|| default_file.to_owned()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = &file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(EnvProvider::strata(env, &mut warnings))
+            .merge(EnvProvider::legacy(env));
+
+        let raw = extract_all(&figment, file.as_deref(), &mut problems);
+        let config = raw.and_then(|raw| check(raw, &figment, &mut problems));
+        match config {
+            Some(config) if problems.is_empty() => Ok(Loaded { config, warnings }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+/// Deserializes, and on failure keeps going: each offending key is reported, dropped (its default
+/// applies) and extraction retried, so one run lists every bad key instead of the first.
+fn extract_all(
+    figment: &Figment,
+    file: Option<&Path>,
+    problems: &mut Vec<String>,
+) -> Option<RawConfig> {
+    let mut dict = match figment.data() {
+        Ok(mut data) => data.remove(&Profile::Default).unwrap_or_default(),
+        // Only the file can fail to provide data (a syntax error); the variables always parse.
+        Err(errors) => {
+            let file = file.map_or_else(|| "the config file".into(), |f| f.display().to_string());
+            problems.extend(errors.into_iter().map(|e| format!("{file}: {e}")));
+            return None;
+        }
+    };
+    // Bounded: every round removes at least one key, and a config has only so many.
+    for _ in 0..64 {
+        let errors = match Figment::from(Data(dict.clone())).extract::<RawConfig>() {
+            Ok(raw) => return Some(raw),
+            Err(errors) => errors,
+        };
+        let mut removed = false;
+        for error in errors {
+            problems.push(describe(figment, &error));
+            removed |= remove_path(&mut dict, &offending_path(&error));
+        }
+        if !removed {
+            return None;
+        }
+    }
+    None
+}
+
+/// The key to drop for an error: an unknown field's own path, else the error's.
+fn offending_path(error: &figment::Error) -> Vec<String> {
+    let mut path = error.path.clone();
+    if let figment::error::Kind::UnknownField(name, _) = &error.kind
+        && path.last() != Some(name)
+    {
+        path.push(name.clone());
+    }
+    path
+}
+
+fn remove_path(dict: &mut Dict, path: &[String]) -> bool {
+    match path {
+        [] => false,
+        [last] => dict.remove(last).is_some(),
+        [first, rest @ ..] => match dict.get_mut(first) {
+            Some(Value::Dict(_, inner)) => remove_path(inner, rest),
+            _ => false,
+        },
+    }
+}
+
+/// `STRATA_CACHE__TTL__PUBLIC_LIST (cache.ttl.public_list): invalid type: …`.
+fn describe(figment: &Figment, error: &figment::Error) -> String {
+    use figment::error::Kind;
+    let path = offending_path(error);
+    let origin = source_of(figment, &path);
+    match &error.kind {
+        Kind::UnknownField(name, expected) => {
+            let expected = expected
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{origin}: unknown setting `{name}` (expected one of {expected})")
+        }
+        _ if path.is_empty() => error.to_string(),
+        kind if path == ["bind"] => format!("{origin}: {kind} (expected e.g. 127.0.0.1:8000)"),
+        kind => format!("{origin}: {kind}"),
+    }
+}
+
+/// Names where a key's value came from: the variable, or the key and the file.
+fn source_of(figment: &Figment, path: &[String]) -> String {
+    let key = path.join(".");
+    // An array element's metadata is its array's; look up the nearest existing ancestor.
+    let metadata = (1..=path.len())
+        .rev()
+        .find_map(|n| figment.find_metadata(&path[..n].join(".")));
+    match metadata {
+        Some(Metadata {
+            source: Some(Source::File(file)),
+            ..
+        }) => format!("`{key}` in {}", file.display()),
+        Some(md) => format!("{} ({key})", md.interpolate(&Profile::Default, path)),
+        None => format!("`{key}`"),
+    }
+}
+
+/// Cross-field and semantic checks serde cannot express.
+fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Option<Config> {
+    let from = |key: &str| source_of(figment, &split_key(key));
+
+    let db = &raw.database_url;
+    let db_ok = ["sqlite://", "postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| db.len() > scheme.len() && db.starts_with(scheme));
+    if !db_ok {
+        problems.push(format!(
+            "{}: `{}` is not a supported database URL (use sqlite://PATH or postgres://…)",
+            from("database_url"),
+            redact_url(db)
+        ));
+    }
+
+    let redis_url = raw.redis_url.filter(|u| !u.is_empty());
+    if let Some(url) = &redis_url {
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some("redis" | "rediss" | "redis-sentinel" | "rediss-sentinel") => {}
+            // The engine's own explanation, so the refusal reads the same wherever it happens.
+            Some("redis-cluster" | "rediss-cluster") => problems.push(format!(
+                "{}: {}",
+                from("redis_url"),
+                RedisConfigError::Cluster
+            )),
+            _ => problems.push(format!(
+                "{}: `{}` is not a Redis URL (use redis://, rediss:// or redis-sentinel://)",
+                from("redis_url"),
+                redact_url(url)
+            )),
+        }
+    }
+
+    if raw.env.is_empty() || raw.env.contains(char::is_whitespace) {
+        problems.push(format!(
+            "{}: must be a non-empty word (it prefixes every cache key)",
+            from("env")
+        ));
+    }
+
+    for url in &raw.nextjs_urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            problems.push(format!(
+                "{}: `{url}` is not an http(s) URL",
+                from("nextjs_urls")
+            ));
+        }
+    }
+
+    if raw.request_timeout_secs == 0 {
+        problems.push(format!(
+            "{}: must be greater than 0",
+            from("request_timeout_secs")
+        ));
+    }
+    if raw.body_limit_bytes == 0 {
+        problems.push(format!(
+            "{}: must be greater than 0",
+            from("body_limit_bytes")
+        ));
+    }
+
+    if let Err(errors) = raw.cache.validate() {
+        // The engine names keys (`cache.ttl.public_list must …`); add where each value came from.
+        for message in errors {
+            let key = message.split_whitespace().next().unwrap_or_default();
+            problems.push(format!("{}: {message}", from(key)));
+        }
+    }
+
+    let log_format = raw.log_format.unwrap_or(if raw.env == "production" {
+        LogFormat::Json
+    } else {
+        LogFormat::Pretty
+    });
+    Some(Config {
+        bind: raw.bind,
+        database_url: raw.database_url,
+        redis_url,
+        env: raw.env,
+        revalidate_secret: raw.revalidate_secret.filter(|s| !s.is_empty()),
+        nextjs_urls: raw.nextjs_urls,
+        media_dir: raw.media_dir,
+        log_format,
+        request_timeout: Duration::from_secs(raw.request_timeout_secs),
+        body_limit_bytes: raw.body_limit_bytes,
+        cache: raw.cache,
+    })
+}
+
+fn split_key(key: &str) -> Vec<String> {
+    key.split('.').map(str::to_owned).collect()
+}
+
+/// A fixed dictionary, for re-extracting after dropping bad keys.
+struct Data(Dict);
+
+impl Provider for Data {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("configuration")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
+}
+
+/// Settings from environment variables, from an explicit list (testable without touching the
+/// process environment). Empty values count as unset, as compose files write `REDIS_URL=`.
+struct EnvProvider {
+    name: &'static str,
+    dict: Dict,
+    legacy: bool,
+}
+
+impl EnvProvider {
+    fn strata(env: &[(String, String)], warnings: &mut Vec<String>) -> Self {
+        let mut dict = Dict::new();
+        for (var, value) in env {
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if var == CONFIG_PATH_VAR || value.is_empty() {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            if !TOP_LEVEL_KEYS.contains(&path[0].as_str()) {
+                warnings.push(format!("{var} is not a Strata setting; ignored"));
+                continue;
+            }
+            insert_path(&mut dict, &path, env_value(&path.join("."), value));
+        }
+        EnvProvider {
+            name: "environment variable",
+            dict,
+            legacy: false,
+        }
+    }
+
+    fn legacy(env: &[(String, String)]) -> Self {
+        let vars: BTreeMap<&str, &str> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut dict = Dict::new();
+        for (var, key) in LEGACY_VARS {
+            if let Some(value) = vars.get(var).filter(|v| !v.is_empty()) {
+                dict.insert((*key).to_owned(), env_value(key, value));
+            }
+        }
+        EnvProvider {
+            name: "environment variable",
+            dict,
+            legacy: true,
+        }
+    }
+}
+
+impl Provider for EnvProvider {
+    fn metadata(&self) -> Metadata {
+        let legacy = self.legacy;
+        Metadata::named(self.name).interpolater(move |_: &Profile, keys: &[&str]| {
+            if legacy
+                && let Some((var, _)) = LEGACY_VARS.iter().find(|(_, k)| Some(k) == keys.first())
+            {
+                return (*var).to_owned();
+            }
+            let upper: Vec<String> = keys.iter().map(|k| k.to_ascii_uppercase()).collect();
+            format!("{ENV_PREFIX}{}", upper.join("__"))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.dict.clone()))
+    }
+}
+
+fn env_value(key: &str, value: &str) -> Value {
+    if STRING_KEYS.contains(&key) {
+        Value::from(value.to_owned())
+    } else if LIST_KEYS.contains(&key) {
+        let items: Vec<Value> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::from(s.to_owned()))
+            .collect();
+        Value::from(items)
+    } else {
+        // Numbers and booleans, as TOML would read them; anything else stays a string and fails
+        // deserialization with a message naming the variable.
+        match value.parse::<Value>() {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+}
+
+fn insert_path(dict: &mut Dict, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if !matches!(entry, Value::Dict(..)) {
+                *entry = Value::from(Dict::new());
+            }
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn no_file() -> PathBuf {
+        PathBuf::from("/nonexistent/strata.toml")
+    }
+
+    /// A TOML file unique to the test; removed on drop.
+    struct TempToml(PathBuf);
+
+    impl TempToml {
+        fn new(name: &str, text: &str) -> Self {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            let path = std::env::temp_dir().join(format!(
+                "strata-config-{name}-{}-{nanos}.toml",
+                std::process::id()
+            ));
+            std::fs::write(&path, text).unwrap();
+            TempToml(path)
+        }
+    }
+
+    impl Drop for TempToml {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn problems(result: Result<Loaded, ConfigError>) -> String {
+        result.expect_err("config should be rejected").to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load_from(&[], &no_file()).unwrap().config;
+        assert_eq!(c.bind, "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(c.database_url, "sqlite://strata.db");
+        assert_eq!(c.redis_url, None);
+        assert_eq!(c.env, "dev");
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.media_dir, PathBuf::from("./media"));
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.body_limit_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.cache, CacheSettings::default());
+    }
+
+    #[test]
+    fn env_overrides_file_and_legacy_names_override_strata_names() {
+        let file = TempToml::new(
+            "override",
+            "bind = \"0.0.0.0:9000\"\nenv = \"staging\"\n[cache.ttl]\npublic_list = 10\ntaxonomy = 99\n",
+        );
+        let vars = env(&[
+            ("STRATA_CONFIG", file.0.to_str().unwrap()),
+            ("STRATA_CACHE__TTL__PUBLIC_LIST", "60"),
+            ("STRATA_ENV", "from-strata"),
+            ("ENV", "production"),
+            ("DATABASE_URL", "postgres://u:p@localhost/strata"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/1"),
+            ("REVALIDATE_SECRET", "0123"),
+            ("NEXTJS_URL", "http://a:3000, https://b"),
+        ]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        assert_eq!(c.bind, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.cache.ttl.public_list, 60);
+        assert_eq!(c.cache.ttl.taxonomy, 99);
+        assert_eq!(c.env, "production");
+        assert_eq!(c.log_format, LogFormat::Json, "production logs JSON");
+        assert_eq!(c.database_url, "postgres://u:p@localhost/strata");
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379/1"));
+        assert_eq!(
+            c.revalidate_secret.as_deref(),
+            Some("0123"),
+            "kept verbatim"
+        );
+        assert_eq!(c.nextjs_urls, ["http://a:3000", "https://b"]);
+    }
+
+    #[test]
+    fn default_file_is_read_when_present() {
+        let file = TempToml::new("default", "media_dir = \"/srv/media\"\n");
+        let c = Config::load_from(&[], &file.0).unwrap().config;
+        assert_eq!(c.media_dir, PathBuf::from("/srv/media"));
+    }
+
+    #[test]
+    fn empty_legacy_values_count_as_unset() {
+        let vars = env(&[("REDIS_URL", ""), ("ENV", "")]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        assert_eq!(c.redis_url, None);
+        assert_eq!(c.env, "dev");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_source() {
+        let file = TempToml::new(
+            "errors",
+            "colour = \"blue\"\n[cache.ttl]\npublik_list = 5\n[cache.redis]\npool_size = 0\n",
+        );
+        let vars = env(&[
+            ("STRATA_CONFIG", file.0.to_str().unwrap()),
+            ("STRATA_CACHE__TTL__PUBLIC_LIST", "abc"),
+            ("STRATA_BIND", "not-an-address"),
+            ("STRATA_REQUEST_TIMEOUT_SECS", "0"),
+            ("DATABASE_URL", "mysql://localhost/strata"),
+            ("REDIS_URL", "memcached://localhost"),
+        ]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        let file_name = file.0.display().to_string();
+        for needle in [
+            "STRATA_CACHE__TTL__PUBLIC_LIST (cache.ttl.public_list): invalid type: found string \"abc\"",
+            "STRATA_BIND (bind)",
+            "unknown setting `colour`",
+            "unknown setting `publik_list`",
+            &file_name,
+            "STRATA_REQUEST_TIMEOUT_SECS (request_timeout_secs): must be greater than 0",
+            "DATABASE_URL (database_url): `mysql://localhost/strata` is not a supported database URL",
+            "REDIS_URL (redis_url): `memcached://localhost` is not a Redis URL",
+            "cache.redis.pool_size must be between 1 and 50",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn redis_cluster_is_refused_with_the_engines_reason() {
+        let vars = env(&[("REDIS_URL", "redis-cluster://127.0.0.1:7000")]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        assert!(text.contains("REDIS_URL"), "{text}");
+        assert!(text.contains("Redis Cluster is not supported"), "{text}");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let vars = env(&[
+            ("DATABASE_URL", "postgres://strata:hunter2@db/strata"),
+            ("REVALIDATE_SECRET", "s3cret"),
+        ]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        let text = format!("{c:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "{text}"
+        );
+        assert!(text.contains("postgres://***@db/strata"), "{text}");
+    }
+
+    #[test]
+    fn sentinel_is_accepted() {
+        let vars = env(&[(
+            "REDIS_URL",
+            "redis-sentinel://127.0.0.1:26379/1?sentinelServiceName=mymaster",
+        )]);
+        assert!(Config::load_from(&vars, &no_file()).is_ok());
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        let vars = env(&[("STRATA_CONFIG", "/nonexistent/strata-missing.toml")]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        assert!(text.contains("STRATA_CONFIG"), "{text}");
+    }
+
+    #[test]
+    fn foreign_strata_variables_are_warned_about_not_fatal() {
+        let vars = env(&[("STRATA_BIN", "/usr/bin/strata")]);
+        let loaded = Config::load_from(&vars, &no_file()).unwrap();
+        assert!(loaded.warnings[0].contains("STRATA_BIN"));
+    }
+
+    #[test]
+    fn toml_syntax_error_names_the_file() {
+        let file = TempToml::new("syntax", "bind = \n");
+        let vars = env(&[("STRATA_CONFIG", file.0.to_str().unwrap())]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        assert!(text.contains(&file.0.display().to_string()), "{text}");
+    }
+
+    #[test]
+    fn log_format_is_checked() {
+        let vars = env(&[("STRATA_LOG_FORMAT", "xml")]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        assert!(text.contains("STRATA_LOG_FORMAT"), "{text}");
+        assert!(text.contains("pretty"), "{text}");
+    }
+}

@@ -1,0 +1,209 @@
+//! `strata serve`: the HTTP application and its lifecycle.
+
+pub mod metrics;
+mod ops;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use strata_cache::CacheError;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+pub use self::metrics::MetricsError;
+
+/// Extra time given to in-flight requests after a shutdown signal, beyond the request timeout.
+const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A ready-to-serve application: tests build it in-process with this, `serve` runs it.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+}
+
+impl App {
+    /// Installs the metrics recorder (once per process), opens the stores, builds the router.
+    pub async fn build(config: Config) -> Result<Self, ServeError> {
+        // Before the cache: the engine sets its gauges when it starts.
+        let metrics = metrics::install()?;
+        let state = AppState::open(config).await?;
+        let router = router(state.clone(), metrics);
+        Ok(App { state, router })
+    }
+}
+
+/// Every route of the application with its middleware. Routes must be added before the
+/// `route_layer` call so that metrics see their matched pattern.
+pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
+    let config = state.config.clone();
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route(
+            "/metrics",
+            get(move || std::future::ready(ops::render_metrics(&metrics))),
+        )
+        .route_layer(middleware::from_fn(metrics::note_route))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Layers run outermost last-added: metrics, trace, DRF-shaped errors, timeout, body limit.
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        // axum's extractors have their own 2 MB cap; the configured limit above replaces it.
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(middleware::map_response(drf_error_body))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(middleware::from_fn(metrics::track))
+        .with_state(state)
+}
+
+/// DRF's 404 body, which the Next.js and React clients expect.
+pub async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"detail": "Not found."})),
+    )
+        .into_response()
+}
+
+/// DRF's 405 body.
+async fn method_not_allowed(request: Request) -> Response {
+    metrics::note(request.extensions());
+    let method = request.method();
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(json!({"detail": format!("Method \"{method}\" not allowed.")})),
+    )
+        .into_response()
+}
+
+/// Gives the bodiless errors of the tower layers (timeout, body too large) DRF's `{"detail"}`
+/// shape, so clients parse every error the same way.
+async fn drf_error_body(response: Response) -> Response {
+    let detail = match response.status() {
+        StatusCode::REQUEST_TIMEOUT => "Request timed out.",
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large.",
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({ "detail": detail }).to_string();
+    Response::from_parts(parts, body.into())
+}
+
+/// Binds, announces the address on stdout (scripts and tests read it), serves until SIGTERM or
+/// Ctrl-C, then lets in-flight requests finish within the request timeout.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let addr = config.bind;
+    let grace = config.request_timeout + SHUTDOWN_SLACK;
+    let app = App::build(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr()?;
+    announce(local)?;
+    tracing::info!(
+        addr = %local,
+        cache = app.state.cache.health().backend,
+        "serving"
+    );
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.router).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    // Keep-alive clients could hold a graceful shutdown open forever; cap it.
+    let deadline = async move {
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!("shutdown grace period elapsed; closing open connections"),
+    }
+    Ok(())
+}
+
+fn announce(addr: SocketAddr) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "Strata listening on http://{addr}")?;
+    stdout.flush()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,160 @@
+//! The `strata` command line end to end: exit codes, messages, and the cache commands.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{REDIS_URL, redis_available, run, stderr, stdout, unique_env};
+use serde_json::Value;
+
+#[test]
+fn a_bad_variable_is_a_config_error_naming_it() {
+    let out = run(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("STRATA_CACHE__TTL__PUBLIC_LIST", "abc")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("STRATA_CACHE__TTL__PUBLIC_LIST"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "nothing is served");
+}
+
+#[test]
+fn every_config_problem_is_reported_at_once() {
+    let out = run(
+        &["cache", "stats"],
+        &[
+            ("STRATA_BIND", "nowhere"),
+            ("DATABASE_URL", "mysql://localhost/strata"),
+            ("STRATA_CACHE__REDIS__POOL_SIZE", "0"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for needle in ["STRATA_BIND", "DATABASE_URL", "pool_size"] {
+        assert!(err.contains(needle), "missing {needle}: {err}");
+    }
+}
+
+#[test]
+fn redis_cluster_is_refused() {
+    let out = run(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("REDIS_URL", "redis-cluster://127.0.0.1:7000")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("Cluster"), "{err}");
+    assert!(err.contains("REDIS_URL"), "{err}");
+}
+
+#[test]
+fn a_bad_namespace_is_a_usage_error() {
+    let out = run(&["cache", "invalidate", "bad-ns"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad-ns"), "{}", stderr(&out));
+}
+
+#[test]
+fn commands_of_later_issues_say_so_and_exit_2() {
+    for args in [
+        &["migrate"][..],
+        &[
+            "createsuperuser",
+            "--username",
+            "u",
+            "--email",
+            "u@example.com",
+            "--password",
+            "p",
+        ],
+        &["token", "create", "--user", "u"],
+        &["seed", "--demo", "--properties", "3", "--posts", "2"],
+        &["cache", "warm"],
+    ] {
+        let out = run(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("not available yet"), "{args:?}");
+    }
+}
+
+#[test]
+fn cache_stats_prints_health_as_json() {
+    let out = run(&["cache", "stats"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let health: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(health["backend"], "memory");
+    assert_eq!(health["breaker_open"], false);
+}
+
+#[test]
+fn changing_the_cache_needs_a_shared_store() {
+    for args in [
+        &["cache", "flags", "--off", "public:demo:list"][..],
+        &["cache", "invalidate", "public:demo:list"],
+    ] {
+        let out = run(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("REDIS_URL"), "{args:?}");
+    }
+}
+
+#[test]
+fn invalidating_with_redis_down_fails_loudly() {
+    let env = unique_env();
+    let out = run(
+        &["cache", "invalidate", "public:demo:list"],
+        &[
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+            ("ENV", &env),
+            ("STRATA_CACHE__REDIS__CONNECT_TIMEOUT_MS", "200"),
+            ("STRATA_CACHE__REDIS__COMMAND_TIMEOUT_MS", "300"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("NOT invalidated"), "{}", stderr(&out));
+}
+
+#[test]
+fn flags_round_trip_through_redis() {
+    if !redis_available("flags_round_trip_through_redis") {
+        return;
+    }
+    let env = unique_env();
+    let vars = [("REDIS_URL", REDIS_URL), ("ENV", env.as_str())];
+    let listed = |vars: &[(&str, &str)]| {
+        let out = run(&["cache", "flags"], vars);
+        assert_eq!(out.status.code(), Some(0));
+        stdout(&out).lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+
+    assert!(listed(&vars).is_empty(), "a fresh ENV has no flags");
+
+    let out = run(&["cache", "flags", "--off", "public:demo:list"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(listed(&vars), ["public:demo:list"]);
+
+    let out = run(&["cache", "stats"], &vars);
+    let health: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(health["backend"], "redis");
+    assert_eq!(health["disabled_namespaces"][0], "public:demo:list");
+
+    let out = run(&["cache", "invalidate", "public:demo:list"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A fresh ENV's keyspace is empty (flags live outside the versioned keys).
+    let out = run(&["cache", "audit", "--max-bytes", "1000"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (report["backend"].as_str(), report["scanned"].as_u64()),
+        (Some("redis"), Some(0))
+    );
+    assert_eq!(report["off_convention"]["count"], 0);
+
+    let out = run(&["cache", "flags", "--on", "public:demo:list"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(listed(&vars).is_empty(), "--on clears the flag");
+}

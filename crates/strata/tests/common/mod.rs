@@ -1,0 +1,195 @@
+//! Spawning the real `strata` binary for end-to-end tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{OnceLock, mpsc};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The Redis the CI machine runs on its standard port.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+const REDIS_ADDR: &str = "127.0.0.1:6379";
+/// How long a command or a server start may take before the test fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Variables the binary reads; cleared so the developer's shell cannot leak into a test.
+const CONFIG_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ENV",
+    "REVALIDATE_SECRET",
+    "NEXTJS_URL",
+];
+
+/// A unique `ENV`, hence a unique key prefix: tests sharing one Redis never see each other's keys.
+pub fn unique_env() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("test-{}-{nanos}", std::process::id())
+}
+
+/// An empty working directory, so no `./strata.toml` or `./strata.db` of the repo is picked up.
+/// One per test process: the commands tested so far write nothing into it.
+fn scratch_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("strata-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// `strata` with a clean configuration environment plus `env`.
+pub fn strata(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strata"));
+    for (name, _) in std::env::vars_os() {
+        if let Some(name) = name.to_str()
+            && (name.starts_with("STRATA_") || CONFIG_VARS.contains(&name))
+        {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(scratch_dir())
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs a command to completion (bounded by [`PATIENCE`]).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut child = strata(args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn strata");
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("strata {args:?} did not finish within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    eprintln!(
+        "$ strata {}\n[exit {:?}]\n[stdout]\n{}[stderr]\n{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// A running `strata serve`; killed when dropped so a failing test leaves no server behind.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `strata serve --bind 127.0.0.1:0` and waits for its "listening" line.
+    pub fn start(env: &[(&str, &str)]) -> Server {
+        let mut child = strata(&["serve", "--bind", "127.0.0.1:0"], env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn strata serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let line = match rx.recv_timeout(PATIENCE) {
+            Ok(Some(Ok(line))) => line,
+            other => panic!("strata serve printed no address: {other:?}"),
+        };
+        let addr = line
+            .strip_prefix("Strata listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        server.addr = addr.parse().unwrap();
+        assert_ne!(server.addr.port(), 0, "the actual port is printed");
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself; `None` if it did not within `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the tests that need Redis can run. Under `CI=true` a missing Redis fails the test
+/// (brief §8); elsewhere it is skipped with a notice nobody can miss.
+pub fn redis_available(test: &str) -> bool {
+    let addr: SocketAddr = REDIS_ADDR.parse().unwrap();
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: Redis is not reachable at {REDIS_ADDR} and CI=true");
+    }
+    eprintln!("\n*** SKIPPED: Redis not reachable at {REDIS_ADDR}; {test} did not run ***\n");
+    false
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

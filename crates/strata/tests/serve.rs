@@ -1,0 +1,106 @@
+//! `strata serve` end to end: the real binary on a free port.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{REDIS_URL, Server, redis_available, unique_env};
+use serde_json::{Value, json};
+
+async fn get(server: &Server, path: &str) -> (u16, String) {
+    let response = reqwest::get(server.url(path)).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn get_json(server: &Server, path: &str) -> (u16, Value) {
+    let (status, body) = get(server, path).await;
+    let value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path} is not JSON ({e}): {body}"));
+    (status, value)
+}
+
+#[tokio::test]
+async fn memory_backend_serves_health_readiness_metrics_and_drf_404() {
+    let server = Server::start(&[]);
+
+    assert_eq!(
+        get_json(&server, "/healthz").await,
+        (200, json!({"status": "ok"}))
+    );
+
+    let (status, ready) = get_json(&server, "/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["degraded"], false);
+    assert_eq!(ready["cache"]["backend"], "memory");
+    assert_eq!(ready["cache"]["breaker_open"], false);
+    assert_eq!(ready["cache"]["pending_invalidations"], 0);
+
+    assert_eq!(
+        get_json(&server, "/no/such/route").await,
+        (404, json!({"detail": "Not found."}))
+    );
+
+    let (status, metrics) = get(&server, "/metrics").await;
+    assert_eq!(status, 200);
+    for needle in [
+        "strata_cache_breaker_open",
+        "strata_http_requests_total",
+        r#"route="/healthz",status="200""#,
+        r#"route="unmatched",status="404""#,
+        "strata_http_request_duration_seconds_bucket",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "/metrics lacks {needle}:\n{metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn redis_backend_is_ready() {
+    if !redis_available("redis_backend_is_ready") {
+        return;
+    }
+    let env = unique_env();
+    let server = Server::start(&[("REDIS_URL", REDIS_URL), ("ENV", &env)]);
+    let (status, ready) = get_json(&server, "/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["cache"]["backend"], "redis");
+    assert_eq!(ready["degraded"], false);
+}
+
+/// Fail-open: a Redis that is down at start-up does not keep the site from starting or answering.
+#[tokio::test]
+async fn unreachable_redis_does_not_stop_the_server() {
+    let server = Server::start(&[
+        ("REDIS_URL", "redis://127.0.0.1:1"),
+        ("ENV", &unique_env()),
+        ("STRATA_CACHE__REDIS__CONNECT_TIMEOUT_MS", "200"),
+    ]);
+    assert_eq!(get(&server, "/healthz").await.0, 200);
+    let (status, ready) = get_json(&server, "/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["cache"]["backend"], "redis");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let mut server = Server::start(&[]);
+    assert_eq!(get(&server, "/healthz").await.0, 200);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server
+        .wait_exit(Duration::from_secs(20))
+        .expect("strata serve exits on SIGTERM");
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+}
