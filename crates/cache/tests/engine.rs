@@ -12,8 +12,7 @@ use std::time::Duration;
 use fred::interfaces::KeysInterface;
 use serde_json::json;
 use strata_cache::{Cache, CacheSettings, Invalidation, Namespace, TtlClass};
-use support::{Backend, raw_redis};
-use tokio::sync::oneshot;
+use support::{Backend, PausedFill, raw_redis};
 
 const LIST: Namespace = Namespace::public("testapp", "list");
 const DETAIL: Namespace = Namespace::public("testapp", "detail");
@@ -170,23 +169,8 @@ async fn namespace_invalidation_with_100k_unrelated_keys(backend: Backend) {
 async fn paused_loader_race(backend: Backend, by_namespace: bool) {
     let cache = backend.engine(CacheSettings::default()).await;
     let key = LIST.hashed(&json!({"city": "تهران"}));
-    let (read_done_tx, read_done_rx) = oneshot::channel();
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let slow_reader = tokio::spawn({
-        let cache = cache.clone();
-        let key = key.clone();
-        async move {
-            cache
-                .get_or_load(&key, TtlClass::PublicList, || async move {
-                    let old_row = "old".to_owned(); // what the database held when read
-                    let _ = read_done_tx.send(());
-                    let _ = resume_rx.await;
-                    Ok::<_, Infallible>(old_row)
-                })
-                .await
-        }
-    });
-    read_done_rx.await.expect("loader started");
+    // The reader loaded the old row and is paused before its fill.
+    let slow_reader = PausedFill::start(&cache, &key, "old").await;
     // The writer commits, then invalidates — while the reader still holds the old row.
     if by_namespace {
         assert_eq!(
@@ -196,10 +180,9 @@ async fn paused_loader_race(backend: Backend, by_namespace: bool) {
     } else {
         assert_eq!(cache.invalidate(&key).await, Invalidation::Applied);
     }
-    resume_tx.send(()).expect("resume");
     assert_eq!(
-        slow_reader.await.expect("join"),
-        Ok("old".to_owned()),
+        slow_reader.finish().await,
+        "old",
         "it answers its own request"
     );
     assert_eq!(
@@ -279,27 +262,12 @@ async fn waiters_give_up_after_the_bounded_wait(backend: Backend) {
     };
     let cache = backend.engine(settings).await;
     let key = DETAIL.id(7);
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let (started_tx, started_rx) = oneshot::channel();
-    let slow = tokio::spawn({
-        let (cache, key) = (cache.clone(), key.clone());
-        async move {
-            cache
-                .get_or_load(&key, TtlClass::PublicDetail, || async move {
-                    let _ = started_tx.send(());
-                    let _ = resume_rx.await;
-                    Ok::<_, Infallible>("slow".to_owned())
-                })
-                .await
-        }
-    });
-    started_rx.await.expect("slow filler started");
+    let slow = PausedFill::start(&cache, &key, "slow").await;
     let calls = AtomicUsize::new(0);
     // The waiter gives up after 200 ms and loads itself, without filling.
     assert_eq!(load(&cache, &key, "impatient", &calls).await, "impatient");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    resume_tx.send(()).expect("resume");
-    assert_eq!(slow.await.expect("join"), Ok("slow".to_owned()));
+    assert_eq!(slow.finish().await, "slow");
     assert_eq!(
         cache.peek::<String>(&key).await.as_deref(),
         Some("slow"),

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use fred::interfaces::KeysInterface;
 use strata_cache::{Cache, CacheKey, CacheSettings, Invalidation, Namespace, TtlClass};
 use support::proxy::{Mode, Proxy};
-use support::{REDIS_ADDR, fast_settings, raw_redis, unique_env};
-use tokio::sync::oneshot;
+use support::{PausedFill, REDIS_ADDR, fast_settings, raw_redis, unique_env};
 
 const DETAIL: Namespace = Namespace::public("failapp", "detail");
 const OTHER: Namespace = Namespace::public("failapp", "other");
@@ -255,21 +254,7 @@ async fn fill_is_abandoned_when_an_invalidation_is_queued_meanwhile() {
         .await
         .expect("cache");
     let key = DETAIL.id(5);
-    let (read_tx, read_rx) = oneshot::channel();
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let reader = tokio::spawn({
-        let (cache, key) = (cache.clone(), key.clone());
-        async move {
-            cache
-                .get_or_load(&key, TtlClass::PublicDetail, || async move {
-                    let _ = read_tx.send(());
-                    let _ = resume_rx.await;
-                    Ok::<_, Infallible>("old".to_owned())
-                })
-                .await
-        }
-    });
-    read_rx.await.expect("loader started");
+    let reader = PausedFill::start(&cache, &key, "old").await;
     // Refused, not hung: a hung proxy would deliver the DEL late and hide the window.
     proxy.set(Mode::Refuse);
     assert_eq!(cache.invalidate(&key).await, Invalidation::Queued); // fails: queued
@@ -281,8 +266,7 @@ async fn fill_is_abandoned_when_an_invalidation_is_queued_meanwhile() {
     proxy.set(Mode::Forward);
     // Let the pool reconnect so the fill can reach Redis (replay is still seconds away).
     tokio::time::sleep(Duration::from_millis(500)).await;
-    resume_tx.send(()).expect("resume");
-    assert_eq!(reader.await.expect("join"), Ok("old".to_owned()));
+    assert_eq!(reader.finish().await, "old");
     let raw = raw_redis().await;
     let stored: Option<String> = raw
         .get(format!("{env}:myproject:1:{key}"))

@@ -11,7 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
 use fred::types::config::Config;
-use strata_cache::{Cache, CacheSettings};
+use std::convert::Infallible;
+
+use strata_cache::{Cache, CacheKey, CacheSettings, TtlClass};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub const REDIS_ADDR: &str = "127.0.0.1:6379";
 
@@ -86,6 +90,41 @@ pub fn fast_settings() -> CacheSettings {
     settings.probe_interval_ms = 200;
     settings.error_log_interval_ms = 60_000;
     settings
+}
+
+/// A slow reader forced into place: a `get_or_load` of `key` whose loader has read the database
+/// (it will return `value`) and is paused until [`finish`](Self::finish). Tests use it to put an
+/// invalidation, an outage or a rival caller exactly between the read and the fill.
+pub struct PausedFill {
+    task: JoinHandle<Result<String, Infallible>>,
+    resume: oneshot::Sender<()>,
+}
+
+impl PausedFill {
+    /// Returns once the loader is running (so this caller holds the key's lease).
+    pub async fn start(cache: &Cache, key: &CacheKey, value: &str) -> Self {
+        let (started_tx, started_rx) = oneshot::channel();
+        let (resume, resume_rx) = oneshot::channel::<()>();
+        let (cache, key, value) = (cache.clone(), key.clone(), value.to_owned());
+        let task = tokio::spawn(async move {
+            cache
+                .get_or_load(&key, TtlClass::PublicDetail, || async move {
+                    let _ = started_tx.send(());
+                    let _ = resume_rx.await;
+                    Ok::<_, Infallible>(value)
+                })
+                .await
+        });
+        started_rx.await.expect("the paused loader started");
+        PausedFill { task, resume }
+    }
+
+    /// Lets the loader return and its fill run; returns what its caller got.
+    pub async fn finish(self) -> String {
+        self.resume.send(()).expect("the paused loader is waiting");
+        let result = self.task.await.expect("the paused caller completed");
+        result.unwrap_or_else(|never| match never {})
+    }
 }
 
 /// Which store a test body runs on.
