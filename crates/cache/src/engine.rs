@@ -595,6 +595,7 @@ async fn heal_loop(inner: Weak<Inner>) {
         tokio::time::sleep(interval).await;
         let Some(inner) = inner.upgrade() else { return };
         let cache = Cache { inner };
+        cache.inner.errors.flush();
         if !cache.inner.breaker.is_open() && cache.pending_len() == 0 {
             continue;
         }

@@ -59,4 +59,23 @@ impl ErrorLog {
             "cache store command failed: {error}"
         );
     }
+
+    /// Reports the failures suppressed in windows that have ended, so a burst that stops is
+    /// still counted in the log (called periodically by the engine).
+    pub(crate) fn flush(&self) {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for (command, window) in state.iter_mut() {
+            if window.suppressed > 0 && now.duration_since(window.last_logged) >= self.interval {
+                let suppressed = std::mem::take(&mut window.suppressed);
+                window.last_logged = now;
+                tracing::error!(
+                    target: "strata_cache::store",
+                    command = *command,
+                    suppressed,
+                    "cache store command kept failing: {suppressed} more failures in the last interval"
+                );
+            }
+        }
+    }
 }

@@ -277,3 +277,51 @@ async fn fill_is_abandoned_when_an_invalidation_is_queued_meanwhile() {
         "the old row was not stored while its invalidation waited for replay"
     );
 }
+
+/// Every failure is either an ERROR line or counted in the next one, including a burst that
+/// stops (the engine flushes the count when the interval ends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_logged_once_per_interval_with_a_count() {
+    if !support::require_redis().await {
+        return;
+    }
+    capture_logs();
+    let proxy = Proxy::start(REDIS_ADDR).await;
+    proxy.set(Mode::Refuse);
+    let mut settings = fast_settings();
+    settings.breaker_threshold = 1_000; // keep every call reaching the store
+    // The burst (4 × at most 100 ms) ends well inside one interval.
+    settings.redis.command_timeout_ms = 100;
+    settings.error_log_interval_ms = 1_000;
+    settings.probe_interval_ms = 100;
+    let cache = Cache::redis(&proxy.url(), &unique_env("errlog"), settings)
+        .await
+        .expect("cache");
+    let calls = AtomicUsize::new(0);
+    let failures = 4;
+    for id in 0..failures {
+        assert_eq!(load(&cache, &DETAIL.id(id), "db", &calls).await, "db");
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let lines = log_lines("command=\"lookup\"");
+    let suppressed: u64 = lines
+        .iter()
+        .filter_map(|line| line.split("suppressed=").nth(1))
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .filter_map(|digits| digits.parse::<u64>().ok())
+        .sum();
+    let logged = lines
+        .iter()
+        .filter(|l| l.contains("command failed"))
+        .count() as u64;
+    assert!(logged < failures as u64, "rate-limited: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("kept failing")),
+        "the burst's count is flushed: {lines:?}"
+    );
+    assert_eq!(
+        logged + suppressed,
+        failures as u64,
+        "every failure accounted for: {lines:?}"
+    );
+}
