@@ -323,20 +323,9 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
 
     let redis_url = raw.redis_url.filter(|u| !u.is_empty());
     if let Some(url) = &redis_url {
-        let scheme = url.split_once("://").map(|(s, _)| s);
-        match scheme {
-            Some("redis" | "rediss" | "redis-sentinel" | "rediss-sentinel") => {}
-            // The engine's own explanation, so the refusal reads the same wherever it happens.
-            Some("redis-cluster" | "rediss-cluster") => problems.push(format!(
-                "{}: {}",
-                from("redis_url"),
-                RedisConfigError::Cluster
-            )),
-            _ => problems.push(format!(
-                "{}: `{}` is not a Redis URL (use redis://, rediss:// or redis-sentinel://)",
-                from("redis_url"),
-                redact_url(url)
-            )),
+        // The engine's own check, so a refusal reads the same wherever it happens.
+        if let Err(refused) = RedisConfigError::check_url(url) {
+            problems.push(format!("{}: {refused}", from("redis_url")));
         }
     }
 
@@ -651,7 +640,7 @@ mod tests {
             &file_name,
             "STRATA_REQUEST_TIMEOUT_SECS (request_timeout_secs): must be greater than 0",
             "DATABASE_URL (database_url): `mysql://localhost/strata` is not a supported database URL",
-            "REDIS_URL (redis_url): `memcached://localhost` is not a Redis URL",
+            "REDIS_URL (redis_url): REDIS_URL is not a usable Redis URL: expected redis:// or redis-sentinel://, got `memcached`",
             "cache.redis.pool_size must be between 1 and 50",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
@@ -664,6 +653,16 @@ mod tests {
         let text = problems(Config::load_from(&vars, &no_file()));
         assert!(text.contains("REDIS_URL"), "{text}");
         assert!(text.contains("Redis Cluster is not supported"), "{text}");
+    }
+
+    #[test]
+    fn tls_redis_urls_are_refused_rather_than_sent_in_plain_text() {
+        let vars = env(&[("REDIS_URL", "rediss://cache.internal:6380/1")]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        assert!(
+            text.contains("REDIS_URL (redis_url): TLS Redis URLs (rediss://) are not supported"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -113,6 +113,30 @@ pub enum RedisConfigError {
          single primary (redis://) or Sentinel (redis-sentinel://host:26379/1?sentinelServiceName=NAME)"
     )]
     Cluster,
+    #[error(
+        "TLS Redis URLs (rediss://) are not supported by this build: Strata would connect in \
+         plain text. Reach Redis over a private network or a TLS tunnel with redis://"
+    )]
+    Tls,
+}
+
+impl RedisConfigError {
+    /// Checks a URL's scheme before anything connects: what Strata can use, and why not.
+    pub fn check_url(url: &str) -> Result<(), RedisConfigError> {
+        match url.split_once("://").map(|(scheme, _)| scheme) {
+            Some("redis" | "valkey" | "redis-sentinel" | "valkey-sentinel") => Ok(()),
+            Some("redis-cluster" | "valkey-cluster" | "rediss-cluster" | "valkeys-cluster") => {
+                Err(RedisConfigError::Cluster)
+            }
+            Some("rediss" | "valkeys" | "rediss-sentinel" | "valkeys-sentinel") => {
+                Err(RedisConfigError::Tls)
+            }
+            _ => Err(RedisConfigError::Url(format!(
+                "expected redis:// or redis-sentinel://, got `{}`",
+                url.split_once("://").map_or(url, |(scheme, _)| scheme)
+            ))),
+        }
+    }
 }
 
 impl RedisStore {
@@ -121,6 +145,7 @@ impl RedisStore {
         settings: &RedisSettings,
         prefix: KeyPrefix,
     ) -> Result<Self, RedisConfigError> {
+        RedisConfigError::check_url(url)?;
         let mut config = Config::from_url(url).map_err(|e| RedisConfigError::Url(e.to_string()))?;
         // Keep trying when the first connection fails: a Redis that is down at start-up is an
         // outage to ride out (fail-open), not a reason to give up on the cache for good.
