@@ -16,6 +16,7 @@ use crate::errlog::ErrorLog;
 use crate::key::{CacheKey, KeyPrefix, Namespace};
 use crate::locks::KeyLocks;
 use crate::metrics as m;
+use crate::replay::{ReplayQueue, Snapshot};
 use crate::settings::{CacheSettings, TtlClass};
 use crate::store::redis::RedisConfigError;
 use crate::store::{Lookup, MemoryStore, RedisStore, Store, StoreError};
@@ -74,7 +75,7 @@ struct Inner {
     locks: KeyLocks,
     errors: ErrorLog,
     breaker: Breaker,
-    pending: Mutex<Pending>,
+    pending: ReplayQueue,
     /// Bumped whenever an invalidation is queued: a fill whose lease predates it is abandoned,
     /// because the invalidation that would have revoked its lease has not reached the store.
     queued_epoch: AtomicU64,
@@ -131,43 +132,6 @@ impl Breaker {
     }
 }
 
-/// Invalidations that could not reach the store, replayed before the store is read again.
-#[derive(Default)]
-struct Pending {
-    keys: HashSet<CacheKey>,
-    namespaces: BTreeSet<Namespace>,
-}
-
-impl Pending {
-    fn len(&self) -> usize {
-        self.keys.len() + self.namespaces.len()
-    }
-
-    /// Past capacity, exact keys collapse into their namespaces: namespaces are a small, fixed
-    /// set, so the queue stays bounded and invalidates more, never less.
-    fn push_key(&mut self, key: CacheKey, capacity: usize) {
-        if self.namespaces.contains(key.namespace()) {
-            return;
-        }
-        self.keys.insert(key);
-        if self.keys.len() > capacity {
-            tracing::warn!(
-                target: "strata_cache::store",
-                capacity,
-                "invalidation replay queue full: collapsing exact keys into namespace invalidations"
-            );
-            for key in self.keys.drain() {
-                self.namespaces.insert(key.namespace().clone());
-            }
-        }
-    }
-
-    fn push_namespace(&mut self, ns: Namespace) {
-        self.keys.retain(|key| key.namespace() != &ns);
-        self.namespaces.insert(ns);
-    }
-}
-
 enum Op<'a> {
     Key(&'a CacheKey),
     Namespace(&'a Namespace),
@@ -208,10 +172,10 @@ impl Cache {
                 failures: AtomicU32::new(0),
                 open: AtomicBool::new(false),
             },
+            pending: ReplayQueue::new(settings.replay_capacity),
             store,
             settings,
             locks: KeyLocks::default(),
-            pending: Mutex::new(Pending::default()),
             queued_epoch: AtomicU64::new(0),
             disabled: RwLock::new(HashSet::new()),
             tasks: Mutex::new(Vec::new()),
@@ -290,14 +254,18 @@ impl Cache {
         if !self.store_usable() {
             return self.bypass(&ns, "unavailable", loader).await;
         }
-        let wait = CacheSettings::ms(self.inner.settings.fill_wait_ms);
-        let deadline = tokio::time::Instant::now() + wait;
-        let Ok(_local) =
-            tokio::time::timeout_at(deadline, self.inner.locks.lock(key.as_str())).await
-        else {
-            return self.bypass(&ns, "wait_timeout", loader).await;
-        };
+        // The hit path is one plain GET: no lock, no script.
+        match self.call("get", self.inner.store.get(key)).await {
+            Err(_) => return self.bypass(&ns, "error", loader).await,
+            Ok(Some(bytes)) => return self.hit(ns, &bytes, loader).await,
+            Ok(None) => {}
+        }
+        // A miss: take the key's lease, or wait for whoever holds it. Waiters in this process
+        // queue behind one another, so only one of them polls the store at a time.
+        let deadline =
+            tokio::time::Instant::now() + CacheSettings::ms(self.inner.settings.fill_wait_ms);
         let lease = CacheSettings::ms(self.inner.settings.lease_ms);
+        let mut local_turn = None;
         let mut backoff = Duration::from_millis(2);
         loop {
             let epoch = self.inner.queued_epoch.load(Ordering::Acquire);
@@ -306,23 +274,18 @@ impl Cache {
                 .await
             {
                 Err(_) => return self.bypass(&ns, "error", loader).await,
-                Ok(Lookup::Hit(bytes)) => match serde_json::from_slice::<T>(&bytes) {
-                    Ok(value) => {
-                        counter!(m::HITS, "namespace" => ns).increment(1);
-                        return Ok(value);
-                    }
-                    Err(error) => {
-                        // Left in place: it may be another writer's (Django's) differently
-                        // shaped value, and it expires by its TTL.
-                        self.inner.errors.report("decode", "decode", &error);
-                        counter!(m::ERRORS, "namespace" => ns.clone(), "command" => "decode")
-                            .increment(1);
-                        return self.bypass(&ns, "error", loader).await;
-                    }
-                },
+                Ok(Lookup::Hit(bytes)) => return self.hit(ns, &bytes, loader).await,
                 Ok(Lookup::Leased(token)) => {
                     counter!(m::MISSES, "namespace" => ns.clone()).increment(1);
                     return self.fill(key, &ns, ttl, token, epoch, loader).await;
+                }
+                Ok(Lookup::Busy) if local_turn.is_none() => {
+                    let turn = self.inner.locks.lock(key.as_str());
+                    match tokio::time::timeout_at(deadline, turn).await {
+                        // Our turn: look again at once, the filler may be done.
+                        Ok(guard) => local_turn = Some(guard),
+                        Err(_) => return self.bypass(&ns, "wait_timeout", loader).await,
+                    }
                 }
                 Ok(Lookup::Busy) => {
                     if tokio::time::Instant::now() + backoff >= deadline {
@@ -331,6 +294,28 @@ impl Cache {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_millis(50));
                 }
+            }
+        }
+    }
+
+    /// Decodes a stored value; one that does not decode as `T` is left in place (it may be
+    /// another writer's — Django's — differently shaped value, and expires by its TTL) and the
+    /// loader answers instead.
+    async fn hit<T, E, F, Fut>(&self, ns: String, bytes: &[u8], loader: F) -> Result<T, E>
+    where
+        T: PlainData,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        match serde_json::from_slice::<T>(bytes) {
+            Ok(value) => {
+                counter!(m::HITS, "namespace" => ns).increment(1);
+                Ok(value)
+            }
+            Err(error) => {
+                self.inner.errors.report("decode", "decode", &error);
+                counter!(m::ERRORS, "namespace" => ns.clone(), "command" => "decode").increment(1);
+                self.bypass(&ns, "error", loader).await
             }
         }
     }
@@ -433,14 +418,11 @@ impl Cache {
         counter!(m::INVALIDATIONS, "namespace" => ns.to_string(), "kind" => kind, "outcome" => outcome)
             .increment(1);
         if !applied {
-            let capacity = self.inner.settings.replay_capacity;
-            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
             match op {
-                Op::Key(key) => pending.push_key(key.clone(), capacity),
-                Op::Namespace(ns) => pending.push_namespace(ns.clone()),
+                Op::Key(key) => self.inner.pending.push_key(key.clone()),
+                Op::Namespace(ns) => self.inner.pending.push_namespace(ns.clone()),
             }
             self.inner.queued_epoch.fetch_add(1, Ordering::AcqRel);
-            gauge!(m::PENDING_INVALIDATIONS).set(pending.len() as f64);
             return Invalidation::Queued;
         }
         Invalidation::Applied
@@ -526,11 +508,7 @@ impl Cache {
     }
 
     fn pending_len(&self) -> usize {
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.inner.pending.len()
     }
 
     /// The store may be read: the breaker is closed and no invalidation awaits replay (reading
@@ -609,37 +587,32 @@ async fn heal_loop(inner: Weak<Inner>) {
 }
 
 impl Cache {
-    /// Replays queued invalidations; true when the queue is empty afterwards.
+    /// Replays queued invalidations in order (namespaces, then keys), stopping at the first
+    /// failure; true when the queue is empty afterwards.
     async fn replay(&self) -> bool {
-        let Pending { keys, namespaces } =
-            std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        let total = keys.len() + namespaces.len();
-        let mut failed = Pending::default();
-        for ns in namespaces {
-            if !failed.namespaces.is_empty()
-                || self.inner.store.invalidate_namespace(&ns).await.is_err()
-            {
-                failed.namespaces.insert(ns);
+        let attempt = self.inner.pending.snapshot();
+        let total = attempt.namespaces.len() + attempt.keys.len();
+        let mut done = Snapshot {
+            namespaces: Vec::new(),
+            keys: Vec::new(),
+        };
+        for (ns, seq) in attempt.namespaces {
+            if self.inner.store.invalidate_namespace(&ns).await.is_err() {
+                return self.inner.pending.settle(done) == 0;
             }
+            done.namespaces.push((ns, seq));
         }
-        for key in keys {
-            if failed.len() > 0 || self.inner.store.invalidate_key(&key).await.is_err() {
-                failed.keys.insert(key);
+        for (key, seq) in attempt.keys {
+            if self.inner.store.invalidate_key(&key).await.is_err() {
+                return self.inner.pending.settle(done) == 0;
             }
+            done.keys.push((key, seq));
         }
-        let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let capacity = self.inner.settings.replay_capacity;
-        for ns in failed.namespaces {
-            pending.push_namespace(ns);
-        }
-        for key in failed.keys {
-            pending.push_key(key, capacity);
-        }
-        gauge!(m::PENDING_INVALIDATIONS).set(pending.len() as f64);
-        if total > 0 && pending.len() == 0 {
+        let left = self.inner.pending.settle(done);
+        if total > 0 && left == 0 {
             tracing::info!(target: "strata_cache::store", replayed = total, "replayed queued invalidations");
         }
-        pending.len() == 0
+        left == 0
     }
 }
 

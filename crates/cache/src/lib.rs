@@ -13,6 +13,7 @@ mod key;
 mod locks;
 pub mod metrics;
 mod pyjson;
+mod replay;
 mod settings;
 mod store;
 

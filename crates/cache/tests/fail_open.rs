@@ -135,7 +135,7 @@ async fn redis_refused_fails_open_and_recovers() {
         .expect("starts while Redis is down");
 
     calls_while_failing(&cache, &settings).await;
-    assert_error_logged_once("lookup");
+    assert_error_logged_once("get");
 
     proxy.set(Mode::Forward);
     eventually("breaker closes", Duration::from_secs(10), || {
@@ -174,11 +174,11 @@ async fn redis_hung_fails_open_and_replays_invalidations() {
 
     proxy.set(Mode::Hang);
     calls_while_failing(&cache, &settings).await;
-    assert_error_logged_once("lookup");
-    let lookup = log_lines("command=\"lookup\"");
+    assert_error_logged_once("get");
+    let get = log_lines("command=\"get\"");
     assert!(
-        lookup[0].contains("kind=\"timeout\""),
-        "the error kind is logged: {lookup:?}"
+        get[0].contains("kind=\"timeout\""),
+        "the error kind is logged: {get:?}"
     );
 
     // The mutation's invalidation cannot reach Redis: it is queued, the old value still there.
@@ -303,7 +303,7 @@ async fn errors_are_logged_once_per_interval_with_a_count() {
         assert_eq!(load(&cache, &DETAIL.id(id), "db", &calls).await, "db");
     }
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let lines = log_lines("command=\"lookup\"");
+    let lines = log_lines("command=\"get\"");
     let suppressed: u64 = lines
         .iter()
         .filter_map(|line| line.split("suppressed=").nth(1))

@@ -6,7 +6,7 @@
 //! TTL or eviction, whatever the size of the store.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -53,8 +53,9 @@ struct State {
 
 pub(crate) struct MemoryStore {
     values: Cache<String, Entry>,
-    // One lock orders every lease decision against every invalidation, as Lua scripts do in Redis.
-    state: Mutex<State>,
+    // One lock orders every lease decision against every invalidation, as Lua scripts do in
+    // Redis; plain reads only need the generations, so they share it.
+    state: RwLock<State>,
 }
 
 impl MemoryStore {
@@ -68,14 +69,20 @@ impl MemoryStore {
             .build();
         MemoryStore {
             values,
-            state: Mutex::new(State::default()),
+            state: RwLock::new(State::default()),
         }
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        // The state holds no invariant a panicking holder could break halfway.
+    // The state holds no invariant a panicking holder could break halfway: poison is ignored.
+    fn state(&self) -> RwLockWriteGuard<'_, State> {
         self.state
-            .lock()
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.state
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -135,7 +142,7 @@ impl MemoryStore {
     }
 
     pub(crate) fn get(&self, key: &CacheKey) -> Option<Bytes> {
-        let state = self.state();
+        let state = self.read_state();
         self.values
             .get(&Self::stored_key(&state, key))
             .map(|entry| entry.value)
@@ -164,7 +171,7 @@ impl MemoryStore {
     }
 
     pub(crate) fn disabled_namespaces(&self) -> BTreeSet<String> {
-        self.state().disabled.clone()
+        self.read_state().disabled.clone()
     }
 
     pub(crate) fn set_enabled(&self, ns: &Namespace, enabled: bool) {

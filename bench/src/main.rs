@@ -1,0 +1,378 @@
+//! `bench/run.sh`: the cache engine against baselines measured in the same run, on the same Redis.
+//!
+//! 1. Hit path: `Cache::get_or_load` on a warm key vs a raw `GET` of the same stored key through
+//!    a fred pool of the same size (and a raw `GET` plus the JSON decode the engine also does),
+//!    at concurrency 1 and 32; the in-process store for reference.
+//! 2. Namespace invalidation with 1k / 100k / 1M unrelated keys present vs django-redis's
+//!    `delete_pattern` (`SCAN MATCH *<ns>* COUNT 10` over the keyspace, then `DEL`).
+//!
+//! Results replace the cache-engine section of the Markdown file named as the first argument.
+
+use std::convert::Infallible;
+use std::error::Error;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fred::clients::Pool;
+use fred::interfaces::{ClientLike, KeysInterface, ServerInterface};
+use fred::types::config::Config;
+use fred::types::{Builder, ClusterHash, CustomCommand, Expiration, Value};
+use serde_json::json;
+use strata_cache::{Cache, CacheKey, CacheSettings, Invalidation, Namespace, TtlClass};
+
+type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
+
+const DETAIL: Namespace = Namespace::public("bench", "detail");
+const LIST: Namespace = Namespace::public("bench", "list");
+const HIT_OPS: usize = 20_000;
+/// A scenario stops early past this, whatever its op count.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(20);
+const NAMESPACE_KEYS: i64 = 100;
+const UNRELATED: [usize; 3] = [1_000, 100_000, 1_000_000];
+const BEGIN: &str = "<!-- cache-engine:begin -->";
+const END: &str = "<!-- cache-engine:end -->";
+
+struct Stats {
+    ops: usize,
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+/// Runs `op` `ops` times split over `concurrency` tasks; latency per op, throughput overall.
+async fn measure<F, Fut>(concurrency: usize, ops: usize, op: F) -> BenchResult<Stats>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = BenchResult<()>> + Send,
+{
+    let op = Arc::new(op);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(ops / concurrency);
+            for _ in 0..ops / concurrency {
+                if started.elapsed() > SCENARIO_LIMIT {
+                    break;
+                }
+                let t = Instant::now();
+                op().await?;
+                latencies.push(t.elapsed());
+            }
+            Ok::<_, Box<dyn Error + Send + Sync>>(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(ops);
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Ok(Stats {
+        ops: latencies.len(),
+        p50: at(0.50),
+        p99: at(0.99),
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+    })
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// A realistic cached value: a property detail of about 2 KB.
+fn detail_value() -> serde_json::Value {
+    json!({
+        "id": 1,
+        "title": "ویلای ساحلی با چشم‌انداز دریا",
+        "slug": "villa-sea-view-1",
+        "description": "<p>".to_owned() + &"نمای دریا، حیاط بزرگ و پارکینگ. ".repeat(30) + "</p>",
+        "deal": "sale", "price": "12500000000.00", "deposit": null, "area": "240.00", "rooms": 4,
+        "city": "Ramsar", "district": "Sadat Mahalleh", "status": "published", "featured": true,
+        "category": {"id": 3, "slug": "villa", "name": "ویلا"},
+        "tags": [{"id": 1, "slug": "sea-view", "name": "Sea view"}, {"id": 2, "slug": "parking", "name": "Parking"}],
+        "images": [{"id": 9, "url": "/media/properties/1/front.jpg", "position": 0}],
+        "published_at": "2026-11-01T09:30:00Z", "updated_at": "2026-11-20T17:05:12Z",
+    })
+}
+
+async fn hit_path(url: &str, env: &str, pool: &Pool, out: &mut String) -> BenchResult<()> {
+    let cache = Cache::redis(url, env, CacheSettings::default()).await?;
+    let memory = Cache::memory(CacheSettings::default())?;
+    let key = DETAIL.id(1);
+    let value = detail_value();
+    for c in [&cache, &memory] {
+        let v = value.clone();
+        c.get_or_load(&key, TtlClass::PublicDetail, || async move {
+            Ok::<_, Infallible>(v)
+        })
+        .await?;
+    }
+    let stored = format!("{env}:myproject:1:{key}");
+    let bytes: Option<Vec<u8>> = pool.get(&stored).await?;
+    let size = bytes.map_or(0, |b| b.len());
+
+    out.push_str(&format!(
+        "### Hit path: `get_or_load` on a warm key vs a raw `GET` (value of {size} bytes)\n\n\
+         Same Redis, same pool size ({} connections), {HIT_OPS} operations per row.\n\n\
+         | operation | concurrency | p50 | p99 | ops/s | p50 vs raw GET | ops/s vs raw GET |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        CacheSettings::default().redis.pool_size
+    ));
+    for concurrency in [1, 32] {
+        let raw = {
+            let (pool, stored) = (pool.clone(), stored.clone());
+            measure(concurrency, HIT_OPS, move || {
+                let (pool, stored) = (pool.clone(), stored.clone());
+                async move {
+                    let _: Option<Vec<u8>> = pool.get(stored).await?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let raw_decode = {
+            let (pool, stored) = (pool.clone(), stored.clone());
+            measure(concurrency, HIT_OPS, move || {
+                let (pool, stored) = (pool.clone(), stored.clone());
+                async move {
+                    let bytes: Option<Vec<u8>> = pool.get(stored).await?;
+                    let _: serde_json::Value = serde_json::from_slice(&bytes.unwrap_or_default())?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let engine = |cache: Cache, key: CacheKey| {
+            move || {
+                let (cache, key) = (cache.clone(), key.clone());
+                async move {
+                    let _: serde_json::Value = cache
+                        .get_or_load(&key, TtlClass::PublicDetail, || async {
+                            Err::<serde_json::Value, _>("a miss in a hit benchmark")
+                        })
+                        .await?;
+                    Ok(())
+                }
+            }
+        };
+        let redis = measure(concurrency, HIT_OPS, engine(cache.clone(), key.clone())).await?;
+        let memory = measure(concurrency, HIT_OPS, engine(memory.clone(), key.clone())).await?;
+        for (name, stats) in [
+            ("raw `GET` (baseline)", &raw),
+            ("raw `GET` + JSON decode", &raw_decode),
+            ("`get_or_load`, Redis", &redis),
+            ("`get_or_load`, in-process", &memory),
+        ] {
+            out.push_str(&format!(
+                "| {name} | {concurrency} | {} | {} | {:.0} | {:.2}× | {:.2}× |\n",
+                micros(stats.p50),
+                micros(stats.p99),
+                stats.per_second,
+                stats.p50.as_secs_f64() / raw.p50.as_secs_f64(),
+                stats.per_second / raw.per_second,
+            ));
+            if stats.ops < HIT_OPS {
+                out.push_str(&format!(
+                    "| ↑ stopped after {} ops (time limit) | | | | | | |\n",
+                    stats.ops
+                ));
+            }
+        }
+    }
+    out.push('\n');
+    Ok(())
+}
+
+/// django-redis's `delete_pattern`: `SCAN MATCH pattern COUNT 10` through the whole keyspace,
+/// deleting what matches.
+async fn scan_delete(pool: &Pool, pattern: &str) -> BenchResult<usize> {
+    let client = pool.next();
+    let scan = CustomCommand::new_static("SCAN", ClusterHash::Random, false);
+    let mut cursor = "0".to_owned();
+    let mut deleted = 0;
+    loop {
+        let (next, keys): (String, Vec<String>) = client
+            .custom(
+                scan.clone(),
+                vec![cursor.as_str(), "MATCH", pattern, "COUNT", "10"],
+            )
+            .await?;
+        if !keys.is_empty() {
+            deleted += keys.len();
+            let _: i64 = client.del(keys).await?;
+        }
+        if next == "0" {
+            return Ok(deleted);
+        }
+        cursor = next;
+    }
+}
+
+async fn fill_namespace(cache: &Cache) -> BenchResult<()> {
+    for id in 0..NAMESPACE_KEYS {
+        cache
+            .get_or_load(&LIST.id(id), TtlClass::PublicList, || async {
+                Ok::<_, Infallible>(json!({"count": id}))
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+fn unrelated_key(env: &str, i: usize) -> String {
+    format!("{env}:myproject:1:public:noise:item:{i}")
+}
+
+/// Writes unrelated keys `from..to` in pipelined batches, each expiring on its own if the
+/// benchmark is interrupted.
+async fn add_unrelated(pool: &Pool, env: &str, from: usize, to: usize) -> BenchResult<()> {
+    for start in (from..to).step_by(10_000) {
+        let pipeline = pool.next().pipeline();
+        for i in start..(start + 10_000).min(to) {
+            let _: () = pipeline
+                .set(
+                    unrelated_key(env, i),
+                    "x",
+                    Some(Expiration::EX(900)),
+                    None,
+                    false,
+                )
+                .await?;
+        }
+        let _: Vec<Value> = pipeline.all().await?;
+    }
+    Ok(())
+}
+
+async fn invalidation(url: &str, env: &str, pool: &Pool, out: &mut String) -> BenchResult<()> {
+    let cache = Cache::redis(url, env, CacheSettings::default()).await?;
+    let pattern = format!("{env}:myproject:1:*{LIST}*");
+    out.push_str(&format!(
+        "### Namespace invalidation: {NAMESPACE_KEYS} keys in the namespace, more unrelated keys around\n\n\
+         Median wall time of one invalidation. Baseline: django-redis's `delete_pattern(\"*{LIST}*\")`, \
+         i.e. `SCAN MATCH {{prefix}}:*{LIST}* COUNT 10` over the whole keyspace, then `DEL`.\n\n\
+         | unrelated keys | keys in the Redis db | Strata `invalidate_namespace` | SCAN-based `delete_pattern` | speed-up |\n\
+         |---:|---:|---:|---:|---:|\n"
+    ));
+    let mut loaded = 0;
+    for unrelated in UNRELATED {
+        add_unrelated(pool, env, loaded, unrelated).await?;
+        loaded = unrelated;
+        let dbsize: u64 = pool.next().dbsize().await?;
+        let repeats = if unrelated >= 1_000_000 { 3 } else { 5 };
+        let (mut strata, mut scan) = (Vec::new(), Vec::new());
+        for _ in 0..repeats {
+            fill_namespace(&cache).await?;
+            let t = Instant::now();
+            if cache.invalidate_namespace(&LIST).await != Invalidation::Applied {
+                return Err("the namespace invalidation did not reach Redis".into());
+            }
+            strata.push(t.elapsed());
+            fill_namespace(&cache).await?;
+            let t = Instant::now();
+            let deleted = scan_delete(pool, &pattern).await?;
+            scan.push(t.elapsed());
+            // Data keys, their index; leases are gone after the fills.
+            if deleted < NAMESPACE_KEYS as usize {
+                return Err(format!("delete_pattern found {deleted} keys").into());
+            }
+        }
+        let (strata, scan) = (median(strata), median(scan));
+        out.push_str(&format!(
+            "| {unrelated} | {dbsize} | {} | {} | {:.0}× |\n",
+            millis(strata),
+            millis(scan),
+            scan.as_secs_f64() / strata.as_secs_f64()
+        ));
+    }
+    out.push('\n');
+    for start in (0..loaded).step_by(10_000) {
+        let keys: Vec<String> = (start..(start + 10_000).min(loaded))
+            .map(|i| unrelated_key(env, i))
+            .collect();
+        let _: i64 = pool.next().del(keys).await?;
+    }
+    Ok(())
+}
+
+async fn redis_version(pool: &Pool) -> BenchResult<String> {
+    let info: String = pool
+        .next()
+        .info(Some(fred::types::InfoKind::Server))
+        .await?;
+    Ok(info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap_or("unknown")
+        .trim()
+        .to_owned())
+}
+
+fn write_section(path: &str, section: &str) -> BenchResult<()> {
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{section}{END}");
+    let updated = match (current.find(BEGIN), current.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!(
+                "{}{block}{}",
+                &current[..begin],
+                &current[end + END.len()..]
+            )
+        }
+        _ => format!("{}\n{block}\n", current.trim_end()),
+    };
+    std::fs::write(path, updated)?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> BenchResult<()> {
+    let output = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "docs/BENCHMARKS.md".to_owned());
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
+    let env = format!("bench-{}-{nanos}", std::process::id());
+    let pool = Builder::from_config(Config::from_url(&url)?)
+        .build_pool(CacheSettings::default().redis.pool_size)?;
+    pool.init().await?;
+
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut out = format!(
+        "## Cache engine\n\nMeasured {} UTC with `bench/run.sh` (release build) on {cores} cores, \
+         Redis {} on loopback.\n\n",
+        std::process::Command::new("date")
+            .args(["-u", "+%Y-%m-%d %H:%M"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default(),
+        redis_version(&pool).await?
+    );
+    eprintln!("hit path…");
+    hit_path(&url, &env, &pool, &mut out).await?;
+    eprintln!("namespace invalidation (loads up to 1M keys)…");
+    invalidation(&url, &env, &pool, &mut out).await?;
+    let _: i64 = pool
+        .next()
+        .del(vec![
+            format!("{env}:myproject:1:{}", DETAIL.id(1)),
+            format!("{env}:myproject:1:{DETAIL}:_index"),
+        ])
+        .await?;
+    write_section(&output, &out)?;
+    println!("{out}");
+    Ok(())
+}
