@@ -12,26 +12,11 @@ use std::time::Duration;
 use fred::interfaces::KeysInterface;
 use serde_json::json;
 use strata_cache::{Cache, CacheSettings, Invalidation, Namespace, TtlClass};
-use support::{Backend, PausedFill, raw_redis};
+use support::{Backend, PausedFill, load, raw_redis};
 
 const LIST: Namespace = Namespace::public("testapp", "list");
 const DETAIL: Namespace = Namespace::public("testapp", "detail");
 const OTHER: Namespace = Namespace::admin("otherapp", "list");
-
-async fn load(
-    cache: &Cache,
-    key: &strata_cache::CacheKey,
-    value: &str,
-    calls: &AtomicUsize,
-) -> String {
-    cache
-        .get_or_load(key, TtlClass::PublicDetail, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, Infallible>(value.to_owned())
-        })
-        .await
-        .unwrap_or_else(|never| match never {})
-}
 
 on_both_stores!(
     hit_after_fill,

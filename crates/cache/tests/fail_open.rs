@@ -8,15 +8,14 @@
 
 mod support;
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use fred::interfaces::KeysInterface;
-use strata_cache::{Cache, CacheKey, CacheSettings, Invalidation, Namespace, TtlClass};
+use strata_cache::{Cache, CacheSettings, Invalidation, Namespace};
 use support::proxy::{Mode, Proxy};
-use support::{PausedFill, REDIS_ADDR, fast_settings, raw_redis, unique_env};
+use support::{PausedFill, REDIS_ADDR, fast_settings, load, raw_redis, unique_env};
 
 const DETAIL: Namespace = Namespace::public("failapp", "detail");
 const OTHER: Namespace = Namespace::public("failapp", "other");
@@ -56,16 +55,6 @@ fn log_lines(needle: &str) -> Vec<String> {
         .filter(|l| l.contains(needle))
         .map(str::to_owned)
         .collect()
-}
-
-async fn load(cache: &Cache, key: &CacheKey, value: &str, calls: &AtomicUsize) -> String {
-    cache
-        .get_or_load(key, TtlClass::PublicDetail, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, Infallible>(value.to_owned())
-        })
-        .await
-        .unwrap_or_else(|never| match never {})
 }
 
 async fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) {

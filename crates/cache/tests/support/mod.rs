@@ -5,14 +5,13 @@
 
 pub mod proxy;
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
 use fred::types::config::Config;
-use std::convert::Infallible;
-
 use strata_cache::{Cache, CacheKey, CacheSettings, TtlClass};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -90,6 +89,17 @@ pub fn fast_settings() -> CacheSettings {
     settings.probe_interval_ms = 200;
     settings.error_log_interval_ms = 60_000;
     settings
+}
+
+/// `get_or_load` of a string whose loader counts its calls: how tests see hits and misses.
+pub async fn load(cache: &Cache, key: &CacheKey, value: &str, calls: &AtomicUsize) -> String {
+    cache
+        .get_or_load(key, TtlClass::PublicDetail, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, Infallible>(value.to_owned())
+        })
+        .await
+        .unwrap_or_else(|never| match never {})
 }
 
 /// A slow reader forced into place: a `get_or_load` of `key` whose loader has read the database
