@@ -255,7 +255,10 @@ impl Cache {
             return self.bypass(&ns, "unavailable", loader).await;
         }
         // The hit path is one plain GET: no lock, no script.
-        match self.call("get", self.inner.store.get(key)).await {
+        match self
+            .call("get", Some(key.namespace()), self.inner.store.get(key))
+            .await
+        {
             Err(_) => return self.bypass(&ns, "error", loader).await,
             Ok(Some(bytes)) => return self.hit(ns, &bytes, loader).await,
             Ok(None) => {}
@@ -270,7 +273,11 @@ impl Cache {
         loop {
             let epoch = self.inner.queued_epoch.load(Ordering::Acquire);
             match self
-                .call("lookup", self.inner.store.lookup(key, lease))
+                .call(
+                    "lookup",
+                    Some(key.namespace()),
+                    self.inner.store.lookup(key, lease),
+                )
                 .await
             {
                 Err(_) => return self.bypass(&ns, "error", loader).await,
@@ -358,6 +365,7 @@ impl Cache {
                     let stored = self
                         .call(
                             "fill",
+                            Some(key.namespace()),
                             self.inner
                                 .store
                                 .fill(key, token, Bytes::from(bytes), self.ttl(ttl)),
@@ -372,13 +380,21 @@ impl Cache {
                     }
                 }
                 Ok(_) => {}
-                Err(error) => self.inner.errors.report("encode", "encode", &error),
+                Err(error) => {
+                    self.inner.errors.report("encode", "encode", &error);
+                    counter!(m::ERRORS, "namespace" => ns.to_owned(), "command" => "encode")
+                        .increment(1);
+                }
             }
         }
         if lease.held {
             lease.held = false;
             let _ = self
-                .call("release", self.inner.store.release(key, token))
+                .call(
+                    "release",
+                    Some(key.namespace()),
+                    self.inner.store.release(key, token),
+                )
                 .await;
         }
         histogram!(m::FILL_SECONDS, "namespace" => ns.to_owned())
@@ -392,7 +408,10 @@ impl Cache {
         if !self.is_enabled(key.namespace()) || !self.store_usable() {
             return None;
         }
-        let bytes = self.call("get", self.inner.store.get(key)).await.ok()??;
+        let bytes = self
+            .call("get", Some(key.namespace()), self.inner.store.get(key))
+            .await
+            .ok()??;
         serde_json::from_slice(&bytes).ok()
     }
 
@@ -431,12 +450,17 @@ impl Cache {
     async fn run(&self, op: &Op<'_>) -> Result<(), StoreError> {
         match op {
             Op::Key(key) => {
-                self.call("invalidate", self.inner.store.invalidate_key(key))
-                    .await
+                self.call(
+                    "invalidate",
+                    Some(key.namespace()),
+                    self.inner.store.invalidate_key(key),
+                )
+                .await
             }
             Op::Namespace(ns) => self
                 .call(
                     "invalidate_namespace",
+                    Some(ns),
                     self.inner.store.invalidate_namespace(ns),
                 )
                 .await
@@ -461,8 +485,12 @@ impl Cache {
         if self.inner.breaker.is_open() {
             return Err(CacheError::BreakerOpen);
         }
-        self.call("set_flag", self.inner.store.set_enabled(ns, enabled))
-            .await?;
+        self.call(
+            "set_flag",
+            Some(ns),
+            self.inner.store.set_enabled(ns, enabled),
+        )
+        .await?;
         let mut disabled = self
             .inner
             .disabled
@@ -479,7 +507,7 @@ impl Cache {
     /// Namespaces whose flag is off, read from the store now.
     pub async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, CacheError> {
         Ok(self
-            .call("flags", self.inner.store.disabled_namespaces())
+            .call("flags", None, self.inner.store.disabled_namespaces())
             .await?)
     }
 
@@ -487,7 +515,7 @@ impl Cache {
     /// a TTL, or larger than `oversized_bytes` (`strata cache audit`).
     pub async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, CacheError> {
         Ok(self
-            .call("audit", self.inner.store.audit(oversized_bytes))
+            .call("audit", None, self.inner.store.audit(oversized_bytes))
             .await?)
     }
 
@@ -517,10 +545,12 @@ impl Cache {
         !self.inner.breaker.is_open() && self.pending_len() == 0
     }
 
-    /// Runs one store command through the breaker's accounting and the error log.
+    /// Runs one store command through the breaker's accounting and the error log. `ns` labels
+    /// the error metric when the command concerns one namespace.
     async fn call<R>(
         &self,
         command: &'static str,
+        ns: Option<&Namespace>,
         fut: impl Future<Output = Result<R, StoreError>>,
     ) -> Result<R, StoreError> {
         let result = fut.await;
@@ -529,7 +559,8 @@ impl Cache {
             Err(error) => {
                 self.inner.breaker.failure();
                 self.inner.errors.report(command, error.kind(), error);
-                counter!(m::ERRORS, "command" => command).increment(1);
+                let ns = ns.map(Namespace::to_string).unwrap_or_default();
+                counter!(m::ERRORS, "namespace" => ns, "command" => command).increment(1);
             }
         }
         result
@@ -555,7 +586,11 @@ impl Drop for LeaseGuard<'_> {
             let token = self.token;
             runtime.spawn(async move {
                 let _ = cache
-                    .call("release", cache.inner.store.release(&key, token))
+                    .call(
+                        "release",
+                        Some(key.namespace()),
+                        cache.inner.store.release(&key, token),
+                    )
                     .await;
             });
         }
@@ -627,7 +662,7 @@ async fn flag_loop(inner: Weak<Inner>) {
         let cache = Cache { inner };
         if !cache.inner.breaker.is_open()
             && let Ok(disabled) = cache
-                .call("flags", cache.inner.store.disabled_namespaces())
+                .call("flags", None, cache.inner.store.disabled_namespaces())
                 .await
         {
             *cache

@@ -8,7 +8,8 @@ pub const MISSES: &str = "strata_cache_misses_total";
 /// Reads that went to the loader without the cache; label `reason`: `flag_off`, `unavailable`
 /// (breaker open or invalidations awaiting replay), `error`, `wait_timeout`.
 pub const BYPASSES: &str = "strata_cache_bypasses_total";
-/// Failed store commands; label `command`.
+/// Failed store commands (and values that did not decode or encode); labels `namespace`
+/// (empty for commands that concern none, such as reading the flags) and `command`.
 pub const ERRORS: &str = "strata_cache_errors_total";
 /// Seconds spent loading and filling a missing key.
 pub const FILL_SECONDS: &str = "strata_cache_fill_seconds";

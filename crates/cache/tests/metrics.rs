@@ -1,0 +1,118 @@
+//! Every read, bypass and invalidation is counted per namespace, on both stores.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Mutex, OnceLock};
+
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use strata_cache::{CacheSettings, Invalidation, Namespace};
+use support::{Backend, load};
+
+const LIST: Namespace = Namespace::public("metricsapp", "list");
+const DETAIL: Namespace = Namespace::public("metricsapp", "detail");
+
+fn snapshotter() -> &'static Snapshotter {
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+    SNAPSHOTTER.get_or_init(|| {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder
+            .install()
+            .expect("the only recorder of this test process");
+        snapshotter
+    })
+}
+
+/// A counter's name and its labels, sorted.
+type Series = (String, Vec<(String, String)>);
+
+/// Counter totals so far, keyed by name and sorted labels. A debugging snapshot drains the
+/// counters, so totals are accumulated here.
+fn totals() -> BTreeMap<Series, u64> {
+    static TOTALS: Mutex<BTreeMap<Series, u64>> = Mutex::new(BTreeMap::new());
+    let mut totals = TOTALS.lock().unwrap();
+    for (key, _, _, value) in snapshotter().snapshot().into_vec() {
+        if let DebugValue::Counter(n) = value {
+            let mut labels: Vec<(String, String)> = key
+                .key()
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
+            labels.sort();
+            *totals
+                .entry((key.key().name().to_owned(), labels))
+                .or_default() += n;
+        }
+    }
+    totals.clone()
+}
+
+/// The counter `name` for `namespace` (and `extra` label, if given), summed over other labels.
+fn counter(name: &str, namespace: &Namespace, extra: Option<(&str, &str)>) -> u64 {
+    let has = |labels: &[(String, String)], k: &str, v: &str| {
+        labels.iter().any(|(lk, lv)| lk == k && lv == v)
+    };
+    totals()
+        .into_iter()
+        .filter(|((n, labels), _)| {
+            n == name
+                && has(labels, "namespace", &namespace.to_string())
+                && extra.is_none_or(|(k, v)| has(labels, k, v))
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
+on_both_stores!(reads_bypasses_and_invalidations_are_counted_per_namespace);
+
+async fn reads_bypasses_and_invalidations_are_counted_per_namespace(backend: Backend) {
+    snapshotter();
+    let cache = backend.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    let before = |name| counter(name, &LIST, None);
+    let (hits, misses) = (
+        before("strata_cache_hits_total"),
+        before("strata_cache_misses_total"),
+    );
+
+    load(&cache, &LIST.id(1), "v", &calls).await; // miss
+    load(&cache, &LIST.id(1), "v", &calls).await; // hit
+    load(&cache, &LIST.id(1), "v", &calls).await; // hit
+    load(&cache, &DETAIL.id(1), "v", &calls).await; // another namespace's miss
+    assert_eq!(
+        counter("strata_cache_misses_total", &LIST, None) - misses,
+        1
+    );
+    assert_eq!(counter("strata_cache_hits_total", &LIST, None) - hits, 2);
+
+    cache.set_enabled(&LIST, false).await.expect("flag off");
+    let bypassed = counter(
+        "strata_cache_bypasses_total",
+        &LIST,
+        Some(("reason", "flag_off")),
+    );
+    load(&cache, &LIST.id(1), "v", &calls).await;
+    let now = counter(
+        "strata_cache_bypasses_total",
+        &LIST,
+        Some(("reason", "flag_off")),
+    );
+    assert_eq!(now - bypassed, 1);
+    cache.set_enabled(&LIST, true).await.expect("flag on");
+
+    let applied = Some(("outcome", "applied"));
+    let invalidated = counter("strata_cache_invalidations_total", &LIST, applied);
+    assert_eq!(
+        cache.invalidate_namespace(&LIST).await,
+        Invalidation::Applied
+    );
+    assert_eq!(cache.invalidate(&LIST.id(1)).await, Invalidation::Applied);
+    assert_eq!(
+        counter("strata_cache_invalidations_total", &LIST, applied) - invalidated,
+        2
+    );
+}
