@@ -46,6 +46,8 @@ pub enum KeyError {
     NotANamespace(String),
     #[error("`{0}` is not a valid key segment: use lowercase ASCII letters, digits and `_`")]
     BadSegment(String),
+    #[error("filter parameters cannot be hashed: {0}")]
+    Unhashable(String),
 }
 
 const fn valid_segment(s: &str) -> bool {
@@ -125,6 +127,10 @@ impl Namespace {
     }
 
     /// A fixed identifier such as `all` in `public:taxonomy:category:all`.
+    ///
+    /// # Panics
+    /// If `name` is not lowercase ASCII, digits or `_`: names are literals, so that is a bug
+    /// caught by the first test that builds the key.
     pub fn named(&self, name: &'static str) -> CacheKey {
         assert!(
             valid_segment(name),
@@ -155,8 +161,18 @@ impl Namespace {
     }
 
     /// A list key: the policy's hash of the filter parameters (see [`params_hash`]).
+    ///
+    /// Parameters JSON cannot hold are a programming error; rather than fail the request or let
+    /// unrelated parameters share one key, such a key gets a random identifier of its own (never
+    /// shared, so never wrong) and the error is logged.
     pub fn hashed<P: Serialize + ?Sized>(&self, params: &P) -> CacheKey {
-        self.key(params_hash(params))
+        match params_hash(params) {
+            Ok(hash) => self.key(hash),
+            Err(error) => {
+                tracing::error!(namespace = %self, "{error}; this read is not shared");
+                self.key(format!("unhashable-{:016x}", rand::random::<u64>()))
+            }
+        }
     }
 
     fn key(&self, ident: String) -> CacheKey {
@@ -198,18 +214,17 @@ impl fmt::Display for CacheKey {
 
 /// The policy's list-key hash: the first 10 hex digits of SHA-256 over Python's
 /// `json.dumps(params, sort_keys=True, ensure_ascii=False)`.
-pub fn params_hash<P: Serialize + ?Sized>(params: &P) -> String {
-    let canonical = canonical_params(params);
+pub fn params_hash<P: Serialize + ?Sized>(params: &P) -> Result<String, KeyError> {
+    let canonical = canonical_params(params)?;
     let digest = Sha256::digest(canonical.as_bytes());
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+    Ok(digest.iter().take(5).map(|b| format!("{b:02x}")).collect())
 }
 
-/// The exact text hashed by [`params_hash`].
-pub fn canonical_params<P: Serialize + ?Sized>(params: &P) -> String {
-    // Filter structs are plain fields; a value serde_json cannot represent (a map with non-string
-    // keys) is a programming error, and hashes as `null` rather than failing a request.
-    let value = serde_json::to_value(params).unwrap_or(serde_json::Value::Null);
-    pyjson::dumps_sorted(&value)
+/// The exact text hashed by [`params_hash`]. Fails only for values JSON cannot hold (a map with
+/// non-string keys).
+pub fn canonical_params<P: Serialize + ?Sized>(params: &P) -> Result<String, KeyError> {
+    let value = serde_json::to_value(params).map_err(|e| KeyError::Unhashable(e.to_string()))?;
+    Ok(pyjson::dumps_sorted(&value))
 }
 
 /// `<ENV>:<project>:<version>`: django-redis's `KEY_PREFIX:VERSION`.

@@ -259,7 +259,7 @@ fn list_key_hash_matches_pythons() {
         .as_array()
         .expect("list")
         .iter()
-        .map(params_hash)
+        .map(|p| params_hash(p).expect("JSON params hash"))
         .collect();
     assert_eq!(python, strata);
 }
