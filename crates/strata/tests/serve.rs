@@ -104,3 +104,28 @@ async fn sigterm_shuts_down_gracefully() {
         "graceful shutdown exits 0, got {status:?}"
     );
 }
+
+/// Two `strata serve` processes on one Redis: a flag switched with the CLI reaches both within a
+/// second, without a restart.
+#[tokio::test]
+async fn a_flag_reaches_every_instance_within_a_second() {
+    if !redis_available("a_flag_reaches_every_instance_within_a_second") {
+        return;
+    }
+    let env = unique_env();
+    let vars = [("REDIS_URL", REDIS_URL), ("ENV", env.as_str())];
+    let servers = [Server::start(&vars), Server::start(&vars)];
+    let out = common::run(&["cache", "flags", "--off", "public:property:list"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for server in &servers {
+        let (_, ready) = get_json(server, "/readyz").await;
+        assert_eq!(
+            ready["cache"]["disabled_namespaces"],
+            json!(["public:property:list"]),
+            "every instance sees the flag"
+        );
+    }
+    let out = common::run(&["cache", "flags", "--on", "public:property:list"], &vars);
+    assert_eq!(out.status.code(), Some(0));
+}
