@@ -263,7 +263,7 @@ async fn invalidation(url: &str, env: &str, pool: &Pool, out: &mut String) -> Be
     out.push_str(&format!(
         "### Namespace invalidation: {NAMESPACE_KEYS} keys in the namespace, more unrelated keys around\n\n\
          Median wall time of one invalidation. Baseline: django-redis's `delete_pattern(\"*{LIST}*\")`, \
-         i.e. `SCAN MATCH {{prefix}}:*{LIST}* COUNT 10` over the whole keyspace, then `DEL`.\n\n\
+         i.e. `SCAN MATCH <ENV>:myproject:1:*{LIST}* COUNT 10` (django-redis's `make_pattern`) over the whole keyspace, then `DEL` of each page.\n\n\
          | unrelated keys | keys in the Redis db | Strata `invalidate_namespace` | SCAN-based `delete_pattern` | speed-up |\n\
          |---:|---:|---:|---:|---:|\n"
     ));

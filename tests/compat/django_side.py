@@ -2,6 +2,7 @@
 
 Usage (the Rust test drives it):
     django_side.py REDIS_URL KEY_PREFIX read KEY...    prints {"KEY": value | {"$miss": true}}
+    django_side.py REDIS_URL KEY_PREFIX get KEY...     prints {"KEY": cache.get(KEY)}, the default None
     django_side.py REDIS_URL KEY_PREFIX write          reads {"KEY": value} on stdin, cache.set()s each
     django_side.py REDIS_URL KEY_PREFIX make-key KEY   prints the Redis key django-redis uses
     django_side.py REDIS_URL KEY_PREFIX hash           reads a JSON list of params, prints their hash10
@@ -53,6 +54,9 @@ def main() -> None:
             value = cache.get(key, MISS)
             out[key] = {"$miss": True} if value is MISS else value
         print(json.dumps(out, ensure_ascii=False))
+    elif command == "get":
+        # What the policy's services see: `cache.get(key)` with its default, None, for a miss.
+        print(json.dumps({key: cache.get(key) for key in args}, ensure_ascii=False))
     elif command == "write":
         for key, value in json.load(sys.stdin).items():
             cache.set(key, value)

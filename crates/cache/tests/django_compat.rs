@@ -165,6 +165,21 @@ async fn django_redis_and_strata_read_each_others_values() {
         // miss: it reloads from the database every time. Strata tells the two apart.
         assert_eq!(seen[key.as_str()], value, "Django read Strata's {name}");
     }
+    // The consequence, as the policy's services call it (`cache.get(key)`, default None): a
+    // Strata-written `None` and a key nobody wrote look the same to Django.
+    let absent = FROM_STRATA.named("never_written");
+    let plain = django.run(
+        &["get", FROM_STRATA.named("null").as_str(), absent.as_str()],
+        None,
+    );
+    let plain: Value = serde_json::from_str(&plain).expect("json");
+    assert_eq!(plain[FROM_STRATA.named("null").as_str()], Value::Null);
+    assert_eq!(plain[absent.as_str()], Value::Null);
+    assert_eq!(
+        cache.peek::<Option<i64>>(&FROM_STRATA.named("null")).await,
+        Some(None),
+        "Strata itself tells a stored null from a miss"
+    );
 
     // Django writes, Strata reads equal values — typed, and as hits (the loader never runs).
     let written: serde_json::Map<String, Value> = cases()
