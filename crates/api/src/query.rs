@@ -1,0 +1,86 @@
+//! The request's URL as list endpoints need it: query parameters (last value wins, as Django's
+//! `QueryDict.get`) and absolute links to other pages.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug)]
+pub struct UrlQuery {
+    /// `scheme://host/path`, as DRF's `build_absolute_uri` makes it.
+    base: String,
+    params: Vec<(String, String)>,
+}
+
+impl UrlQuery {
+    pub fn new(base: impl Into<String>, params: Vec<(String, String)>) -> Self {
+        UrlQuery {
+            base: base.into(),
+            params,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated parameter (`?id=1&id=2`).
+    pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.params
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// This URL with `page` replaced, or removed for page 1 (DRF's links do the same).
+    pub fn link_to_page(&self, page: u64) -> String {
+        let mut params: Vec<(&str, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        if params.is_empty() {
+            return self.base.clone();
+        }
+        let query = serde_urlencoded::to_string(&params).unwrap_or_default();
+        format!("{}?{query}", self.base)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UrlQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(params) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Parse(format!("Malformed query string: {e}")))?;
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let scheme = match parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+        {
+            Some("https") => "https",
+            _ => "http",
+        };
+        Ok(UrlQuery {
+            base: format!("{scheme}://{host}{}", parts.uri.path()),
+            params,
+        })
+    }
+}

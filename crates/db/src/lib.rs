@@ -1,0 +1,80 @@
+//! The persistence layer's plumbing: one connection type for SQLite and PostgreSQL, and the
+//! migration runner apps register their migrations with.
+//!
+//! Models live in their apps (`crates/apps/<app>/src/models`); this crate only connects and
+//! migrates. It must never depend on the cache (enforced by `crates/strata/tests/crate_graph.rs`).
+
+use std::time::Duration;
+
+pub use sea_orm;
+pub use sea_orm::DatabaseConnection;
+pub use sea_orm_migration;
+use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] DbErr),
+    #[error("migration failed: {0}")]
+    Migrate(#[source] DbErr),
+}
+
+/// Which engine a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// Connects to `url`. A SQLite file is created when missing; SQLite connections enforce foreign
+/// keys and use WAL so readers never block the writer.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbError> {
+    let backend = Backend::of_url(url)?;
+    let url = match backend {
+        Backend::Sqlite if !url.contains("mode=") => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        }
+        _ => url.to_owned(),
+    };
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.foreign_keys(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    }
+    Database::connect(options).await.map_err(DbError::Connect)
+}
+
+/// True when the error is a unique-constraint violation (a duplicate slug, username…), which
+/// the API reports as a 400 on that field rather than a 500.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// True when the error is a foreign-key violation (a category id that does not exist…).
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+}
