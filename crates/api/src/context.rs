@@ -89,8 +89,6 @@ impl<T> Committed<T> {
 pub trait MediaStorage: Send + Sync {
     async fn save(&self, name: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn delete(&self, name: &str) -> std::io::Result<()>;
-    /// The public URL of a stored file (`/media/<name>` for the local directory).
-    fn url(&self, name: &str) -> String;
 }
 
 /// API behaviour set from configuration.

@@ -9,7 +9,7 @@ use strata_db::sea_orm::DbErr;
 
 /// Field name → messages, as DRF reports validation errors: `{"price": ["A valid number is
 /// required."]}`. Errors that belong to no field go under `non_field_errors`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct FieldErrors(BTreeMap<String, Vec<String>>);
 
@@ -33,6 +33,14 @@ impl FieldErrors {
             .push(message.into());
     }
 
+    /// Both sets of errors, messages of one field kept in order.
+    pub fn merge(mut self, other: FieldErrors) -> Self {
+        for (field, messages) in other.0 {
+            self.0.entry(field).or_default().extend(messages);
+        }
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -49,6 +57,12 @@ impl FieldErrors {
             Err(ApiError::Invalid(self))
         }
     }
+}
+
+/// The body of every error but validation: `{"detail": "Not found."}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    pub detail: String,
 }
 
 #[derive(Debug, thiserror::Error)]

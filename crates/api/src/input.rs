@@ -64,6 +64,25 @@ fn python_type(value: &Value) -> &'static str {
     }
 }
 
+/// Which write a body is for: POST creates, PUT replaces (every required field), PATCH updates
+/// the fields it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Replace,
+    Patch,
+}
+
+impl Mode {
+    pub fn partial(self) -> bool {
+        self == Mode::Patch
+    }
+
+    pub fn creating(self) -> bool {
+        self == Mode::Create
+    }
+}
+
 /// Reads fields out of a JSON object the way a DRF serializer validates them. `partial` is a
 /// PATCH: absent fields are fine. Every reader returns `None` when the field is absent or
 /// invalid; [`Fields::finish`] then returns all errors at once.
@@ -92,7 +111,12 @@ impl Fields {
 
     /// The raw value, with the required / null checks done. `Some(None)` is an explicit null
     /// on a nullable field.
-    fn take(&mut self, field: &'static str, required: bool, nullable: bool) -> Option<Option<Value>> {
+    fn take(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        nullable: bool,
+    ) -> Option<Option<Value>> {
         match self.map.remove(field) {
             None => {
                 if required && !self.partial {
@@ -137,8 +161,37 @@ impl Fields {
         Some(text)
     }
 
+    /// A required string taken as sent, never trimmed (a password).
+    pub fn secret(&mut self, field: &'static str, max_length: usize) -> Option<String> {
+        let value = self.take(field, true, false)??;
+        match value {
+            Value::String(text) if text.is_empty() => {
+                self.errors.add(field, "This field may not be blank.");
+                None
+            }
+            Value::String(text) if text.chars().count() <= max_length => Some(text),
+            Value::String(_) => {
+                self.errors.add(
+                    field,
+                    format!("Ensure this field has no more than {max_length} characters."),
+                );
+                None
+            }
+            _ => {
+                self.errors.add(field, "Not a valid string.");
+                None
+            }
+        }
+    }
+
     /// An integer within `min..=max`; numeric strings are accepted, as DRF does.
-    pub fn integer(&mut self, field: &'static str, required: bool, min: i64, max: i64) -> Option<i64> {
+    pub fn integer(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
         let value = self.take(field, required, false)??;
         self.integer_value(field, &value, min, max)
     }
@@ -183,7 +236,30 @@ impl Fields {
         max: Decimal,
     ) -> Option<Decimal> {
         let value = self.take(field, required, false)??;
-        let parsed = match &value {
+        self.decimal_value(field, &value, places, max)
+    }
+
+    /// A nullable decimal: `Some(None)` is an explicit null.
+    pub fn nullable_decimal(
+        &mut self,
+        field: &'static str,
+        places: u32,
+        max: Decimal,
+    ) -> Option<Option<Decimal>> {
+        match self.take(field, false, true)? {
+            None => Some(None),
+            Some(value) => self.decimal_value(field, &value, places, max).map(Some),
+        }
+    }
+
+    fn decimal_value(
+        &mut self,
+        field: &str,
+        value: &Value,
+        places: u32,
+        max: Decimal,
+    ) -> Option<Decimal> {
+        let parsed = match value {
             Value::Number(n) => n.to_string().parse::<Decimal>().ok(),
             Value::String(s) => s.trim().parse::<Decimal>().ok(),
             _ => None,
@@ -205,8 +281,10 @@ impl Fields {
             return None;
         }
         if d > max {
-            self.errors
-                .add(field, format!("Ensure this value is less than or equal to {max}."));
+            self.errors.add(
+                field,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
             return None;
         }
         Some(d)
@@ -277,7 +355,10 @@ impl Fields {
                 None => {
                     self.errors.add(
                         field,
-                        format!("Incorrect type. Expected pk value, received {}.", python_type(item)),
+                        format!(
+                            "Incorrect type. Expected pk value, received {}.",
+                            python_type(item)
+                        ),
                     );
                     return None;
                 }
@@ -299,10 +380,16 @@ impl Fields {
 
 fn check_range(errors: &mut FieldErrors, field: &str, n: i64, min: i64, max: i64) -> Option<i64> {
     if n < min {
-        errors.add(field, format!("Ensure this value is greater than or equal to {min}."));
+        errors.add(
+            field,
+            format!("Ensure this value is greater than or equal to {min}."),
+        );
         None
     } else if n > max {
-        errors.add(field, format!("Ensure this value is less than or equal to {max}."));
+        errors.add(
+            field,
+            format!("Ensure this value is less than or equal to {max}."),
+        );
         None
     } else {
         Some(n)

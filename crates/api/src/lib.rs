@@ -6,12 +6,15 @@ mod context;
 mod error;
 mod input;
 mod pagination;
+mod path;
 mod query;
+pub mod serial;
 
 pub use context::{ApiSettings, Change, ChangeSink, Committed, Ctx, Entity, MediaStorage, Op};
-pub use error::{ApiError, FieldErrors};
-pub use input::{Fields, JsonObject};
-pub use pagination::{Page, PageRequest, Paginated};
+pub use error::{ApiError, Detail, FieldErrors};
+pub use input::{Fields, JsonObject, Mode};
+pub use pagination::{Page, PageRequest, Paginated, fetch_page};
+pub use path::Id;
 pub use query::UrlQuery;
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -4,6 +4,7 @@
 //! [`Page::respond`], because they carry the caller's host and unrelated parameters and must not
 //! leak into a shared cached value.
 
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use strata_cache::PlainData;
 
@@ -20,7 +21,11 @@ pub struct PageRequest {
 impl PageRequest {
     /// `page` that is not a positive integer is DRF's 404 "Invalid page."; `page_size` above the
     /// maximum is clamped (as DRF does); a `page_size` that is not a positive integer is a 400.
-    pub fn from_query(query: &UrlQuery, default_size: u64, max_size: u64) -> Result<Self, ApiError> {
+    pub fn from_query(
+        query: &UrlQuery,
+        default_size: u64,
+        max_size: u64,
+    ) -> Result<Self, ApiError> {
         let page = match query.get("page") {
             None | Some("") => 1,
             Some(text) => match text.parse::<u64>() {
@@ -80,4 +85,24 @@ impl<T> Page<T> {
             results: self.results,
         })
     }
+}
+
+/// Counts a query and loads one page of it.
+pub async fn fetch_page<E, C>(
+    select: Select<E>,
+    db: &C,
+    page: PageRequest,
+) -> Result<(u64, Vec<E::Model>), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let count = select.clone().count(db).await?;
+    let rows = select
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(db)
+        .await?;
+    Ok((count, rows))
 }

@@ -38,6 +38,38 @@ impl UrlQuery {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A parameter restricted to `choices` (an `ordering`, a `status` filter): absent or empty
+    /// is `None`; anything else not listed is a 400 with django-filter's message.
+    pub fn choice(
+        &self,
+        name: &str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, ApiError> {
+        match self.get(name) {
+            None | Some("") => Ok(None),
+            Some(value) => choices
+                .iter()
+                .find(|c| **c == value)
+                .map(|c| Some(*c))
+                .ok_or_else(|| {
+                    ApiError::field(
+                        name,
+                        format!(
+                            "Select a valid choice. {value} is not one of the available choices."
+                        ),
+                    )
+                }),
+        }
+    }
+
+    /// A trimmed free-text parameter (`q`, `search`); empty is `None`.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
     /// This URL with `page` replaced, or removed for page 1 (DRF's links do the same).
     pub fn link_to_page(&self, page: u64) -> String {
         let mut params: Vec<(&str, String)> = self

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 pub use sea_orm;
 pub use sea_orm::DatabaseConnection;
-pub use sea_orm_migration;
 use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+pub use sea_orm_migration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -76,5 +76,8 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 
 /// True when the error is a foreign-key violation (a category id that does not exist…).
 pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
 }

@@ -1,0 +1,7 @@
+use sea_orm_migration::MigrationTrait;
+
+mod m20261124_000200_media;
+
+pub fn all() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261124_000200_media::Migration)]
+}

@@ -1,0 +1,3 @@
+//! Uploaded images. Persistence only: no cache, no HTTP.
+
+pub mod image;

@@ -1,0 +1,8 @@
+use sea_orm_migration::MigrationTrait;
+
+mod m20261124_000400_real_estate;
+
+/// After taxonomy's: properties reference categories, tags and options.
+pub fn all() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261124_000400_real_estate::Migration)]
+}

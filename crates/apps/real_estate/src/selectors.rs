@@ -1,0 +1,286 @@
+//! Database reads (no cache): services decide what to cache.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+};
+use serde::Serialize;
+use strata_api::{Page, PageRequest, fetch_page};
+use strata_media::services::images_for;
+use strata_taxonomy::models::{category, option, tag};
+use strata_taxonomy::serializers::{category_summary, option_summary, tag_summary};
+
+use crate::models::{property, property_option, property_tag};
+use crate::serializers::{PUBLISHED, PropertyDetail, PropertyListItem, Related, detail, list_item};
+
+/// The media owner kind of property images.
+pub const IMAGE_OWNER: &str = "property";
+
+/// The public list's filters, validated (BRIEF §4). Amounts in stored hundredths. Serialized,
+/// absent filters left out, they are the list key's parameters.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PublicFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_price: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    pub ordering: &'static str,
+}
+
+/// The admin list's filters, validated.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AdminFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    pub ordering: &'static str,
+}
+
+/// Case-insensitive "contains" that means the same on SQLite and PostgreSQL, with the user's
+/// `%` and `_` taken literally.
+fn icontains(column: property::Column, needle: &str) -> Expr {
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+fn search(q: &str) -> Condition {
+    Condition::any()
+        .add(icontains(property::Column::Title, q))
+        .add(icontains(property::Column::City, q))
+        .add(icontains(property::Column::District, q))
+}
+
+/// `ordering` (`price`, `-published_at`…) then `id` descending, so pages never overlap.
+fn ordered(select: Select<property::Entity>, ordering: &str) -> Select<property::Entity> {
+    let (field, desc) = match ordering.strip_prefix('-') {
+        Some(field) => (field, true),
+        None => (ordering, false),
+    };
+    let column = match field {
+        "price" => property::Column::Price,
+        "published_at" => property::Column::PublishedAt,
+        "title" => property::Column::Title,
+        "updated_at" => property::Column::UpdatedAt,
+        "created_at" => property::Column::CreatedAt,
+        _ => property::Column::Id,
+    };
+    let select = if desc {
+        select.order_by_desc(column)
+    } else {
+        select.order_by_asc(column)
+    };
+    select.order_by_desc(property::Column::Id)
+}
+
+/// The real-estate category with `slug` and all its descendants; empty when there is none.
+async fn category_tree(db: &impl ConnectionTrait, slug: &str) -> Result<Vec<i64>, DbErr> {
+    let all = category::Entity::find()
+        .filter(category::Column::App.eq("real_estate"))
+        .all(db)
+        .await?;
+    let Some(root) = all.iter().find(|c| c.slug == slug) else {
+        return Ok(Vec::new());
+    };
+    let mut tree = vec![root.id];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            all.iter()
+                .filter(|c| c.parent_id == Some(parent))
+                .map(|c| c.id),
+        );
+        i += 1;
+    }
+    Ok(tree)
+}
+
+/// Loads what the representations embed, in a fixed number of queries per page.
+pub async fn related(
+    db: &impl ConnectionTrait,
+    rows: &[property::Model],
+    with_options: bool,
+) -> Result<Related, DbErr> {
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let category_ids: HashSet<i64> = rows.iter().filter_map(|p| p.category_id).collect();
+    let mut related = Related::default();
+    if ids.is_empty() {
+        return Ok(related);
+    }
+    if !category_ids.is_empty() {
+        for c in category::Entity::find()
+            .filter(category::Column::Id.is_in(category_ids))
+            .all(db)
+            .await?
+        {
+            related.categories.insert(c.id, category_summary(&c));
+        }
+    }
+    let links = property_tag::Entity::find()
+        .filter(property_tag::Column::PropertyId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    if !links.is_empty() {
+        let tags: HashMap<i64, tag::Model> = tag::Entity::find()
+            .filter(tag::Column::Id.is_in(links.iter().map(|l| l.tag_id)))
+            .order_by_asc(tag::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        for link in &links {
+            if let Some(t) = tags.get(&link.tag_id) {
+                related
+                    .tags
+                    .entry(link.property_id)
+                    .or_default()
+                    .push(tag_summary(t));
+            }
+        }
+        for list in related.tags.values_mut() {
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    if with_options {
+        let links = property_option::Entity::find()
+            .filter(property_option::Column::PropertyId.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        if !links.is_empty() {
+            let options: HashMap<i64, option::Model> = option::Entity::find()
+                .filter(option::Column::Id.is_in(links.iter().map(|l| l.option_id)))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o))
+                .collect();
+            let mut grouped: HashMap<i64, Vec<&option::Model>> = HashMap::new();
+            for link in &links {
+                if let Some(o) = options.get(&link.option_id) {
+                    grouped.entry(link.property_id).or_default().push(o);
+                }
+            }
+            for (property_id, mut list) in grouped {
+                list.sort_by(|a, b| {
+                    (&a.group, a.position, &a.name).cmp(&(&b.group, b.position, &b.name))
+                });
+                related
+                    .options
+                    .insert(property_id, list.into_iter().map(option_summary).collect());
+            }
+        }
+    }
+    related.images = images_for(db, IMAGE_OWNER, &ids).await?;
+    Ok(related)
+}
+
+async fn list_page(
+    db: &impl ConnectionTrait,
+    select: Select<property::Entity>,
+    page: PageRequest,
+) -> Result<Page<PropertyListItem>, DbErr> {
+    let (count, rows) = fetch_page(select, db, page).await?;
+    let related = related(db, &rows, false).await?;
+    Ok(Page {
+        count,
+        results: rows.iter().map(|p| list_item(p, &related)).collect(),
+    })
+}
+
+pub async fn published_page(
+    db: &impl ConnectionTrait,
+    filter: &PublicFilter,
+    page: PageRequest,
+) -> Result<Page<PropertyListItem>, DbErr> {
+    let mut select = property::Entity::find().filter(property::Column::Status.eq(PUBLISHED));
+    if let Some(slug) = &filter.category {
+        select = select.filter(property::Column::CategoryId.is_in(category_tree(db, slug).await?));
+    }
+    if let Some(city) = &filter.city {
+        select = select.filter(property::Column::City.eq(city.as_str()));
+    }
+    if let Some(deal) = filter.deal {
+        select = select.filter(property::Column::Deal.eq(deal));
+    }
+    if let Some(min) = filter.min_price {
+        select = select.filter(property::Column::Price.gte(min));
+    }
+    if let Some(max) = filter.max_price {
+        select = select.filter(property::Column::Price.lte(max));
+    }
+    if let Some(rooms) = filter.rooms {
+        select = select.filter(property::Column::Rooms.eq(rooms));
+    }
+    if let Some(q) = &filter.q {
+        select = select.filter(search(q));
+    }
+    list_page(db, ordered(select, filter.ordering), page).await
+}
+
+pub async fn admin_page(
+    db: &impl ConnectionTrait,
+    filter: &AdminFilter,
+    page: PageRequest,
+) -> Result<Page<PropertyListItem>, DbErr> {
+    let mut select = property::Entity::find();
+    if let Some(status) = filter.status {
+        select = select.filter(property::Column::Status.eq(status));
+    }
+    if let Some(deal) = filter.deal {
+        select = select.filter(property::Column::Deal.eq(deal));
+    }
+    if let Some(category) = filter.category {
+        select = select.filter(property::Column::CategoryId.eq(category));
+    }
+    if let Some(featured) = filter.featured {
+        select = select.filter(property::Column::Featured.eq(featured));
+    }
+    if let Some(q) = &filter.q {
+        select = select.filter(search(q));
+    }
+    list_page(db, ordered(select, filter.ordering), page).await
+}
+
+/// One property in full, whatever its status (admin), or only when published (public).
+pub async fn detail_of(
+    db: &impl ConnectionTrait,
+    id: i64,
+    published_only: bool,
+) -> Result<Option<PropertyDetail>, DbErr> {
+    let mut select = property::Entity::find_by_id(id);
+    if published_only {
+        select = select.filter(property::Column::Status.eq(PUBLISHED));
+    }
+    let Some(row) = select.one(db).await? else {
+        return Ok(None);
+    };
+    let related = related(db, std::slice::from_ref(&row), true).await?;
+    Ok(Some(detail(&row, &related)))
+}

@@ -1,0 +1,307 @@
+//! Properties in DRF's representation (plain data, no I/O) and the validation of admin input.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use strata_api::serial::{datetime, hundredths, is_slug, slugify, to_hundredths};
+use strata_api::{ApiResult, Fields, JsonObject, Mode};
+use strata_media::ImageOut;
+use strata_plain::PlainData;
+use strata_taxonomy::serializers::{OptionSummary, TermSummary};
+use utoipa::ToSchema;
+
+use crate::models::property;
+
+pub const DEALS: &[&str] = &["sale", "rent"];
+pub const STATUSES: &[&str] = &["draft", "published", "archived"];
+pub const PUBLISHED: &str = "published";
+
+/// Largest amount accepted: DRF's `DecimalField(max_digits=14, decimal_places=2)`.
+fn max_amount() -> Decimal {
+    Decimal::new(99_999_999_999_999, 2)
+}
+
+/// A property in lists: what a card shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PropertyListItem {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub deal: String,
+    /// Decimal string, two places.
+    pub price: String,
+    pub deposit: Option<String>,
+    /// Square metres, decimal string.
+    pub area: String,
+    pub rooms: i32,
+    pub city: String,
+    pub district: String,
+    pub status: String,
+    pub featured: bool,
+    pub category: Option<TermSummary>,
+    pub tags: Vec<TermSummary>,
+    /// The first image, if any.
+    pub cover: Option<ImageOut>,
+    pub published_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// A property in full.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PropertyDetail {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    /// Sanitized HTML.
+    pub description: String,
+    pub deal: String,
+    pub price: String,
+    pub deposit: Option<String>,
+    pub area: String,
+    pub rooms: i32,
+    pub city: String,
+    pub district: String,
+    pub address: String,
+    pub status: String,
+    pub featured: bool,
+    pub category: Option<TermSummary>,
+    pub tags: Vec<TermSummary>,
+    pub options: Vec<OptionSummary>,
+    pub images: Vec<ImageOut>,
+    pub published_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl PlainData for PropertyListItem {}
+impl PlainData for PropertyDetail {}
+
+/// What a property's representation embeds, loaded in batch by the selectors.
+#[derive(Debug, Default)]
+pub struct Related {
+    pub categories: HashMap<i64, TermSummary>,
+    pub tags: HashMap<i64, Vec<TermSummary>>,
+    pub options: HashMap<i64, Vec<OptionSummary>>,
+    pub images: HashMap<i64, Vec<ImageOut>>,
+}
+
+impl Related {
+    fn category(&self, p: &property::Model) -> Option<TermSummary> {
+        p.category_id
+            .and_then(|id| self.categories.get(&id).cloned())
+    }
+
+    fn tags(&self, p: &property::Model) -> Vec<TermSummary> {
+        self.tags.get(&p.id).cloned().unwrap_or_default()
+    }
+
+    fn images(&self, p: &property::Model) -> &[ImageOut] {
+        self.images
+            .get(&p.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
+pub fn list_item(p: &property::Model, related: &Related) -> PropertyListItem {
+    PropertyListItem {
+        id: p.id,
+        title: p.title.clone(),
+        slug: p.slug.clone(),
+        deal: p.deal.clone(),
+        price: hundredths(p.price),
+        deposit: p.deposit.map(hundredths),
+        area: hundredths(p.area),
+        rooms: p.rooms,
+        city: p.city.clone(),
+        district: p.district.clone(),
+        status: p.status.clone(),
+        featured: p.featured,
+        category: related.category(p),
+        tags: related.tags(p),
+        cover: related.images(p).first().cloned(),
+        published_at: p.published_at.as_ref().map(datetime),
+        updated_at: datetime(&p.updated_at),
+    }
+}
+
+pub fn detail(p: &property::Model, related: &Related) -> PropertyDetail {
+    PropertyDetail {
+        id: p.id,
+        title: p.title.clone(),
+        slug: p.slug.clone(),
+        description: p.description.clone(),
+        deal: p.deal.clone(),
+        price: hundredths(p.price),
+        deposit: p.deposit.map(hundredths),
+        area: hundredths(p.area),
+        rooms: p.rooms,
+        city: p.city.clone(),
+        district: p.district.clone(),
+        address: p.address.clone(),
+        status: p.status.clone(),
+        featured: p.featured,
+        category: related.category(p),
+        tags: related.tags(p),
+        options: related.options.get(&p.id).cloned().unwrap_or_default(),
+        images: related.images(p).to_vec(),
+        published_at: p.published_at.as_ref().map(datetime),
+        created_at: datetime(&p.created_at),
+        updated_at: datetime(&p.updated_at),
+    }
+}
+
+/// Rich text as it may be stored and shown: tags and attributes on ammonia's safe list, links
+/// made `rel="noopener noreferrer"`, scripts and event handlers removed.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::clean(html)
+}
+
+/// Admin input for a property; on PATCH absent fields stay `None`. Amounts are validated
+/// decimals converted to stored hundredths.
+#[derive(Debug, Default, ToSchema)]
+pub struct PropertyInput {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    /// HTML; sanitized on the way in.
+    pub description: Option<String>,
+    #[schema(example = "sale")]
+    pub deal: Option<&'static str>,
+    #[schema(value_type = Option<String>, example = "4500000000.00")]
+    pub price: Option<i64>,
+    #[schema(value_type = Option<String>)]
+    pub deposit: Option<Option<i64>>,
+    #[schema(value_type = Option<String>, example = "120.50")]
+    pub area: Option<i64>,
+    pub rooms: Option<i32>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    #[schema(example = "draft")]
+    pub status: Option<&'static str>,
+    pub featured: Option<bool>,
+    /// A real-estate category id, or null.
+    #[schema(value_type = Option<i64>)]
+    pub category: Option<Option<i64>>,
+    pub tags: Option<Vec<i64>>,
+    pub options: Option<Vec<i64>>,
+}
+
+fn amount(f: &mut Fields, field: &'static str, required: bool) -> Option<i64> {
+    f.decimal(field, required, 2, max_amount())
+        .and_then(to_hundredths)
+}
+
+pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> {
+    let mut f = Fields::new(body, mode.partial());
+    let title = f.string("title", true, 200, false);
+    let mut slug = f.string("slug", false, 220, true).filter(|s| !s.is_empty());
+    if let Some(text) = &slug
+        && !is_slug(text)
+    {
+        f.error(
+            "slug",
+            "Enter a valid \u{201c}slug\u{201d} consisting of Unicode letters, numbers, underscores, or hyphens.",
+        );
+        slug = None;
+    }
+    if mode.creating()
+        && slug.is_none()
+        && !f.has_error("slug")
+        && let Some(title) = &title
+    {
+        slug = Some(slugify(title)).filter(|s| !s.is_empty());
+        if slug.is_none() {
+            f.error("slug", "This field may not be blank.");
+        }
+    }
+    let description = f
+        .string("description", false, 100_000, true)
+        .map(|html| sanitize_html(&html));
+    let deal = f.choice("deal", true, DEALS);
+    let price = amount(&mut f, "price", true);
+    let deposit = f
+        .nullable_decimal("deposit", 2, max_amount())
+        .map(|d| d.and_then(to_hundredths));
+    let area = amount(&mut f, "area", true);
+    let rooms = f.integer("rooms", false, 0, 100).map(|r| r as i32);
+    let city = f.string("city", true, 100, false);
+    let district = f.string("district", false, 100, true);
+    let address = f.string("address", false, 300, true);
+    let status = f.choice("status", false, STATUSES);
+    let featured = f.boolean("featured", false);
+    let category = f.nullable_integer("category", 1, i64::MAX);
+    let tags = f.id_list("tags", false);
+    let options = f.id_list("options", false);
+    f.finish(PropertyInput {
+        title,
+        slug,
+        description,
+        deal,
+        price,
+        deposit,
+        area,
+        rooms,
+        city,
+        district,
+        address,
+        status,
+        featured,
+        category,
+        tags,
+        options,
+    })
+}
+
+/// `POST …/{id}/status/`: `{"status": "published"}`.
+pub fn status_input(body: JsonObject) -> ApiResult<&'static str> {
+    let mut f = Fields::new(body, false);
+    let status = f.choice("status", true, STATUSES);
+    f.finish(status.unwrap_or(PUBLISHED))
+}
+
+/// `POST …/bulk/`: `{"action": "status", "ids": [...], "status": "archived"}` or
+/// `{"action": "delete", "ids": [...]}`.
+#[derive(Debug, PartialEq, Eq, ToSchema)]
+pub enum BulkAction {
+    Status(&'static str),
+    Delete,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct BulkInput {
+    pub action: BulkAction,
+    pub ids: Vec<i64>,
+}
+
+pub fn bulk_input(body: JsonObject) -> ApiResult<BulkInput> {
+    let mut f = Fields::new(body, false);
+    let action = f.choice("action", true, &["status", "delete"]);
+    let ids = f.id_list("ids", true);
+    if ids.as_ref().is_some_and(Vec::is_empty) {
+        f.error("ids", "This list may not be empty.");
+    }
+    if ids.as_ref().is_some_and(|ids| ids.len() > 500) {
+        f.error("ids", "Ensure this field has no more than 500 elements.");
+    }
+    let action = match action {
+        Some("status") => f.choice("status", true, STATUSES).map(BulkAction::Status),
+        Some(_) => Some(BulkAction::Delete),
+        None => None,
+    };
+    match (action, ids) {
+        (Some(action), Some(ids)) => f.finish(BulkInput { action, ids }),
+        _ => f.finish(BulkInput {
+            action: BulkAction::Delete,
+            ids: Vec::new(),
+        }),
+    }
+}
+
+/// `POST …/{id}/images/reorder/`: `{"ids": [3, 1, 2]}`.
+pub fn reorder_input(body: JsonObject) -> ApiResult<Vec<i64>> {
+    let mut f = Fields::new(body, false);
+    let ids = f.id_list("ids", true);
+    f.finish(ids.unwrap_or_default())
+}

@@ -1,0 +1,26 @@
+//! Public reads: published properties only.
+
+use strata_api::{ApiError, Ctx, Page, PageRequest};
+
+use crate::cache::public as cache;
+use crate::selectors::{self, PublicFilter};
+use crate::serializers::{PropertyDetail, PropertyListItem};
+
+pub async fn list(
+    ctx: &Ctx,
+    filter: &PublicFilter,
+    page: PageRequest,
+) -> Result<Page<PropertyListItem>, ApiError> {
+    cache::list(&ctx.cache, filter, page, || async {
+        Ok(selectors::published_page(&ctx.db, filter, page).await?)
+    })
+    .await
+}
+
+pub async fn detail(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
+    cache::detail(&ctx.cache, id, || async {
+        Ok(selectors::detail_of(&ctx.db, id, true).await?)
+    })
+    .await?
+    .ok_or(ApiError::NotFound)
+}

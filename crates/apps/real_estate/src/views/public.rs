@@ -1,0 +1,56 @@
+//! `GET /api/properties/` and `/api/properties/{id}/`: published properties only.
+
+use axum::Json;
+use axum::extract::State;
+use strata_api::{ApiResult, Ctx, Detail, FieldErrors, Id, PageRequest, Paginated, UrlQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::filters;
+use crate::serializers::{PropertyDetail, PropertyListItem};
+use crate::services::public;
+
+pub fn router() -> OpenApiRouter<Ctx> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(detail))
+}
+
+/// Published properties, filtered. Unknown parameters are ignored (and never split the cache).
+#[utoipa::path(
+    get, path = "/api/properties/", tag = "properties", operation_id = "properties_list",
+    params(
+        ("category" = Option<String>, Query, description = "Category slug (its subcategories included)"),
+        ("city" = Option<String>, Query), ("deal" = Option<String>, Query, description = "sale or rent"),
+        ("min_price" = Option<String>, Query, description = "Decimal"), ("max_price" = Option<String>, Query, description = "Decimal"),
+        ("rooms" = Option<u32>, Query), ("q" = Option<String>, Query, description = "Title, city or district contains"),
+        ("ordering" = Option<String>, Query, description = "-published_at (default), price or -price"),
+        ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "At most 100"),
+    ),
+    responses(
+        (status = 200, body = Paginated<PropertyListItem>),
+        (status = 400, body = FieldErrors, description = "A bad filter value"),
+        (status = 404, body = Detail, description = "Invalid page"),
+    )
+)]
+async fn list(
+    State(ctx): State<Ctx>,
+    query: UrlQuery,
+) -> ApiResult<Json<Paginated<PropertyListItem>>> {
+    let filter = filters::public(&query)?;
+    let page = PageRequest::from_query(&query, ctx.settings.page_size, ctx.settings.max_page_size)?;
+    Ok(Json(
+        public::list(&ctx, &filter, page)
+            .await?
+            .respond(page, &query)?,
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/properties/{id}/", tag = "properties", operation_id = "properties_retrieve",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = PropertyDetail), (status = 404, body = Detail))
+)]
+async fn detail(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<PropertyDetail>> {
+    Ok(Json(public::detail(&ctx, id).await?))
+}

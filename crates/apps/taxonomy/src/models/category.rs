@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+/// A category of one app's content (`real_estate`, `blog`, `portfolio`), nestable.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "taxonomy_category")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub app: String,
+    pub name: String,
+    pub slug: String,
+    pub parent_id: Option<i64>,
+    pub position: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
+    Parent,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,123 @@
+//! Who is calling: DRF's `TokenAuthentication` and `SessionAuthentication` (with Django's CSRF
+//! check on unsafe methods), and role guards for views.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum_extra::extract::CookieJar;
+use strata_api::{ApiError, Ctx};
+use subtle::ConstantTimeEq;
+
+use crate::models::user;
+use crate::roles::Role;
+use crate::services::{sessions, tokens};
+
+pub const SESSION_COOKIE: &str = "sessionid";
+pub const CSRF_COOKIE: &str = "csrftoken";
+pub const CSRF_HEADER: &str = "x-csrftoken";
+
+/// How the caller authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    /// The session's cookie key, so logout can end it.
+    Session(String),
+    Token,
+}
+
+/// An authenticated, active staff user.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub user: user::Model,
+    pub role: Role,
+    pub via: AuthVia,
+}
+
+impl Staff {
+    /// 403 unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::PermissionDenied)
+        }
+    }
+}
+
+fn safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `Authorization: Token <key>`: `None` when the header is absent or names another scheme
+/// (the next authenticator is tried, as in DRF).
+async fn token_user(parts: &Parts, ctx: &Ctx) -> Result<Option<user::Model>, ApiError> {
+    let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = header.to_str().map_err(|_| {
+        ApiError::AuthenticationFailed(
+            "Invalid token header. Token string should not contain invalid characters.",
+        )
+    })?;
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some(scheme), key, rest) if scheme.eq_ignore_ascii_case("token") => match (key, rest) {
+            (Some(key), None) => tokens::user_for_token(&ctx.db, key)
+                .await?
+                .map(Some)
+                .ok_or(ApiError::AuthenticationFailed("Invalid token.")),
+            (None, _) => Err(ApiError::AuthenticationFailed(
+                "Invalid token header. No credentials provided.",
+            )),
+            (Some(_), Some(_)) => Err(ApiError::AuthenticationFailed(
+                "Invalid token header. Token string should not contain spaces.",
+            )),
+        },
+        _ => Ok(None),
+    }
+}
+
+impl FromRequestParts<Ctx> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
+        let (user, via) = if let Some(user) = token_user(parts, ctx).await? {
+            (user, AuthVia::Token)
+        } else {
+            let jar = CookieJar::from_headers(&parts.headers);
+            let key = jar
+                .get(SESSION_COOKIE)
+                .map(|c| c.value().to_owned())
+                .ok_or(ApiError::NotAuthenticated)?;
+            let (user, csrf) = sessions::session_user(&ctx.db, &key)
+                .await?
+                .ok_or(ApiError::NotAuthenticated)?;
+            if !safe_method(&parts.method) {
+                let sent = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .ok_or(ApiError::CsrfFailed("CSRF token missing."))?;
+                if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
+                    return Err(ApiError::CsrfFailed("CSRF token incorrect."));
+                }
+            }
+            (user, AuthVia::Session(key))
+        };
+        // A role the code does not know grants nothing.
+        let role = Role::parse(&user.role).ok_or(ApiError::PermissionDenied)?;
+        Ok(Staff { user, role, via })
+    }
+}
+
+/// A staff user who may edit content: admins and editors.
+#[derive(Clone, Debug)]
+pub struct Editor(pub Staff);
+
+impl FromRequestParts<Ctx> for Editor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
+        let staff = Staff::from_request_parts(parts, ctx).await?;
+        staff.require(&[Role::Admin, Role::Editor])?;
+        Ok(Editor(staff))
+    }
+}

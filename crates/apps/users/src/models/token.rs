@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+/// An API token. Only the SHA-256 of the key is stored: a leaked table grants nothing.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users_token")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub key_hash: String,
+    pub user_id: i64,
+    pub created: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

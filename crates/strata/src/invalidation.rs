@@ -1,0 +1,154 @@
+//! The invalidation map: for each model's mutation, the cache namespaces and keys it
+//! invalidates and the web tags it revalidates — every dependency, across apps, declared once.
+//!
+//! Every mutation path reaches [`Invalidator::committed`] through `Ctx::publish`, after its
+//! database commit. `rule` matches [`Entity`] exhaustively, so a new model cannot compile
+//! without its entry; `tests/invalidation.rs` checks that every write endpoint publishes a
+//! change for a model.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use strata_api::{Change, ChangeSink, Entity};
+use strata_cache::{Cache, CacheKey, Invalidation, Namespace};
+use strata_real_estate::cache as property;
+use strata_taxonomy::cache as taxonomy;
+
+/// A web-tier tag: fixed (`properties`) or made from each changed object (`property:42`,
+/// `category:villa`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebTag {
+    Fixed(&'static str),
+    PerId(&'static str),
+    PerSlug(&'static str),
+}
+
+/// What one model's mutations invalidate.
+#[derive(Debug)]
+pub struct Rule {
+    /// Invalidated whole: lists, and details that embed the changed model.
+    pub namespaces: &'static [Namespace],
+    /// Invalidated per changed id: the model's own detail keys.
+    pub per_id: &'static [Namespace],
+    pub tags: &'static [WebTag],
+}
+
+pub fn rule(entity: Entity) -> Rule {
+    use WebTag::{Fixed, PerId, PerSlug};
+    match entity {
+        // Lists show every property; its detail key covers "not found" and "not published" too.
+        Entity::Property => Rule {
+            namespaces: &[property::PUBLIC_LIST, property::ADMIN_LIST],
+            per_id: &[property::PUBLIC_DETAIL],
+            tags: &[Fixed("properties"), PerId("property")],
+        },
+        // Property lists and details embed the category's name and slug.
+        Entity::Category => Rule {
+            namespaces: &[
+                taxonomy::CATEGORIES,
+                taxonomy::CATEGORY_LIST,
+                property::PUBLIC_LIST,
+                property::PUBLIC_DETAIL,
+                property::ADMIN_LIST,
+            ],
+            per_id: &[],
+            tags: &[Fixed("categories"), PerSlug("category"), Fixed("properties")],
+        },
+        // Property lists and details embed tags.
+        Entity::Tag => Rule {
+            namespaces: &[
+                taxonomy::TAGS,
+                taxonomy::TAG_LIST,
+                property::PUBLIC_LIST,
+                property::PUBLIC_DETAIL,
+                property::ADMIN_LIST,
+            ],
+            per_id: &[],
+            tags: &[Fixed("tags"), PerSlug("tag"), Fixed("properties")],
+        },
+        // Only property details embed options.
+        Entity::Option => Rule {
+            namespaces: &[taxonomy::OPTIONS, taxonomy::OPTION_LIST, property::PUBLIC_DETAIL],
+            per_id: &[],
+            tags: &[Fixed("options"), Fixed("properties")],
+        },
+    }
+}
+
+/// A change made concrete: the namespaces, keys and tags to invalidate.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub namespaces: Vec<Namespace>,
+    pub keys: Vec<CacheKey>,
+    pub tags: BTreeSet<String>,
+}
+
+pub fn plan(change: &Change) -> Plan {
+    let rule = rule(change.entity);
+    let mut plan = Plan {
+        namespaces: rule.namespaces.to_vec(),
+        ..Plan::default()
+    };
+    for ns in rule.per_id {
+        // A namespace invalidated whole needs no per-key deletes.
+        if !rule.namespaces.contains(ns) {
+            plan.keys.extend(change.ids.iter().map(|id| ns.id(*id)));
+        }
+    }
+    for tag in rule.tags {
+        match tag {
+            WebTag::Fixed(tag) => {
+                plan.tags.insert((*tag).to_owned());
+            }
+            WebTag::PerId(prefix) => {
+                plan.tags
+                    .extend(change.ids.iter().map(|id| format!("{prefix}:{id}")));
+            }
+            WebTag::PerSlug(prefix) => {
+                plan.tags
+                    .extend(change.slugs.iter().map(|slug| format!("{prefix}:{slug}")));
+            }
+        }
+    }
+    plan
+}
+
+/// Applies the map to the data cache. Web tags are handed to the web tier's revalidation
+/// (its own issue); until then they are logged with the change.
+pub struct Invalidator {
+    cache: Cache,
+}
+
+impl Invalidator {
+    pub fn new(cache: Cache) -> Self {
+        Invalidator { cache }
+    }
+}
+
+#[async_trait]
+impl ChangeSink for Invalidator {
+    async fn committed(&self, change: &Change) {
+        let plan = plan(change);
+        let mut queued = 0usize;
+        for ns in &plan.namespaces {
+            if self.cache.invalidate_namespace(ns).await == Invalidation::Queued {
+                queued += 1;
+            }
+        }
+        for key in &plan.keys {
+            if self.cache.invalidate(key).await == Invalidation::Queued {
+                queued += 1;
+            }
+        }
+        tracing::info!(
+            entity = ?change.entity,
+            op = ?change.op,
+            ids = ?change.ids,
+            namespaces = plan.namespaces.len(),
+            keys = plan.keys.len(),
+            queued,
+            tags = ?plan.tags,
+            "invalidated after commit"
+        );
+    }
+}
