@@ -4,14 +4,12 @@ use std::io::Write;
 
 use strata_cache::{Cache, CacheError, Invalidation, Namespace};
 
-use crate::cli::{CacheCommand, Cli, Command, FlagsArgs, TokenCommand};
+use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
 use crate::config::{Config, ConfigError};
 use crate::server::{self, ServeError};
-use crate::state::open_cache;
-use crate::telemetry;
+use crate::state::{StateError, open_cache, open_db};
+use crate::{migrate, seed, telemetry};
 
-const WITH_REAL_ESTATE: &str = "the real_estate app (the first app with a database)";
-const WITH_USERS: &str = "the users app";
 const WITH_APPS: &str = "a later issue, once the apps declare their hot endpoints";
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +27,12 @@ pub enum CommandError {
     Serve(#[from] ServeError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Db(#[from] strata_db::DbError),
+    #[error(transparent)]
+    Account(#[from] strata_users::AccountError),
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
     #[error("the cache store is unreachable: {0} was NOT invalidated (nothing was queued)")]
     NotInvalidated(Namespace),
     #[error("cannot start the async runtime: {0}")]
@@ -44,8 +48,18 @@ impl CommandError {
         let bad_cache_config =
             |e: &CacheError| matches!(e, CacheError::Settings(_) | CacheError::RedisConfig(_));
         match self {
-            CommandError::Config(_) | CommandError::NotYet { .. } | CommandError::Usage(_) => 2,
-            CommandError::Cache(e) | CommandError::Serve(ServeError::Cache(e))
+            CommandError::Config(_)
+            | CommandError::NotYet { .. }
+            | CommandError::Usage(_)
+            | CommandError::Serve(ServeError::State(StateError::Unmigrated(_)))
+            | CommandError::Account(
+                strata_users::AccountError::BadUsername
+                | strata_users::AccountError::WeakPassword
+                | strata_users::AccountError::UsernameTaken(_)
+                | strata_users::AccountError::NoSuchUser(_),
+            ) => 2,
+            CommandError::Cache(e)
+            | CommandError::Serve(ServeError::State(StateError::Cache(e)))
                 if bad_cache_config(e) =>
             {
                 2
@@ -66,12 +80,35 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             runtime()?.block_on(server::serve(config))?;
             Ok(())
         }
-        Command::Migrate => not_yet("migrate", WITH_REAL_ESTATE),
-        Command::CreateSuperuser(_) => not_yet("createsuperuser", WITH_USERS),
+        Command::Migrate => with_db(|_, db| async move {
+            let applied = migrate::migrate(&db).await?;
+            print_line(&match applied {
+                0 => "No migrations to apply.".to_owned(),
+                n => format!("Applied {n} migration(s)."),
+            })
+        }),
+        Command::CreateSuperuser(args) => {
+            let (username, email, password) = superuser_fields(args)?;
+            with_db(|_, db| async move {
+                let user =
+                    strata_users::create_superuser(&db, &username, &email, &password).await?;
+                print_line(&format!("Superuser {:?} created.", user.username))
+            })
+        }
         Command::Token {
-            command: TokenCommand::Create { .. },
-        } => not_yet("token create", WITH_USERS),
-        Command::Seed(_) => not_yet("seed", WITH_REAL_ESTATE),
+            command: TokenCommand::Create { user },
+        } => with_db(|_, db| async move {
+            let key = strata_users::create_token(&db, &user).await?;
+            print_line(&key)
+        }),
+        Command::Seed(args) => with_db(|config, db| async move {
+            let cache = open_cache(&config).await?;
+            let report = seed::demo(&db, &cache, args.properties).await?;
+            if args.posts > 0 {
+                eprintln!("note: --posts is ignored until the blog app exists");
+            }
+            print_line(&report.to_string())
+        }),
         Command::Cache { command } => match command {
             CacheCommand::Warm => not_yet("cache warm", WITH_APPS),
             CacheCommand::Audit { max_bytes } => {
@@ -113,6 +150,47 @@ where
         let cache = open_cache(&config).await?;
         command(config, cache).await
     })
+}
+
+/// Runs a database command on a migrated schema (migrating first on the embedded default,
+/// as `serve` does there).
+fn with_db<F, Fut>(command: F) -> Result<(), CommandError>
+where
+    F: FnOnce(Config, sea_orm::DatabaseConnection) -> Fut,
+    Fut: Future<Output = Result<(), CommandError>>,
+{
+    let config = load()?;
+    runtime()?.block_on(async {
+        let db = open_db(&config).await?;
+        if strata_db::Backend::of_url(&config.database_url)? == strata_db::Backend::Sqlite {
+            migrate::migrate(&db).await?;
+        }
+        command(config, db).await
+    })
+}
+
+/// The flags given, and a prompt on the terminal for each one missing (as `manage.py
+/// createsuperuser` does).
+fn superuser_fields(args: CreateSuperuserArgs) -> Result<(String, String, String), CommandError> {
+    let ask = |given: Option<String>, label: &str| -> Result<String, CommandError> {
+        if let Some(value) = given {
+            return Ok(value);
+        }
+        eprint!("{label}: ");
+        std::io::stderr().flush()?;
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line)? == 0 {
+            return Err(CommandError::Usage(format!(
+                "no {label} given: pass --{} or answer the prompt",
+                label.to_lowercase()
+            )));
+        }
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    };
+    let username = ask(args.username, "Username")?;
+    let email = ask(args.email, "Email")?;
+    let password = ask(args.password, "Password")?;
+    Ok((username, email, password))
 }
 
 /// Commands that change the cache must reach the store the servers share.

@@ -45,6 +45,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_format",
     "request_timeout_secs",
     "body_limit_bytes",
+    "database_max_connections",
+    "api",
     "cache",
 ];
 
@@ -87,7 +89,35 @@ pub struct Config {
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    pub database_max_connections: u32,
+    pub api: ApiConfig,
     pub cache: CacheSettings,
+}
+
+/// The REST API's behaviour (`[api]` in `strata.toml`, `STRATA_API__…` variables).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// DRF's `PAGE_SIZE`.
+    pub page_size: u64,
+    /// The largest `page_size` a client may ask for.
+    pub max_page_size: u64,
+    pub upload_max_bytes: usize,
+    pub session_ttl_hours: u64,
+    /// `Secure` session and CSRF cookies: turn on behind HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            page_size: 20,
+            max_page_size: 100,
+            upload_max_bytes: 5 * 1024 * 1024,
+            session_ttl_hours: 14 * 24,
+            secure_cookies: false,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -106,6 +136,8 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("request_timeout", &self.request_timeout)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("api", &self.api)
             .field("cache", &self.cache)
             .finish()
     }
@@ -137,6 +169,8 @@ struct RawConfig {
     log_format: Option<LogFormat>,
     request_timeout_secs: u64,
     body_limit_bytes: usize,
+    database_max_connections: u32,
+    api: ApiConfig,
     cache: CacheSettings,
 }
 
@@ -153,6 +187,8 @@ impl Default for RawConfig {
             log_format: None,
             request_timeout_secs: 30,
             body_limit_bytes: 10 * 1024 * 1024,
+            database_max_connections: 10,
+            api: ApiConfig::default(),
             cache: CacheSettings::default(),
         }
     }
@@ -351,6 +387,23 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
             from("request_timeout_secs")
         ));
     }
+    for (key, zero) in [
+        ("database_max_connections", raw.database_max_connections == 0),
+        ("api.page_size", raw.api.page_size == 0),
+        ("api.max_page_size", raw.api.max_page_size < raw.api.page_size),
+        ("api.upload_max_bytes", raw.api.upload_max_bytes == 0),
+        ("api.session_ttl_hours", raw.api.session_ttl_hours == 0),
+    ] {
+        if zero {
+            problems.push(format!("{}: must be greater than 0 (and max_page_size ≥ page_size)", from(key)));
+        }
+    }
+    if raw.api.upload_max_bytes >= raw.body_limit_bytes {
+        problems.push(format!(
+            "{}: must be below body_limit_bytes, which bounds every request",
+            from("api.upload_max_bytes")
+        ));
+    }
     if raw.body_limit_bytes == 0 {
         problems.push(format!(
             "{}: must be greater than 0",
@@ -382,6 +435,8 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         log_format,
         request_timeout: Duration::from_secs(raw.request_timeout_secs),
         body_limit_bytes: raw.body_limit_bytes,
+        database_max_connections: raw.database_max_connections,
+        api: raw.api,
         cache: raw.cache,
     })
 }

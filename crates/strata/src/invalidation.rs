@@ -33,45 +33,54 @@ pub struct Rule {
     pub tags: &'static [WebTag],
 }
 
-pub fn rule(entity: Entity) -> Rule {
-    use WebTag::{Fixed, PerId, PerSlug};
+use WebTag::{Fixed, PerId, PerSlug};
+
+/// Lists show every property; its detail key covers "not found" and "not published" too.
+const PROPERTY: Rule = Rule {
+    namespaces: &[property::PUBLIC_LIST, property::ADMIN_LIST],
+    per_id: &[property::PUBLIC_DETAIL],
+    tags: &[Fixed("properties"), PerId("property")],
+};
+
+/// Property lists and details embed the category's name and slug.
+const CATEGORY: Rule = Rule {
+    namespaces: &[
+        taxonomy::CATEGORIES,
+        taxonomy::CATEGORY_LIST,
+        property::PUBLIC_LIST,
+        property::PUBLIC_DETAIL,
+        property::ADMIN_LIST,
+    ],
+    per_id: &[],
+    tags: &[Fixed("categories"), PerSlug("category"), Fixed("properties")],
+};
+
+/// Property lists and details embed tags.
+const TAG: Rule = Rule {
+    namespaces: &[
+        taxonomy::TAGS,
+        taxonomy::TAG_LIST,
+        property::PUBLIC_LIST,
+        property::PUBLIC_DETAIL,
+        property::ADMIN_LIST,
+    ],
+    per_id: &[],
+    tags: &[Fixed("tags"), PerSlug("tag"), Fixed("properties")],
+};
+
+/// Only property details embed options.
+const OPTION: Rule = Rule {
+    namespaces: &[taxonomy::OPTIONS, taxonomy::OPTION_LIST, property::PUBLIC_DETAIL],
+    per_id: &[],
+    tags: &[Fixed("options"), Fixed("properties")],
+};
+
+pub fn rule(entity: Entity) -> &'static Rule {
     match entity {
-        // Lists show every property; its detail key covers "not found" and "not published" too.
-        Entity::Property => Rule {
-            namespaces: &[property::PUBLIC_LIST, property::ADMIN_LIST],
-            per_id: &[property::PUBLIC_DETAIL],
-            tags: &[Fixed("properties"), PerId("property")],
-        },
-        // Property lists and details embed the category's name and slug.
-        Entity::Category => Rule {
-            namespaces: &[
-                taxonomy::CATEGORIES,
-                taxonomy::CATEGORY_LIST,
-                property::PUBLIC_LIST,
-                property::PUBLIC_DETAIL,
-                property::ADMIN_LIST,
-            ],
-            per_id: &[],
-            tags: &[Fixed("categories"), PerSlug("category"), Fixed("properties")],
-        },
-        // Property lists and details embed tags.
-        Entity::Tag => Rule {
-            namespaces: &[
-                taxonomy::TAGS,
-                taxonomy::TAG_LIST,
-                property::PUBLIC_LIST,
-                property::PUBLIC_DETAIL,
-                property::ADMIN_LIST,
-            ],
-            per_id: &[],
-            tags: &[Fixed("tags"), PerSlug("tag"), Fixed("properties")],
-        },
-        // Only property details embed options.
-        Entity::Option => Rule {
-            namespaces: &[taxonomy::OPTIONS, taxonomy::OPTION_LIST, property::PUBLIC_DETAIL],
-            per_id: &[],
-            tags: &[Fixed("options"), Fixed("properties")],
-        },
+        Entity::Property => &PROPERTY,
+        Entity::Category => &CATEGORY,
+        Entity::Tag => &TAG,
+        Entity::Option => &OPTION,
     }
 }
 

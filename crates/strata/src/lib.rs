@@ -3,12 +3,16 @@
 //! - [`config`]: settings from defaults, `strata.toml` and the environment;
 //! - [`cli`]: the command line; [`run`] dispatches it;
 //! - [`server`]: the HTTP application (`strata serve`);
-//! - [`state`]: what handlers share (the cache; later the database);
+//! - [`state`]: what handlers share (database, cache, media, the invalidation map);
+//! - [`invalidation`]: the one declarative invalidation map;
 //! - [`telemetry`]: logging to stderr.
 
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod invalidation;
+mod migrate;
+mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -1,5 +1,6 @@
 //! `strata serve`: the HTTP application and its lifecycle.
 
+mod api;
 pub mod metrics;
 mod ops;
 
@@ -15,16 +16,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
-use strata_cache::CacheError;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::{AppState, StateError};
 
+pub use self::api::document as openapi_document;
 pub use self::metrics::MetricsError;
 
 /// Extra time given to in-flight requests after a shutdown signal, beyond the request timeout.
@@ -35,7 +37,7 @@ pub enum ServeError {
     #[error(transparent)]
     Metrics(#[from] MetricsError),
     #[error(transparent)]
-    Cache(#[from] CacheError),
+    State(#[from] StateError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -73,6 +75,9 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
             "/metrics",
             get(move || std::future::ready(ops::render_metrics(&metrics))),
         )
+        .with_state(state.clone())
+        .merge(api::routes(state.api.clone()))
+        .nest_service("/media", ServeDir::new(&config.media_dir))
         .route_layer(middleware::from_fn(metrics::note_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -91,7 +96,6 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(middleware::from_fn(metrics::track))
-        .with_state(state)
 }
 
 /// DRF's 404 body, which the Next.js and React clients expect.

@@ -1,0 +1,308 @@
+//! `strata seed --demo`: deterministic demo content in Persian and English — taxonomy and
+//! properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
+//! rows are keyed by slug and only missing ones are added.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use chrono::{Duration, TimeZone, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
+use strata_api::{Change, ChangeSink, Entity, Op};
+use strata_cache::Cache;
+use strata_real_estate::models::{property, property_option, property_tag};
+use strata_taxonomy::models::{category, option, tag};
+
+use crate::invalidation::Invalidator;
+
+#[derive(Debug, thiserror::Error)]
+#[error("seeding failed: {0}")]
+pub struct SeedError(#[from] DbErr);
+
+pub struct SeedReport {
+    pub properties_added: usize,
+    pub properties_total: u32,
+}
+
+impl fmt::Display for SeedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Demo data ready: {} properties ({} added).",
+            self.properties_total, self.properties_added
+        )
+    }
+}
+
+/// SplitMix64: a fixed seed gives the same data set on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// (slug, English name, Persian name, parent slug)
+const CATEGORIES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("apartment", "Apartment", "آپارتمان", None),
+    ("penthouse", "Penthouse", "پنت‌هاوس", Some("apartment")),
+    ("villa", "Villa", "ویلا", None),
+    ("office", "Office", "دفتر کار", None),
+    ("shop", "Shop", "مغازه", None),
+    ("land", "Land", "زمین", None),
+];
+const TAGS: &[(&str, &str)] = &[
+    ("new-build", "نوساز"),
+    ("sea-view", "چشم‌انداز دریا"),
+    ("near-metro", "نزدیک مترو"),
+    ("luxury", "لوکس"),
+    ("renovated", "بازسازی‌شده"),
+    ("quiet", "آرام"),
+];
+/// (slug, name, group)
+const OPTIONS: &[(&str, &str, &str)] = &[
+    ("parking", "پارکینگ", "امکانات"),
+    ("elevator", "آسانسور", "امکانات"),
+    ("storage", "انباری", "امکانات"),
+    ("balcony", "Balcony", "Comfort"),
+    ("pool", "Pool", "Comfort"),
+    ("gym", "Gym", "Comfort"),
+    ("security", "نگهبانی", "امنیت"),
+];
+/// (English, Persian, districts)
+const CITIES: &[(&str, &str, &[&str])] = &[
+    ("Tehran", "تهران", &["Niavaran", "Saadat Abad", "Jordan", "Pasdaran"]),
+    ("Shiraz", "شیراز", &["Eram", "Zand", "Maaliabad"]),
+    ("Isfahan", "اصفهان", &["Jolfa", "Chaharbagh", "Sepahan Shahr"]),
+    ("Tabriz", "تبریز", &["Valiasr", "Roshdieh"]),
+    ("Mashhad", "مشهد", &["Sajjad", "Vakilabad"]),
+    ("Rasht", "رشت", &["Golsar", "Manzarieh"]),
+    ("Kish", "کیش", &["Marjan", "Sadaf"]),
+];
+const ADJECTIVES_EN: &[&str] = &["Bright", "Spacious", "Cozy", "Modern", "Sunny", "Quiet", "Elegant"];
+const ADJECTIVES_FA: &[&str] = &["دلباز", "نورگیر", "نوساز", "شیک", "آرام", "بزرگ"];
+
+const BATCH: usize = 500;
+
+pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Result<SeedReport, SeedError> {
+    let now = Utc::now();
+    let categories = seed_categories(db, now).await?;
+    let tags = seed_terms(db, now).await?;
+    let options = seed_options(db, now).await?;
+
+    let existing: HashSet<String> = property::Entity::find()
+        .select_only()
+        .column(property::Column::Slug)
+        .filter(property::Column::Slug.starts_with("demo-"))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let bar = ProgressBar::new(u64::from(properties));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("properties");
+    let category_ids: Vec<i64> = CATEGORIES.iter().filter_map(|c| categories.get(c.0).copied()).collect();
+    let base = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().unwrap_or(now);
+    let mut added = 0;
+    let numbers: Vec<u32> = (1..=properties).collect();
+    for chunk in numbers.chunks(BATCH) {
+        let txn = db.begin().await?;
+        let mut rows = Vec::new();
+        let mut links: Vec<(String, Vec<i64>, Vec<i64>)> = Vec::new();
+        for &n in chunk {
+            // Each property draws from its own stream, so N properties are always the same N.
+            let mut rng = Rng(u64::from(n).wrapping_mul(0x2545_F491_4F6C_DD1D));
+            let slug = format!("demo-{n}");
+            if existing.contains(&slug) {
+                continue;
+            }
+            let (city_en, city_fa, districts) = *rng.pick(CITIES);
+            let persian = n % 2 == 1;
+            let category = *rng.pick(&category_ids);
+            let kind = CATEGORIES
+                .iter()
+                .find(|c| categories.get(c.0) == Some(&category))
+                .map_or(("", "", ""), |c| (c.0, c.1, c.2));
+            let rent = rng.below(3) == 0;
+            let area = 45 + rng.below(400) as i64;
+            let rooms = 1 + rng.below(5) as i32;
+            let (title, description) = if persian {
+                (
+                    format!("{} {} {} متری در {}", kind.2, rng.pick(ADJECTIVES_FA), area, city_fa),
+                    format!("<p>{} {} با {} خواب در {}.</p><p>دسترسی عالی و امکانات کامل.</p>", kind.2, rng.pick(ADJECTIVES_FA), rooms, city_fa),
+                )
+            } else {
+                (
+                    format!("{} {} of {area} m² in {city_en}", rng.pick(ADJECTIVES_EN), kind.1),
+                    format!("<p>A {} {} with {rooms} bedrooms in {city_en}.</p><p>Close to shops and transport.</p>", rng.pick(ADJECTIVES_EN).to_lowercase(), kind.1.to_lowercase()),
+                )
+            };
+            let price_per_m2 = if rent { 400_000 } else { 90_000_000 } + rng.below(50) as i64 * 1_000_000;
+            let roll = rng.below(20);
+            let status = match roll {
+                0 | 1 => "draft",
+                2 => "archived",
+                _ => "published",
+            };
+            let created = base + Duration::minutes(i64::from(n) * 7);
+            rows.push(property::ActiveModel {
+                title: Set(title),
+                slug: Set(slug.clone()),
+                description: Set(description),
+                deal: Set(if rent { "rent" } else { "sale" }.to_owned()),
+                price: Set(if rent { price_per_m2 / 100 * area } else { price_per_m2 * area } * 100),
+                deposit: Set(rent.then(|| price_per_m2 * area * 10)),
+                area: Set(area * 100),
+                rooms: Set(rooms),
+                city: Set(city_en.to_owned()),
+                district: Set((*rng.pick(districts)).to_owned()),
+                address: Set(format!("No. {}, {} St.", 1 + rng.below(200), rng.pick(districts))),
+                status: Set(status.to_owned()),
+                featured: Set(rng.below(10) == 0),
+                category_id: Set(Some(category)),
+                published_at: Set((status != "draft").then_some(created)),
+                created_at: Set(created),
+                updated_at: Set(created),
+                ..Default::default()
+            });
+            let tag_ids = (0..rng.below(3)).map(|_| *rng.pick(&tags)).collect::<HashSet<_>>().into_iter().collect();
+            let option_ids = (0..1 + rng.below(4)).map(|_| *rng.pick(&options)).collect::<HashSet<_>>().into_iter().collect();
+            links.push((slug, tag_ids, option_ids));
+        }
+        if !rows.is_empty() {
+            added += rows.len();
+            property::Entity::insert_many(rows).exec(&txn).await?;
+            let slugs: Vec<String> = links.iter().map(|l| l.0.clone()).collect();
+            let ids: HashMap<String, i64> = property::Entity::find()
+                .select_only()
+                .column(property::Column::Slug)
+                .column(property::Column::Id)
+                .filter(property::Column::Slug.is_in(slugs))
+                .into_tuple::<(String, i64)>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
+            let mut tag_rows = Vec::new();
+            let mut option_rows = Vec::new();
+            for (slug, tag_ids, option_ids) in &links {
+                let Some(&id) = ids.get(slug) else { continue };
+                tag_rows.extend(tag_ids.iter().map(|t| property_tag::ActiveModel { property_id: Set(id), tag_id: Set(*t) }));
+                option_rows.extend(option_ids.iter().map(|o| property_option::ActiveModel { property_id: Set(id), option_id: Set(*o) }));
+            }
+            if !tag_rows.is_empty() {
+                property_tag::Entity::insert_many(tag_rows).exec(&txn).await?;
+            }
+            if !option_rows.is_empty() {
+                property_option::Entity::insert_many(option_rows).exec(&txn).await?;
+            }
+        }
+        txn.commit().await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    // A shared cache may hold lists from before: taxonomy changes invalidate every property
+    // list and detail, through the same map as any mutation.
+    let invalidator = Invalidator::new(cache.clone());
+    for entity in [Entity::Category, Entity::Tag, Entity::Option] {
+        invalidator.committed(&Change::new(entity, Op::Bulk, Vec::new(), Vec::new())).await;
+    }
+    Ok(SeedReport {
+        properties_added: added,
+        properties_total: properties,
+    })
+}
+
+/// Real-estate categories by slug, parents before children.
+async fn seed_categories(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<HashMap<&'static str, i64>, DbErr> {
+    let mut ids = HashMap::new();
+    for (position, (slug, en, fa, parent)) in CATEGORIES.iter().enumerate() {
+        let found = category::Entity::find()
+            .filter(category::Column::App.eq("real_estate"))
+            .filter(category::Column::Slug.eq(*slug))
+            .one(db)
+            .await?;
+        let id = match found {
+            Some(row) => row.id,
+            None => {
+                let row = category::ActiveModel {
+                    app: Set("real_estate".into()),
+                    name: Set(format!("{fa} / {en}")),
+                    slug: Set((*slug).into()),
+                    parent_id: Set(parent.and_then(|p| ids.get(p).copied())),
+                    position: Set(position as i32),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                category::Entity::insert(row).exec(db).await?.last_insert_id
+            }
+        };
+        ids.insert(*slug, id);
+    }
+    Ok(ids)
+}
+
+async fn seed_terms(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+    let mut ids = Vec::new();
+    for (slug, name) in TAGS {
+        let found = tag::Entity::find().filter(tag::Column::Slug.eq(*slug)).one(db).await?;
+        ids.push(match found {
+            Some(row) => row.id,
+            None => {
+                let row = tag::ActiveModel {
+                    name: Set((*name).into()),
+                    slug: Set((*slug).into()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                tag::Entity::insert(row).exec(db).await?.last_insert_id
+            }
+        });
+    }
+    Ok(ids)
+}
+
+async fn seed_options(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+    let mut ids = Vec::new();
+    for (position, (slug, name, group)) in OPTIONS.iter().enumerate() {
+        let found = option::Entity::find().filter(option::Column::Slug.eq(*slug)).one(db).await?;
+        ids.push(match found {
+            Some(row) => row.id,
+            None => {
+                let row = option::ActiveModel {
+                    name: Set((*name).into()),
+                    slug: Set((*slug).into()),
+                    group: Set((*group).into()),
+                    position: Set(position as i32),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                option::Entity::insert(row).exec(db).await?.last_insert_id
+            }
+        });
+    }
+    Ok(ids)
+}
