@@ -388,14 +388,23 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         ));
     }
     for (key, zero) in [
-        ("database_max_connections", raw.database_max_connections == 0),
+        (
+            "database_max_connections",
+            raw.database_max_connections == 0,
+        ),
         ("api.page_size", raw.api.page_size == 0),
-        ("api.max_page_size", raw.api.max_page_size < raw.api.page_size),
+        (
+            "api.max_page_size",
+            raw.api.max_page_size < raw.api.page_size,
+        ),
         ("api.upload_max_bytes", raw.api.upload_max_bytes == 0),
         ("api.session_ttl_hours", raw.api.session_ttl_hours == 0),
     ] {
         if zero {
-            problems.push(format!("{}: must be greater than 0 (and max_page_size ≥ page_size)", from(key)));
+            problems.push(format!(
+                "{}: must be greater than 0 (and max_page_size ≥ page_size)",
+                from(key)
+            ));
         }
     }
     if raw.api.upload_max_bytes >= raw.body_limit_bytes {

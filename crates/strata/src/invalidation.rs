@@ -52,7 +52,11 @@ const CATEGORY: Rule = Rule {
         property::ADMIN_LIST,
     ],
     per_id: &[],
-    tags: &[Fixed("categories"), PerSlug("category"), Fixed("properties")],
+    tags: &[
+        Fixed("categories"),
+        PerSlug("category"),
+        Fixed("properties"),
+    ],
 };
 
 /// Property lists and details embed tags.
@@ -70,7 +74,11 @@ const TAG: Rule = Rule {
 
 /// Only property details embed options.
 const OPTION: Rule = Rule {
-    namespaces: &[taxonomy::OPTIONS, taxonomy::OPTION_LIST, property::PUBLIC_DETAIL],
+    namespaces: &[
+        taxonomy::OPTIONS,
+        taxonomy::OPTION_LIST,
+        property::PUBLIC_DETAIL,
+    ],
     per_id: &[],
     tags: &[Fixed("options"), Fixed("properties")],
 };

@@ -87,20 +87,34 @@ const OPTIONS: &[(&str, &str, &str)] = &[
 ];
 /// (English, Persian, districts)
 const CITIES: &[(&str, &str, &[&str])] = &[
-    ("Tehran", "تهران", &["Niavaran", "Saadat Abad", "Jordan", "Pasdaran"]),
+    (
+        "Tehran",
+        "تهران",
+        &["Niavaran", "Saadat Abad", "Jordan", "Pasdaran"],
+    ),
     ("Shiraz", "شیراز", &["Eram", "Zand", "Maaliabad"]),
-    ("Isfahan", "اصفهان", &["Jolfa", "Chaharbagh", "Sepahan Shahr"]),
+    (
+        "Isfahan",
+        "اصفهان",
+        &["Jolfa", "Chaharbagh", "Sepahan Shahr"],
+    ),
     ("Tabriz", "تبریز", &["Valiasr", "Roshdieh"]),
     ("Mashhad", "مشهد", &["Sajjad", "Vakilabad"]),
     ("Rasht", "رشت", &["Golsar", "Manzarieh"]),
     ("Kish", "کیش", &["Marjan", "Sadaf"]),
 ];
-const ADJECTIVES_EN: &[&str] = &["Bright", "Spacious", "Cozy", "Modern", "Sunny", "Quiet", "Elegant"];
+const ADJECTIVES_EN: &[&str] = &[
+    "Bright", "Spacious", "Cozy", "Modern", "Sunny", "Quiet", "Elegant",
+];
 const ADJECTIVES_FA: &[&str] = &["دلباز", "نورگیر", "نوساز", "شیک", "آرام", "بزرگ"];
 
 const BATCH: usize = 500;
 
-pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Result<SeedReport, SeedError> {
+pub async fn demo(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    properties: u32,
+) -> Result<SeedReport, SeedError> {
     let now = Utc::now();
     let categories = seed_categories(db, now).await?;
     let tags = seed_terms(db, now).await?;
@@ -121,8 +135,14 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("properties");
-    let category_ids: Vec<i64> = CATEGORIES.iter().filter_map(|c| categories.get(c.0).copied()).collect();
-    let base = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().unwrap_or(now);
+    let category_ids: Vec<i64> = CATEGORIES
+        .iter()
+        .filter_map(|c| categories.get(c.0).copied())
+        .collect();
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+        .single()
+        .unwrap_or(now);
     let mut added = 0;
     let numbers: Vec<u32> = (1..=properties).collect();
     for chunk in numbers.chunks(BATCH) {
@@ -148,16 +168,37 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
             let rooms = 1 + rng.below(5) as i32;
             let (title, description) = if persian {
                 (
-                    format!("{} {} {} متری در {}", kind.2, rng.pick(ADJECTIVES_FA), area, city_fa),
-                    format!("<p>{} {} با {} خواب در {}.</p><p>دسترسی عالی و امکانات کامل.</p>", kind.2, rng.pick(ADJECTIVES_FA), rooms, city_fa),
+                    format!(
+                        "{} {} {} متری در {}",
+                        kind.2,
+                        rng.pick(ADJECTIVES_FA),
+                        area,
+                        city_fa
+                    ),
+                    format!(
+                        "<p>{} {} با {} خواب در {}.</p><p>دسترسی عالی و امکانات کامل.</p>",
+                        kind.2,
+                        rng.pick(ADJECTIVES_FA),
+                        rooms,
+                        city_fa
+                    ),
                 )
             } else {
                 (
-                    format!("{} {} of {area} m² in {city_en}", rng.pick(ADJECTIVES_EN), kind.1),
-                    format!("<p>A {} {} with {rooms} bedrooms in {city_en}.</p><p>Close to shops and transport.</p>", rng.pick(ADJECTIVES_EN).to_lowercase(), kind.1.to_lowercase()),
+                    format!(
+                        "{} {} of {area} m² in {city_en}",
+                        rng.pick(ADJECTIVES_EN),
+                        kind.1
+                    ),
+                    format!(
+                        "<p>A {} {} with {rooms} bedrooms in {city_en}.</p><p>Close to shops and transport.</p>",
+                        rng.pick(ADJECTIVES_EN).to_lowercase(),
+                        kind.1.to_lowercase()
+                    ),
                 )
             };
-            let price_per_m2 = if rent { 400_000 } else { 90_000_000 } + rng.below(50) as i64 * 1_000_000;
+            let price_per_m2 =
+                if rent { 400_000 } else { 90_000_000 } + rng.below(50) as i64 * 1_000_000;
             let roll = rng.below(20);
             let status = match roll {
                 0 | 1 => "draft",
@@ -170,13 +211,21 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
                 slug: Set(slug.clone()),
                 description: Set(description),
                 deal: Set(if rent { "rent" } else { "sale" }.to_owned()),
-                price: Set(if rent { price_per_m2 / 100 * area } else { price_per_m2 * area } * 100),
+                price: Set(if rent {
+                    price_per_m2 / 100 * area
+                } else {
+                    price_per_m2 * area
+                } * 100),
                 deposit: Set(rent.then(|| price_per_m2 * area * 10)),
                 area: Set(area * 100),
                 rooms: Set(rooms),
                 city: Set(city_en.to_owned()),
                 district: Set((*rng.pick(districts)).to_owned()),
-                address: Set(format!("No. {}, {} St.", 1 + rng.below(200), rng.pick(districts))),
+                address: Set(format!(
+                    "No. {}, {} St.",
+                    1 + rng.below(200),
+                    rng.pick(districts)
+                )),
                 status: Set(status.to_owned()),
                 featured: Set(rng.below(10) == 0),
                 category_id: Set(Some(category)),
@@ -185,8 +234,16 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
                 updated_at: Set(created),
                 ..Default::default()
             });
-            let tag_ids = (0..rng.below(3)).map(|_| *rng.pick(&tags)).collect::<HashSet<_>>().into_iter().collect();
-            let option_ids = (0..1 + rng.below(4)).map(|_| *rng.pick(&options)).collect::<HashSet<_>>().into_iter().collect();
+            let tag_ids = (0..rng.below(3))
+                .map(|_| *rng.pick(&tags))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let option_ids = (0..1 + rng.below(4))
+                .map(|_| *rng.pick(&options))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
             links.push((slug, tag_ids, option_ids));
         }
         if !rows.is_empty() {
@@ -207,14 +264,24 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
             let mut option_rows = Vec::new();
             for (slug, tag_ids, option_ids) in &links {
                 let Some(&id) = ids.get(slug) else { continue };
-                tag_rows.extend(tag_ids.iter().map(|t| property_tag::ActiveModel { property_id: Set(id), tag_id: Set(*t) }));
-                option_rows.extend(option_ids.iter().map(|o| property_option::ActiveModel { property_id: Set(id), option_id: Set(*o) }));
+                tag_rows.extend(tag_ids.iter().map(|t| property_tag::ActiveModel {
+                    property_id: Set(id),
+                    tag_id: Set(*t),
+                }));
+                option_rows.extend(option_ids.iter().map(|o| property_option::ActiveModel {
+                    property_id: Set(id),
+                    option_id: Set(*o),
+                }));
             }
             if !tag_rows.is_empty() {
-                property_tag::Entity::insert_many(tag_rows).exec(&txn).await?;
+                property_tag::Entity::insert_many(tag_rows)
+                    .exec(&txn)
+                    .await?;
             }
             if !option_rows.is_empty() {
-                property_option::Entity::insert_many(option_rows).exec(&txn).await?;
+                property_option::Entity::insert_many(option_rows)
+                    .exec(&txn)
+                    .await?;
             }
         }
         txn.commit().await?;
@@ -225,7 +292,9 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
     // list and detail, through the same map as any mutation.
     let invalidator = Invalidator::new(cache.clone());
     for entity in [Entity::Category, Entity::Tag, Entity::Option] {
-        invalidator.committed(&Change::new(entity, Op::Bulk, Vec::new(), Vec::new())).await;
+        invalidator
+            .committed(&Change::new(entity, Op::Bulk, Vec::new(), Vec::new()))
+            .await;
     }
     Ok(SeedReport {
         properties_added: added,
@@ -234,7 +303,10 @@ pub async fn demo(db: &DatabaseConnection, cache: &Cache, properties: u32) -> Re
 }
 
 /// Real-estate categories by slug, parents before children.
-async fn seed_categories(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<HashMap<&'static str, i64>, DbErr> {
+async fn seed_categories(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+) -> Result<HashMap<&'static str, i64>, DbErr> {
     let mut ids = HashMap::new();
     for (position, (slug, en, fa, parent)) in CATEGORIES.iter().enumerate() {
         let found = category::Entity::find()
@@ -263,10 +335,16 @@ async fn seed_categories(db: &DatabaseConnection, now: chrono::DateTime<Utc>) ->
     Ok(ids)
 }
 
-async fn seed_terms(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+async fn seed_terms(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
     let mut ids = Vec::new();
     for (slug, name) in TAGS {
-        let found = tag::Entity::find().filter(tag::Column::Slug.eq(*slug)).one(db).await?;
+        let found = tag::Entity::find()
+            .filter(tag::Column::Slug.eq(*slug))
+            .one(db)
+            .await?;
         ids.push(match found {
             Some(row) => row.id,
             None => {
@@ -284,10 +362,16 @@ async fn seed_terms(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Resu
     Ok(ids)
 }
 
-async fn seed_options(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+async fn seed_options(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
     let mut ids = Vec::new();
     for (position, (slug, name, group)) in OPTIONS.iter().enumerate() {
-        let found = option::Entity::find().filter(option::Column::Slug.eq(*slug)).one(db).await?;
+        let found = option::Entity::find()
+            .filter(option::Column::Slug.eq(*slug))
+            .one(db)
+            .await?;
         ids.push(match found {
             Some(row) => row.id,
             None => {

@@ -31,6 +31,9 @@ pub fn validate_image(bytes: &[u8], max_bytes: usize) -> Result<ValidImage, Stri
         Ok(imagesize::ImageType::Webp) => ("webp", "image/webp"),
         _ => return Err(NOT_AN_IMAGE.into()),
     };
+    if !complete(ext, bytes) {
+        return Err(NOT_AN_IMAGE.into());
+    }
     let size = imagesize::blob_size(bytes).map_err(|_| NOT_AN_IMAGE.to_owned())?;
     if size.width == 0 || size.height == 0 || size.width > MAX_SIDE || size.height > MAX_SIDE {
         return Err(format!(
@@ -43,4 +46,20 @@ pub fn validate_image(bytes: &[u8], max_bytes: usize) -> Result<ValidImage, Stri
         width: size.width as u32,
         height: size.height as u32,
     })
+}
+
+/// The format's end marker is where it must be: a truncated or forged file (a magic number
+/// followed by anything) is refused without decoding it.
+fn complete(ext: &str, bytes: &[u8]) -> bool {
+    match ext {
+        "png" => bytes.ends_with(&[0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]),
+        "jpg" => bytes.ends_with(&[0xFF, 0xD9]),
+        "gif" => bytes.ends_with(&[0x3B]),
+        "webp" => bytes
+            .get(4..8)
+            .and_then(|n| n.try_into().ok())
+            .map(u32::from_le_bytes)
+            .is_some_and(|n| n as usize + 8 == bytes.len()),
+        _ => false,
+    }
 }

@@ -23,6 +23,14 @@ const CONFIG_VARS: &[&str] = &[
     "NEXTJS_URL",
 ];
 
+/// A database of its own for every command not given one, so concurrent servers in one test
+/// process never migrate one SQLite file together.
+fn default_database() -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("sqlite://{}/default-{n}.db", scratch_dir().display())
+}
+
 /// A unique `ENV`, hence a unique key prefix: tests sharing one Redis never see each other's keys.
 pub fn unique_env() -> String {
     let nanos = SystemTime::now()
@@ -53,6 +61,9 @@ pub fn strata(args: &[&str], env: &[(&str, &str)]) -> Command {
         {
             command.env_remove(name);
         }
+    }
+    if !env.iter().any(|(k, _)| *k == "DATABASE_URL") {
+        command.env("DATABASE_URL", default_database());
     }
     command
         .args(args)
@@ -193,3 +204,162 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+pub const POSTGRES_URL: &str = "postgres://root@127.0.0.1:5432/test";
+const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+
+/// Whether PostgreSQL is reachable; fails under `CI=true` when it is not (brief §8).
+pub fn postgres_available(test: &str) -> bool {
+    let addr: SocketAddr = POSTGRES_ADDR.parse().unwrap();
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: PostgreSQL is not reachable at {POSTGRES_ADDR} and CI=true");
+    }
+    eprintln!(
+        "\n*** SKIPPED: PostgreSQL not reachable at {POSTGRES_ADDR}; {test} did not run ***\n"
+    );
+    false
+}
+
+/// The two deployments of brief §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file + in-process store.
+    Embedded,
+    /// PostgreSQL + Redis.
+    Production,
+}
+
+/// One deployment for one test: its own database (a SQLite file, or a fresh PostgreSQL
+/// database), media directory and cache key prefix.
+pub struct Site {
+    pub backend: Backend,
+    pub env: Vec<(String, String)>,
+    pub dir: PathBuf,
+    pub database_url: String,
+}
+
+impl Site {
+    /// `None` (skipped, with a notice) when the production services are missing outside CI.
+    pub async fn new(backend: Backend, test: &str) -> Option<Site> {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = scratch_dir().join(format!("site-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let media = dir.join("media").display().to_string();
+        let mut env = vec![
+            ("ENV".to_owned(), unique_env()),
+            ("STRATA_MEDIA_DIR".to_owned(), media),
+        ];
+        let database_url = match backend {
+            Backend::Embedded => format!("sqlite://{}/strata.db", dir.display()),
+            Backend::Production => {
+                if !(postgres_available(test) && redis_available(test)) {
+                    return None;
+                }
+                env.push(("REDIS_URL".to_owned(), REDIS_URL.to_owned()));
+                fresh_postgres_database(n).await
+            }
+        };
+        env.push(("DATABASE_URL".to_owned(), database_url.clone()));
+        let site = Site {
+            backend,
+            env,
+            dir,
+            database_url,
+        };
+        if backend == Backend::Production {
+            let out = site.run(&["migrate"]);
+            assert!(out.status.success(), "migrate failed");
+        }
+        Some(site)
+    }
+
+    fn env_refs(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        run(args, &self.env_refs())
+    }
+
+    pub fn serve(&self) -> Server {
+        Server::start(&self.env_refs())
+    }
+
+    /// A user with `role` and a token for it.
+    pub fn token(&self, username: &str, role: &str) -> String {
+        let out = self.run(&[
+            "createsuperuser",
+            "--username",
+            username,
+            "--email",
+            "staff@example.com",
+            "--password",
+            "correct horse battery",
+        ]);
+        assert!(out.status.success());
+        if role != "admin" {
+            set_role(&self.database_url, username, role);
+        }
+        let out = self.run(&["token", "create", "--user", username]);
+        assert!(out.status.success());
+        stdout(&out).lines().last().unwrap().trim().to_owned()
+    }
+}
+
+/// Roles other than admin have no CLI yet; tests set them in the database directly.
+fn set_role(database_url: &str, username: &str, role: &str) {
+    let url = database_url.to_owned();
+    let sql = format!("UPDATE users_user SET role = '{role}' WHERE username = '{username}'");
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                use sea_orm::ConnectionTrait;
+                let db = sea_orm::Database::connect(url).await.unwrap();
+                db.execute_unprepared(&sql).await.unwrap();
+            })
+    })
+    .join()
+    .unwrap();
+}
+
+/// A new, empty database on the local PostgreSQL; databases this suite left behind more than
+/// an hour ago are dropped first.
+async fn fresh_postgres_database(n: u32) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = sea_orm::Database::connect(POSTGRES_URL).await.unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let old = admin
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'strata_t_%'",
+        ))
+        .await
+        .unwrap();
+    for row in old {
+        let name: String = row.try_get("", "datname").unwrap();
+        let born = name.split('_').nth(2).and_then(|s| s.parse::<u64>().ok());
+        if born.is_some_and(|t| now.saturating_sub(t) > 3600) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
+        }
+    }
+    let name = format!("strata_t_{now}_{}_{n}", std::process::id());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    format!("postgres://root@127.0.0.1:5432/{name}")
+}
+pub mod api;
