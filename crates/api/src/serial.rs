@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn amounts_keep_two_places() {
-        assert_eq!(hundredths(125_000_000_00), "125000000.00");
+        assert_eq!(hundredths(12_500_000_000), "125000000.00");
         assert_eq!(hundredths(5), "0.05");
         assert_eq!(to_hundredths("12.5".parse().unwrap()), Some(1250));
     }

@@ -45,7 +45,7 @@ fn titles(list: &Value) -> Vec<String> {
         .collect()
 }
 
-fn item<'a>(list: &'a Value, id: i64) -> Option<&'a Value> {
+fn item(list: &Value, id: i64) -> Option<&Value> {
     list["results"]
         .as_array()
         .unwrap()

@@ -14,7 +14,67 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("strata-cache", &["strata"]),
     // The plain-data marker is a leaf: serializers use it without reaching the cache.
     ("strata-plain", &["strata-cache", "strata"]),
+    // Persistence knows nothing of the cache or HTTP.
+    ("strata-db", &["strata-cache", "strata-api", "axum"]),
+    // Apps never depend on the binary (the composition root).
+    ("strata-taxonomy", &["strata", "strata-real-estate"]),
+    ("strata-real-estate", &["strata"]),
 ];
+
+/// Inside an app crate, the layers that must not reach the cache: models, serializers, the
+/// database reads, the filters and the views. Only `services/` (through `cache/`) may.
+const CACHE_FREE_LAYERS: &[&str] = &[
+    "models",
+    "serializers.rs",
+    "selectors.rs",
+    "filters.rs",
+    "views",
+];
+/// What reaching the cache looks like in source.
+const CACHE_TOKENS: &[&str] = &["strata_cache", "crate::cache", "ctx.cache", ".cache."];
+
+fn rust_files(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    if path.is_file() {
+        return vec![path.to_owned()];
+    }
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .flat_map(|e| rust_files(&e.path()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn only_services_reach_the_cache() {
+    let apps = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../apps");
+    let mut checked = 0;
+    for app in std::fs::read_dir(&apps).expect("crates/apps").flatten() {
+        let src = app.path().join("src");
+        // An app without cache files (users: private data; media) may not mention it at all.
+        let layers: &[&str] = if src.join("cache").is_dir() {
+            CACHE_FREE_LAYERS
+        } else {
+            &[""]
+        };
+        for layer in layers {
+            for file in rust_files(&src.join(layer)) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                checked += 1;
+                for token in CACHE_TOKENS {
+                    assert!(
+                        !text.contains(token),
+                        "{} mentions `{token}`: only services use the cache (cache-policy §4)",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "the layer scan found only {checked} files");
+}
 
 fn host_target() -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
