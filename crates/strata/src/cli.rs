@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: `bind` setting, 127.0.0.1:8000]; port 0 picks a free one.
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
+    /// Seed the demo data set first (idempotent), so there is something to browse.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -77,7 +77,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             if let Some(bind) = args.bind {
                 config.bind = bind;
             }
-            runtime()?.block_on(server::serve(config))?;
+            runtime()?.block_on(server::serve(config, args.demo))?;
             Ok(())
         }
         Command::Migrate => with_db(|_, db| async move {

@@ -24,10 +24,14 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
+use crate::seed::{self, SeedError};
 use crate::state::{AppState, StateError};
 
 pub use self::api::document as openapi_document;
 pub use self::metrics::MetricsError;
+
+/// How many demo properties `serve --demo` makes sure exist.
+const DEMO_PROPERTIES: u32 = 1000;
 
 /// Extra time given to in-flight requests after a shutdown signal, beyond the request timeout.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
@@ -43,6 +47,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Seed(#[from] SeedError),
     #[error("the server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -145,10 +151,14 @@ async fn drf_error_body(response: Response) -> Response {
 
 /// Binds, announces the address on stdout (scripts and tests read it), serves until SIGTERM or
 /// Ctrl-C, then lets in-flight requests finish within the request timeout.
-pub async fn serve(config: Config) -> Result<(), ServeError> {
+pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     let addr = config.bind;
     let grace = config.request_timeout + SHUTDOWN_SLACK;
     let app = App::build(config).await?;
+    if demo {
+        let report = seed::demo(&app.state.api.db, &app.state.cache, DEMO_PROPERTIES).await?;
+        tracing::info!("{report}");
+    }
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
@@ -181,6 +191,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 fn announce(addr: SocketAddr) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
+    writeln!(stdout, "  API:      http://{addr}/api/properties/")?;
+    writeln!(stdout, "  API docs: http://{addr}/api/docs/")?;
     stdout.flush()
 }
 
