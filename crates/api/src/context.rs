@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sea_orm::{DatabaseTransaction, DbErr};
 use strata_cache::Cache;
 use strata_db::DatabaseConnection;
 
@@ -52,14 +53,19 @@ impl Change {
     }
 }
 
-/// Receives every committed change (the binary's implementation applies the invalidation map).
+/// Receives every change (the binary's implementation applies the invalidation map).
 #[async_trait]
 pub trait ChangeSink: Send + Sync {
+    /// Inside the mutation's transaction: makes what must outlive this process durable with
+    /// the data (the outbox of external revalidations), so it commits or rolls back with it.
+    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<(), DbErr>;
+
+    /// After the commit: invalidates the data cache and revalidates the web tier.
     async fn committed(&self, change: &Change);
 }
 
-/// A mutation's result, which a view can only unwrap by publishing its changes
-/// ([`Ctx::publish`]) — so no mutation path forgets to invalidate.
+/// A mutation's result. Only [`Ctx::commit`] makes one, and a view can only unwrap it by
+/// publishing its changes ([`Ctx::publish`]) — so no mutation path forgets to invalidate.
 #[must_use = "publish a committed mutation with Ctx::publish"]
 pub struct Committed<T> {
     value: T,
@@ -67,16 +73,12 @@ pub struct Committed<T> {
 }
 
 impl<T> Committed<T> {
-    pub fn new(value: T, change: Change) -> Self {
+    /// The same committed changes, carrying the value read after the commit.
+    pub fn with<U>(self, value: U) -> Committed<U> {
         Committed {
             value,
-            changes: vec![change],
+            changes: self.changes,
         }
-    }
-
-    pub fn and(mut self, change: Change) -> Self {
-        self.changes.push(change);
-        self
     }
 
     pub fn changes(&self) -> &[Change] {
@@ -139,6 +141,21 @@ impl Ctx {
             settings: Arc::new(settings),
             changes,
         }
+    }
+
+    /// Records `change` in `txn` (the outbox) and commits: the one way a service ends a
+    /// mutation.
+    pub async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        change: Change,
+    ) -> Result<Committed<()>, DbErr> {
+        self.changes.record(&txn, &change).await?;
+        txn.commit().await?;
+        Ok(Committed {
+            value: (),
+            changes: vec![change],
+        })
     }
 
     /// Hands a committed mutation's changes to the invalidation map, then returns its value.

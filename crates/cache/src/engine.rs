@@ -1,5 +1,7 @@
 //! The engine: `get_or_load`, invalidation, flags, the circuit breaker and the replay queue.
 
+pub(crate) mod bus;
+
 use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -161,7 +163,7 @@ impl Cache {
                 "Redis is not reachable yet; serving without the data cache until it is"
             );
         }
-        Ok(Self::start(Store::Redis(store), settings))
+        Ok(Self::start(Store::Redis(Box::new(store)), settings))
     }
 
     fn start(store: Store, settings: CacheSettings) -> Self {

@@ -18,6 +18,7 @@ mod settings;
 mod store;
 
 pub use audit::{AuditReport, Finding};
+pub use engine::bus::{BusEpoch, BusEvent};
 pub use engine::{Cache, CacheError, CacheHealth, Invalidation};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};
 pub use settings::{CacheSettings, RedisSettings, TtlClass, TtlPolicy};

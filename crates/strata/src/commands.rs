@@ -1,13 +1,15 @@
 //! Runs a parsed command line.
 
 use std::io::Write;
+use std::time::Duration;
 
 use strata_cache::{Cache, CacheError, Invalidation, Namespace};
+use strata_web::coherence::Coherence;
 
 use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
 use crate::config::{Config, ConfigError};
 use crate::server::{self, ServeError};
-use crate::state::{StateError, open_cache, open_db};
+use crate::state::{StateError, invalidator, open_cache, open_db};
 use crate::{migrate, seed, telemetry};
 
 const WITH_APPS: &str = "a later issue, once the apps declare their hot endpoints";
@@ -54,6 +56,7 @@ impl CommandError {
             | CommandError::Serve(ServeError::State(StateError::Unmigrated(_)))
             | CommandError::Account(
                 strata_users::AccountError::BadUsername
+                | strata_users::AccountError::BadEmail
                 | strata_users::AccountError::WeakPassword
                 | strata_users::AccountError::UsernameTaken(_)
                 | strata_users::AccountError::NoSuchUser(_),
@@ -103,7 +106,10 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }),
         Command::Seed(args) => with_db(|config, db| async move {
             let cache = open_cache(&config).await?;
-            let report = seed::demo(&db, &cache, args.properties).await?;
+            // No HTML cache here: the coherence only tells running instances what changed.
+            let web = Coherence::start(cache.clone(), 0, Duration::ZERO);
+            let changes = invalidator(&config, &cache, &db, web);
+            let report = seed::demo(&db, changes.as_ref(), args.properties).await?;
             if args.posts > 0 {
                 eprintln!("note: --posts is ignored until the blog app exists");
             }

@@ -91,7 +91,40 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub database_max_connections: u32,
     pub api: ApiConfig,
+    pub web: WebConfig,
     pub cache: CacheSettings,
+}
+
+/// The public site (`[web]` in `strata.toml`, `STRATA_WEB__…` variables).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// The public origin for canonical links, Open Graph and the sitemap. Unset: `http://<bind>`.
+    pub site_url: Option<String>,
+    pub site_name: String,
+    pub html_cache_mb: u64,
+    /// `stale-while-revalidate` sent to CDNs.
+    pub stale_while_revalidate_secs: u64,
+    /// How long a page request waits for revalidations other instances have published.
+    pub bus_wait_ms: u64,
+    /// `POST /api/revalidate` calls per client address per minute.
+    pub revalidate_per_minute: u32,
+    /// ISO 4217 currency of prices, for JSON-LD.
+    pub currency: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            site_url: None,
+            site_name: "Strata".to_owned(),
+            html_cache_mb: 64,
+            stale_while_revalidate_secs: 86_400,
+            bus_wait_ms: 200,
+            revalidate_per_minute: 60,
+            currency: "IRR".to_owned(),
+        }
+    }
 }
 
 /// The REST API's behaviour (`[api]` in `strata.toml`, `STRATA_API__…` variables).
@@ -138,6 +171,7 @@ impl std::fmt::Debug for Config {
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("database_max_connections", &self.database_max_connections)
             .field("api", &self.api)
+            .field("web", &self.web)
             .field("cache", &self.cache)
             .finish()
     }
@@ -171,6 +205,7 @@ struct RawConfig {
     body_limit_bytes: usize,
     database_max_connections: u32,
     api: ApiConfig,
+    web: WebConfig,
     cache: CacheSettings,
 }
 
@@ -189,6 +224,7 @@ impl Default for RawConfig {
             body_limit_bytes: 10 * 1024 * 1024,
             database_max_connections: 10,
             api: ApiConfig::default(),
+            web: WebConfig::default(),
             cache: CacheSettings::default(),
         }
     }
@@ -407,6 +443,20 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
             ));
         }
     }
+    if let Some(url) = &raw.web.site_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        problems.push(format!(
+            "{}: `{url}` is not an http(s) URL",
+            from("web.site_url")
+        ));
+    }
+    if raw.web.revalidate_per_minute == 0 {
+        problems.push(format!(
+            "{}: must be greater than 0",
+            from("web.revalidate_per_minute")
+        ));
+    }
     if raw.api.upload_max_bytes >= raw.body_limit_bytes {
         problems.push(format!(
             "{}: must be below body_limit_bytes, which bounds every request",
@@ -446,6 +496,7 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         body_limit_bytes: raw.body_limit_bytes,
         database_max_connections: raw.database_max_connections,
         api: raw.api,
+        web: raw.web,
         cache: raw.cache,
     })
 }

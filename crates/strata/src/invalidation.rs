@@ -7,12 +7,17 @@
 //! change for a model.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use sea_orm::{DatabaseTransaction, DbErr};
 use strata_api::{Change, ChangeSink, Entity};
 use strata_cache::{Cache, CacheKey, Invalidation, Namespace};
 use strata_real_estate::cache as property;
 use strata_taxonomy::cache as taxonomy;
+use strata_web::coherence::Coherence;
+
+use crate::outbox::Outbox;
 
 /// A web-tier tag: fixed (`properties`) or made from each changed object (`property:42`,
 /// `category:villa`).
@@ -130,20 +135,27 @@ pub fn plan(change: &Change) -> Plan {
     plan
 }
 
-/// Applies the map to the data cache. Web tags are handed to the web tier's revalidation
-/// (its own issue); until then they are logged with the change.
+/// Applies the map: external revalidations into the outbox within the mutation's
+/// transaction; after the commit, the data cache first, then the web tier's tags on every
+/// instance (a page rendered after that reads the new data), then the outbox's dispatcher.
 pub struct Invalidator {
     cache: Cache,
+    web: Arc<Coherence>,
+    outbox: Arc<Outbox>,
 }
 
 impl Invalidator {
-    pub fn new(cache: Cache) -> Self {
-        Invalidator { cache }
+    pub fn new(cache: Cache, web: Arc<Coherence>, outbox: Arc<Outbox>) -> Self {
+        Invalidator { cache, web, outbox }
     }
 }
 
 #[async_trait]
 impl ChangeSink for Invalidator {
+    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<(), DbErr> {
+        self.outbox.record(txn, &plan(change).tags).await
+    }
+
     async fn committed(&self, change: &Change) {
         let plan = plan(change);
         let mut queued = 0usize;
@@ -157,6 +169,8 @@ impl ChangeSink for Invalidator {
                 queued += 1;
             }
         }
+        self.web.revalidate(&plan.tags).await;
+        self.outbox.wake();
         tracing::info!(
             entity = ?change.entity,
             op = ?change.op,

@@ -5,6 +5,7 @@
 //! - [`server`]: the HTTP application (`strata serve`);
 //! - [`state`]: what handlers share (database, cache, media, the invalidation map);
 //! - [`invalidation`]: the one declarative invalidation map;
+//! - `outbox`: revalidations owed to external Next.js targets, written with each mutation;
 //! - [`telemetry`]: logging to stderr.
 
 pub mod cli;
@@ -12,6 +13,7 @@ mod commands;
 pub mod config;
 pub mod invalidation;
 mod migrate;
+mod outbox;
 mod seed;
 pub mod server;
 pub mod state;

@@ -1,5 +1,5 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
-//! taxonomy, then what references taxonomy).
+//! taxonomy, then what references taxonomy, then the binary's own outbox).
 
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.extend(strata_media::migrations());
         all.extend(strata_taxonomy::migrations());
         all.extend(strata_real_estate::migrations());
+        all.push(Box::new(crate::outbox::migration::Migration));
         all
     }
 }

@@ -12,11 +12,8 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use strata_api::{Change, ChangeSink, Entity, Op};
-use strata_cache::Cache;
 use strata_real_estate::models::{property, property_option, property_tag};
 use strata_taxonomy::models::{category, option, tag};
-
-use crate::invalidation::Invalidator;
 
 #[derive(Debug, thiserror::Error)]
 #[error("seeding failed: {0}")]
@@ -110,9 +107,10 @@ const ADJECTIVES_FA: &[&str] = &["دلباز", "نورگیر", "نوساز", "ش
 
 const BATCH: usize = 500;
 
+/// `changes` receives what the seed changed (the invalidation map: data cache and web tier).
 pub async fn demo(
     db: &DatabaseConnection,
-    cache: &Cache,
+    changes: &dyn ChangeSink,
     properties: u32,
 ) -> Result<SeedReport, SeedError> {
     let now = Utc::now();
@@ -290,9 +288,8 @@ pub async fn demo(
     bar.finish_and_clear();
     // A shared cache may hold lists from before: taxonomy changes invalidate every property
     // list and detail, through the same map as any mutation.
-    let invalidator = Invalidator::new(cache.clone());
     for entity in [Entity::Category, Entity::Tag, Entity::Option] {
-        invalidator
+        changes
             .committed(&Change::new(entity, Op::Bulk, Vec::new(), Vec::new()))
             .await;
     }

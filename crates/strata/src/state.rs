@@ -1,6 +1,7 @@
 //! What every command and request handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use strata_api::{ApiSettings, Ctx};
@@ -8,9 +9,13 @@ use strata_cache::{Cache, CacheError};
 use strata_db::{Backend, DbError};
 use strata_media::LocalDirStorage;
 
+use strata_web::coherence::Coherence;
+use strata_web::{Site, WebSettings};
+
 use crate::config::Config;
 use crate::invalidation::Invalidator;
 use crate::migrate;
+use crate::outbox::Outbox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -29,6 +34,10 @@ pub struct AppState {
     pub cache: Cache,
     /// What API handlers receive: database, cache, media storage, invalidation.
     pub api: Ctx,
+    /// The public site and its HTML cache.
+    pub site: Site,
+    /// The invalidation map, for changes made outside a request (`serve --demo`).
+    pub changes: Arc<Invalidator>,
 }
 
 impl AppState {
@@ -46,18 +55,58 @@ impl AppState {
                 return Err(StateError::Unmigrated(pending));
             }
         }
+        let web = web_settings(&config);
+        let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
+        let changes = invalidator(&config, &cache, &db, coherence.clone());
         let api = Ctx::new(
             db,
             cache.clone(),
             Arc::new(LocalDirStorage::new(&config.media_dir)),
             api_settings(&config),
-            Arc::new(Invalidator::new(cache.clone())),
+            changes.clone(),
         );
+        let site = Site::new(api.clone(), coherence, web);
         Ok(AppState {
             config: Arc::new(config),
             cache,
             api,
+            site,
+            changes,
         })
+    }
+}
+
+/// The invalidation map wired to this process's data cache, the web tier (through
+/// `coherence`) and the outbox of external targets, whose dispatcher it starts.
+pub fn invalidator(
+    config: &Config,
+    cache: &Cache,
+    db: &DatabaseConnection,
+    coherence: Arc<Coherence>,
+) -> Arc<Invalidator> {
+    let outbox = Outbox::new(
+        db.clone(),
+        config.nextjs_urls.clone(),
+        config.revalidate_secret.clone(),
+    );
+    outbox.start();
+    Arc::new(Invalidator::new(cache.clone(), coherence, outbox))
+}
+
+fn web_settings(config: &Config) -> WebSettings {
+    let web = &config.web;
+    WebSettings {
+        site_url: web
+            .site_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.bind)),
+        site_name: web.site_name.clone(),
+        revalidate_secret: config.revalidate_secret.clone(),
+        revalidate_per_minute: web.revalidate_per_minute,
+        stale_while_revalidate: Duration::from_secs(web.stale_while_revalidate_secs),
+        html_cache_bytes: web.html_cache_mb.saturating_mul(1024 * 1024),
+        bus_wait: Duration::from_millis(web.bus_wait_ms),
+        currency: web.currency.clone(),
     }
 }
 

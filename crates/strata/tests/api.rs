@@ -2,28 +2,13 @@
 //! the policy's smoke test, freshness after every kind of mutation, auth and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use common::api::{Api, PNG};
 use common::{Backend, Site};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Runs a scenario on both deployments, as two tests.
-macro_rules! on_both_backends {
-    ($scenario:ident) => {
-        mod $scenario {
-            #[tokio::test]
-            async fn embedded() {
-                super::$scenario(super::Backend::Embedded).await;
-            }
-            #[tokio::test]
-            async fn production() {
-                super::$scenario(super::Backend::Production).await;
-            }
-        }
-    };
-}
 
 on_both_backends!(smoke_and_freshness_after_every_mutation);
 on_both_backends!(auth_roles_and_csrf);

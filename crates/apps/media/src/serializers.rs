@@ -7,27 +7,30 @@ use utoipa::ToSchema;
 use crate::MEDIA_URL;
 use crate::models::image;
 
-/// An image as its owner's payload embeds it (and caches it, so it is plain data).
+/// An image as its owner's payload embeds it. Plain data: owners cache it inside their own
+/// payloads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ImageOut {
     pub id: i64,
     /// Site-relative URL under `/media/`.
+    #[schema(example = "/media/images/property/3f2a9c0e8b7d4e1fa6c5b2d9e0f1a2b3.jpg")]
     pub url: String,
     pub width: i32,
     pub height: i32,
     pub alt: String,
+    /// 0-based place in the owner's order.
     pub position: i32,
 }
 
 impl PlainData for ImageOut {}
 
-pub fn image_out(m: &image::Model) -> ImageOut {
+pub fn image_out(row: &image::Model) -> ImageOut {
     ImageOut {
-        id: m.id,
-        url: format!("{MEDIA_URL}{}", m.file),
-        width: m.width,
-        height: m.height,
-        alt: m.alt.clone(),
-        position: m.position,
+        id: row.id,
+        url: format!("{MEDIA_URL}{}", row.file),
+        width: row.width,
+        height: row.height,
+        alt: row.alt.clone(),
+        position: row.position,
     }
 }

@@ -1,22 +1,34 @@
-//! Adding, ordering and removing an owner's images. Files and rows never disagree for long:
-//! a file is written before its row and removed if the row fails; rows are deleted before
-//! their files.
+//! Adding, ordering and removing an owner's images, and reading several owners' at once.
+//!
+//! Files and rows never disagree in the harmful direction — a row whose file is missing: a
+//! file is stored before its row is inserted (and removed again if the insert fails), and rows
+//! are deleted before their files. The worst a crash or a storage error can leave is an
+//! unreferenced file, which nobody links to.
+//!
+//! Functions that delete files take a [`DatabaseConnection`], whose statements commit at once:
+//! inside a transaction a file would go before a commit that might never happen. An owner's
+//! own transaction uses [`delete_rows_for`] or [`delete_image_row`] inside it and
+//! [`delete_files`] after it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
-use strata_api::{ApiError, MediaStorage};
+use strata_api::{ApiError, FieldErrors, MediaStorage};
 
 use crate::models::image;
 use crate::serializers::{ImageOut, image_out};
 use crate::upload::Upload;
+use crate::validate::ImageFormat;
 
-/// Whose images: `Owner { kind: "property", id: 42 }`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whose images: `Owner { kind: "property", id: 42 }`. `kind` is also a directory name in
+/// storage, so it is a plain lowercase word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Owner {
     pub kind: &'static str,
     pub id: i64,
@@ -24,11 +36,13 @@ pub struct Owner {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("not found")]
+    /// Bad input, reported per field as DRF does (a 400).
+    #[error("invalid input: {0:?}")]
+    Invalid(FieldErrors),
+    /// No such image, or it belongs to another owner (a 404).
+    #[error("image not found")]
     NotFound,
-    #[error("storage: {0}")]
+    #[error("media storage: {0}")]
     Storage(#[from] std::io::Error),
     #[error("database: {0}")]
     Db(#[from] DbErr),
@@ -37,158 +51,233 @@ pub enum MediaError {
 impl From<MediaError> for ApiError {
     fn from(err: MediaError) -> Self {
         match err {
-            MediaError::Invalid(message) => ApiError::field("ids", message),
+            MediaError::Invalid(errors) => ApiError::Invalid(errors),
             MediaError::NotFound => ApiError::NotFound,
-            other => ApiError::internal(other),
+            other @ (MediaError::Storage(_) | MediaError::Db(_)) => ApiError::internal(other),
         }
     }
 }
 
-fn of_owner(owner: Owner) -> sea_orm::Condition {
-    sea_orm::Condition::all()
+fn of_owner(owner: Owner) -> Condition {
+    Condition::all()
         .add(image::Column::OwnerType.eq(owner.kind))
         .add(image::Column::OwnerId.eq(owner.id))
 }
 
-async fn rows_of(db: &impl ConnectionTrait, owner: Owner) -> Result<Vec<image::Model>, DbErr> {
-    image::Entity::find()
-        .filter(of_owner(owner))
-        .order_by_asc(image::Column::Position)
-        .order_by_asc(image::Column::Id)
-        .all(db)
-        .await
+/// `images/<kind>/<32 hex>.<ext>`: 128 random bits from a CSPRNG, so names are unguessable
+/// (an unpublished property's images cannot be found by trying names) and never collide.
+fn storage_name(owner: Owner, format: ImageFormat) -> String {
+    format!(
+        "images/{}/{:032x}.{}",
+        owner.kind,
+        rand::random::<u128>(),
+        format.ext()
+    )
 }
 
-/// Stores the file under an unguessable name, then appends its row to the owner's order.
+/// Stores the file under a new unguessable name, then appends its row to the owner's order.
+/// If the row cannot be inserted the file is deleted again, and the error returned.
+///
+/// Two concurrent uploads may get the same position; reads order ties by id, and the next
+/// [`reorder`] renumbers. Given a transaction that later rolls back, the file stays behind
+/// unreferenced (harmless); so does one whose request is cancelled between the two steps.
 pub async fn add_image(
     db: &impl ConnectionTrait,
     storage: &dyn MediaStorage,
     owner: Owner,
     upload: Upload,
 ) -> Result<ImageOut, MediaError> {
-    let name = format!(
-        "images/{}/{:016x}{:016x}.{}",
-        owner.kind,
-        rand::random::<u64>(),
-        rand::random::<u64>(),
-        upload.image.ext
-    );
+    let name = storage_name(owner, upload.image.format);
     storage.save(&name, &upload.bytes).await?;
-    let inserted = async {
-        let last: Option<i32> = image::Entity::find()
-            .select_only()
-            .column_as(image::Column::Position.max(), "max")
-            .filter(of_owner(owner))
-            .into_tuple::<Option<i32>>()
-            .one(db)
-            .await?
-            .flatten();
-        image::ActiveModel {
-            owner_type: Set(owner.kind.to_owned()),
-            owner_id: Set(owner.id),
-            position: Set(last.map_or(0, |p| p + 1)),
-            file: Set(name.clone()),
-            content_type: Set(upload.image.content_type.to_owned()),
-            width: Set(upload.image.width as i32),
-            height: Set(upload.image.height as i32),
-            size_bytes: Set(upload.bytes.len() as i64),
-            alt: Set(upload.alt),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-    }
-    .await;
-    match inserted {
+    match insert_row(db, owner, &name, &upload).await {
         Ok(row) => Ok(image_out(&row)),
         Err(err) => {
-            if let Err(cleanup) = storage.delete(&name).await {
-                tracing::warn!(%name, %cleanup, "orphan media file after a failed insert");
-            }
+            delete_files(storage, &[name]).await;
             Err(err.into())
         }
     }
 }
 
-/// Sets the order: `ids` must be exactly the owner's images. One transaction.
+async fn insert_row(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    name: &str,
+    upload: &Upload,
+) -> Result<image::Model, DbErr> {
+    let last: Option<i32> = image::Entity::find()
+        .select_only()
+        .column_as(image::Column::Position.max(), "last")
+        .filter(of_owner(owner))
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten();
+    image::ActiveModel {
+        owner_type: Set(owner.kind.to_owned()),
+        owner_id: Set(owner.id),
+        position: Set(last.map_or(0, |p| p.saturating_add(1))),
+        file: Set(name.to_owned()),
+        content_type: Set(upload.image.format.content_type().to_owned()),
+        // Validated sides are at most MAX_SIDE and sizes at most max_bytes; saturating keeps
+        // the conversions free of a panic path.
+        width: Set(i32::try_from(upload.image.width).unwrap_or(i32::MAX)),
+        height: Set(i32::try_from(upload.image.height).unwrap_or(i32::MAX)),
+        size_bytes: Set(i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX)),
+        alt: Set(upload.alt.clone()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Sets the owner's order to `ids`, which must list each of the owner's images exactly once
+/// (else a 400 on `ids`, and nothing changes). Positions become 0, 1, 2… in one transaction
+/// (a savepoint when `db` is already a transaction); returns the images in their new order.
 pub async fn reorder<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     owner: Owner,
     ids: &[i64],
 ) -> Result<Vec<ImageOut>, MediaError> {
     let txn = db.begin().await?;
-    let rows = rows_of(&txn, owner).await?;
-    let mut current: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut wanted = ids.to_vec();
-    current.sort_unstable();
-    wanted.sort_unstable();
-    if current != wanted {
-        return Err(MediaError::Invalid(
-            "List every image of this owner exactly once.".into(),
-        ));
+    // Locked (on PostgreSQL) so two reorders of one owner apply one after the other.
+    let rows = image::Entity::find()
+        .filter(of_owner(owner))
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    let mut by_id: HashMap<i64, image::Model> = rows.into_iter().map(|r| (r.id, r)).collect();
+    check_order(owner, &by_id, ids)?;
+    let mut ordered = Vec::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        let position = i32::try_from(index).unwrap_or(i32::MAX);
+        // Present: check_order found every id among the owner's images.
+        let Some(mut row) = by_id.remove(id) else {
+            return Err(MediaError::NotFound);
+        };
+        if row.position != position {
+            image::Entity::update_many()
+                .col_expr(image::Column::Position, Expr::value(position))
+                .filter(image::Column::Id.eq(*id))
+                .exec(&txn)
+                .await?;
+            row.position = position;
+        }
+        ordered.push(image_out(&row));
     }
-    for (position, id) in ids.iter().enumerate() {
-        image::Entity::update_many()
-            .col_expr(
-                image::Column::Position,
-                sea_orm::sea_query::Expr::value(position as i32),
-            )
-            .filter(image::Column::Id.eq(*id))
-            .exec(&txn)
-            .await?;
-    }
-    let rows = rows_of(&txn, owner).await?;
     txn.commit().await?;
-    Ok(rows.iter().map(image_out).collect())
+    Ok(ordered)
 }
 
-/// Deletes one image of the owner (another owner's id is not found): row, then file.
-pub async fn delete_image(
+/// `ids` against the owner's images: no unknown, repeated or missing id.
+fn check_order(
+    owner: Owner,
+    images: &HashMap<i64, image::Model>,
+    ids: &[i64],
+) -> Result<(), MediaError> {
+    let mut errors = FieldErrors::new();
+    if let Some(unknown) = ids.iter().find(|id| !images.contains_key(id)) {
+        errors.add(
+            "ids",
+            format!("Invalid pk \"{unknown}\" - object does not exist."),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let repeated: BTreeSet<i64> = ids.iter().copied().filter(|id| !seen.insert(*id)).collect();
+    if !repeated.is_empty() {
+        errors.add(
+            "ids",
+            format!("Each image may be listed only once: {}.", join(&repeated)),
+        );
+    }
+    let missing: BTreeSet<i64> = images
+        .keys()
+        .copied()
+        .filter(|id| !seen.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        errors.add(
+            "ids",
+            format!(
+                "List every image of this {} exactly once; missing: {}.",
+                owner.kind,
+                join(&missing)
+            ),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(MediaError::Invalid(errors))
+    }
+}
+
+fn join(ids: &BTreeSet<i64>) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Deletes one of the owner's image rows (one statement, so a concurrent delete of the same
+/// image finds nothing) and returns its file, to remove with [`delete_files`] once `db`'s
+/// transaction has committed. Another owner's image, or a missing one, is
+/// [`MediaError::NotFound`].
+#[must_use = "remove the returned files with delete_files after the commit"]
+pub async fn delete_image_row(
     db: &impl ConnectionTrait,
-    storage: &dyn MediaStorage,
     owner: Owner,
     image_id: i64,
-) -> Result<(), MediaError> {
-    let row = image::Entity::find_by_id(image_id)
+) -> Result<Vec<String>, MediaError> {
+    let deleted = image::Entity::delete_many()
+        .filter(image::Column::Id.eq(image_id))
         .filter(of_owner(owner))
-        .one(db)
-        .await?
-        .ok_or(MediaError::NotFound)?;
-    image::Entity::delete_by_id(row.id).exec(db).await?;
-    delete_files(storage, &[row.file]).await;
-    Ok(())
+        .exec_with_returning(db)
+        .await?;
+    if deleted.is_empty() {
+        return Err(MediaError::NotFound);
+    }
+    Ok(deleted.into_iter().map(|row| row.file).collect())
 }
 
-/// Deletes the owner's image rows (inside the owner's own delete transaction) and returns
-/// the files to remove with [`delete_files`] once that transaction has committed.
+/// For an owner being deleted outside a transaction: its rows, then its files. Returns how
+/// many images there were.
+pub async fn delete_all_for(
+    db: &DatabaseConnection,
+    storage: &dyn MediaStorage,
+    owner: Owner,
+) -> Result<usize, MediaError> {
+    let files = delete_rows_for(db, owner).await?;
+    delete_files(storage, &files).await;
+    Ok(files.len())
+}
+
+/// Deletes the owner's image rows — inside the owner's own delete transaction — and returns
+/// their files, to remove with [`delete_files`] once that transaction has committed.
+#[must_use = "remove the returned files with delete_files after the commit"]
 pub async fn delete_rows_for(
     db: &impl ConnectionTrait,
     owner: Owner,
 ) -> Result<Vec<String>, DbErr> {
-    let files = rows_of(db, owner)
-        .await?
-        .into_iter()
-        .map(|r| r.file)
-        .collect();
-    image::Entity::delete_many()
+    let rows = image::Entity::delete_many()
         .filter(of_owner(owner))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(files)
+    Ok(rows.into_iter().map(|row| row.file).collect())
 }
 
-/// Removes files whose rows are gone; a failure leaves an orphan file (logged), never a row
-/// pointing at nothing.
+/// Removes files whose rows are gone. A failure is logged and leaves an unreferenced file,
+/// never a row pointing at nothing, so it does not fail the request.
 pub async fn delete_files(storage: &dyn MediaStorage, files: &[String]) {
     for name in files {
         if let Err(err) = storage.delete(name).await {
-            tracing::warn!(%name, %err, "cannot delete media file");
+            tracing::warn!(%name, %err, "cannot delete a media file; it is left unreferenced");
         }
     }
 }
 
-/// Every image of the given owners, in order, in one query (for batch serializers).
+/// Every image of the given owners (of one kind), each owner's in order, in one query: for
+/// list and detail serializers. Owners without images are absent from the map.
 pub async fn images_for(
     db: &impl ConnectionTrait,
     owner_kind: &str,
@@ -201,6 +290,7 @@ pub async fn images_for(
     let rows = image::Entity::find()
         .filter(image::Column::OwnerType.eq(owner_kind))
         .filter(image::Column::OwnerId.is_in(owner_ids.iter().copied()))
+        .order_by_asc(image::Column::OwnerId)
         .order_by_asc(image::Column::Position)
         .order_by_asc(image::Column::Id)
         .all(db)

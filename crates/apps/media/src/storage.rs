@@ -1,11 +1,18 @@
-//! Media files in a local directory.
+//! Media files in a local directory, which the binary serves at [`crate::MEDIA_URL`].
 
-use std::path::{Component, Path, PathBuf};
+use std::io::{Error, ErrorKind};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use strata_api::MediaStorage;
+use tokio::io::AsyncWriteExt;
 
-/// Files under `root`, which the server exposes at [`crate::MEDIA_URL`].
+/// The directory used when none is configured (brief §4: media go to `./media`).
+pub const DEFAULT_ROOT: &str = "./media";
+
+/// Files under `root`: the stored name `images/property/ab….png` is the file
+/// `<root>/images/property/ab….png` and the URL `/media/images/property/ab….png`.
+#[derive(Clone, Debug)]
 pub struct LocalDirStorage {
     root: PathBuf,
 }
@@ -15,45 +22,73 @@ impl LocalDirStorage {
         LocalDirStorage { root: root.into() }
     }
 
-    /// Names are relative paths of plain segments: no `..`, no root, no backslash.
+    /// The file a name stands for, or an `InvalidInput` error for a name that could leave
+    /// `root` or collide with a temporary file: names are `/`-separated plain segments — no
+    /// empty, `.` or `..` segment, no leading `/`, no backslash, no NUL, no segment starting
+    /// with `.` (temporary files and dotfiles).
     fn path(&self, name: &str) -> std::io::Result<PathBuf> {
-        let relative = Path::new(name);
-        let plain = !name.is_empty()
-            && !name.contains('\\')
-            && relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-        if plain {
-            Ok(self.root.join(relative))
+        let plain = |segment: &str| {
+            !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', '\0'])
+        };
+        if name.split('/').all(plain) {
+            Ok(self.root.join(name))
         } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
+            Err(Error::new(
+                ErrorKind::InvalidInput,
                 format!("refused media name {name:?}"),
             ))
         }
     }
 }
 
+impl Default for LocalDirStorage {
+    fn default() -> Self {
+        LocalDirStorage::new(DEFAULT_ROOT)
+    }
+}
+
 #[async_trait]
 impl MediaStorage for LocalDirStorage {
-    /// Written to a temporary file and renamed, so a reader never sees half a file.
+    /// Writes to a temporary file beside the target, syncs it, then renames it over the
+    /// target: a reader (or `ServeDir`) sees the whole file or none, even after a crash. The
+    /// temporary file is removed when any step fails.
     async fn save(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.path(name)?;
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
+        let (Some(dir), Some(file_name)) = (path.parent(), path.file_name()) else {
+            return Err(Error::new(ErrorKind::InvalidInput, "empty media name"));
+        };
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!(
+            ".{}.{:016x}.tmp",
+            file_name.to_string_lossy(),
+            rand::random::<u64>()
+        ));
+        let written = async {
+            let mut file = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .await?;
+            file.write_all(bytes).await?;
+            file.flush().await?;
+            file.sync_all().await?;
+            drop(file);
+            tokio::fs::rename(&tmp, &path).await
         }
-        let tmp = path.with_extension(format!("tmp{:08x}", rand::random::<u32>()));
-        tokio::fs::write(&tmp, bytes).await?;
-        if let Err(err) = tokio::fs::rename(&tmp, &path).await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(err);
+        .await;
+        if written.is_err()
+            && let Err(err) = tokio::fs::remove_file(&tmp).await
+            && err.kind() != ErrorKind::NotFound
+        {
+            tracing::warn!(tmp = %tmp.display(), %err, "cannot remove a temporary media file");
         }
-        Ok(())
+        written
     }
 
+    /// Deleting a file that is already gone succeeds: the caller wants it gone.
     async fn delete(&self, name: &str) -> std::io::Result<()> {
         match tokio::fs::remove_file(self.path(name)?).await {
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
             other => other,
         }
     }

@@ -90,6 +90,8 @@ pub fn public(query: &UrlQuery) -> ApiResult<PublicFilter> {
         max_price: r.amount("max_price"),
         rooms: r.whole("rooms", 100).map(|n| n as i32),
         q: query.text("q"),
+        tag: query.text("tag"),
+        featured: r.boolean("featured"),
         ordering: r
             .choice("ordering", PUBLIC_ORDERING)
             .unwrap_or("-published_at"),

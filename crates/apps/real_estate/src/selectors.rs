@@ -36,6 +36,11 @@ pub struct PublicFilter {
     pub rooms: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// A tag's slug.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
     pub ordering: &'static str,
 }
 
@@ -241,7 +246,41 @@ pub async fn published_page(
     if let Some(q) = &filter.q {
         select = select.filter(search(q));
     }
+    if let Some(slug) = &filter.tag {
+        select = select.filter(property::Column::Id.is_in(tagged(db, slug).await?));
+    }
+    if let Some(featured) = filter.featured {
+        select = select.filter(property::Column::Featured.eq(featured));
+    }
     list_page(db, ordered(select, filter.ordering), page).await
+}
+
+/// Ids of the properties carrying the tag `slug`.
+async fn tagged(db: &impl ConnectionTrait, slug: &str) -> Result<Vec<i64>, DbErr> {
+    let Some(tag) = tag::Entity::find()
+        .filter(tag::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(property_tag::Entity::find()
+        .filter(property_tag::Column::TagId.eq(tag.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|link| link.property_id)
+        .collect())
+}
+
+/// The id of the published property with this slug.
+pub async fn published_id(db: &impl ConnectionTrait, slug: &str) -> Result<Option<i64>, DbErr> {
+    Ok(property::Entity::find()
+        .filter(property::Column::Slug.eq(slug))
+        .filter(property::Column::Status.eq(PUBLISHED))
+        .one(db)
+        .await?
+        .map(|row| row.id))
 }
 
 pub async fn admin_page(

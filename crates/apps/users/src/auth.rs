@@ -12,8 +12,10 @@ use crate::models::user;
 use crate::roles::Role;
 use crate::services::{sessions, tokens};
 
+/// Django's cookie names and CSRF header, so an SPA written for Django works unchanged.
 pub const SESSION_COOKIE: &str = "sessionid";
 pub const CSRF_COOKIE: &str = "csrftoken";
+/// `X-CSRFToken` (header names are matched case-insensitively).
 pub const CSRF_HEADER: &str = "x-csrftoken";
 
 /// How the caller authenticated.
@@ -24,7 +26,11 @@ pub enum AuthVia {
     Token,
 }
 
-/// An authenticated, active staff user.
+/// An authenticated, active staff user, as DRF's `[TokenAuthentication,
+/// SessionAuthentication]` find one: an `Authorization: Token <key>` header first (a bad one
+/// is a 401 `Invalid token.`), else the `sessionid` cookie, with `X-CSRFToken` required on
+/// unsafe methods (403 `CSRF Failed: …`); neither is a 401 `Authentication credentials were
+/// not provided.`
 #[derive(Clone, Debug)]
 pub struct Staff {
     pub user: user::Model,
@@ -48,7 +54,8 @@ fn safe_method(method: &Method) -> bool {
 }
 
 /// `Authorization: Token <key>`: `None` when the header is absent or names another scheme
-/// (the next authenticator is tried, as in DRF).
+/// (the next authenticator is tried, as in DRF). A malformed header, an unknown key or an
+/// inactive user is a 401 with DRF's `TokenAuthentication` message.
 async fn token_user(parts: &Parts, ctx: &Ctx) -> Result<Option<user::Model>, ApiError> {
     let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -61,10 +68,11 @@ async fn token_user(parts: &Parts, ctx: &Ctx) -> Result<Option<user::Model>, Api
     let mut words = text.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some(scheme), key, rest) if scheme.eq_ignore_ascii_case("token") => match (key, rest) {
-            (Some(key), None) => tokens::user_for_token(&ctx.db, key)
-                .await?
-                .map(Some)
-                .ok_or(ApiError::AuthenticationFailed("Invalid token.")),
+            (Some(key), None) => match tokens::user_for_token(&ctx.db, key).await? {
+                Some(user) if user.is_active => Ok(Some(user)),
+                Some(_) => Err(ApiError::AuthenticationFailed("User inactive or deleted.")),
+                None => Err(ApiError::AuthenticationFailed("Invalid token.")),
+            },
             (None, _) => Err(ApiError::AuthenticationFailed(
                 "Invalid token header. No credentials provided.",
             )),
@@ -108,7 +116,7 @@ impl FromRequestParts<Ctx> for Staff {
     }
 }
 
-/// A staff user who may edit content: admins and editors.
+/// A staff user who may edit content: admins and editors (others get a 403).
 #[derive(Clone, Debug)]
 pub struct Editor(pub Staff);
 

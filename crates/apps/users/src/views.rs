@@ -5,14 +5,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use strata_api::{ApiError, ApiResult, Ctx, Detail, FieldErrors, Fields, JsonObject};
+use strata_api::{ApiError, ApiResult, Ctx, Detail, FieldErrors, JsonObject};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthVia, CSRF_COOKIE, SESSION_COOKIE, Staff};
-use crate::serializers::{LoginOut, UserOut, user_out};
+use crate::serializers::{LoginInput, LoginOut, UserOut, login_input, user_out};
 use crate::services::{accounts, sessions};
 
+/// `login`, `logout` and `me` under `/api/auth/`.
 pub fn router() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
         .routes(routes!(login))
@@ -31,29 +32,36 @@ fn cookie(ctx: &Ctx, name: &'static str, value: String, http_only: bool) -> Cook
         .build()
 }
 
+/// A cookie that makes the browser drop `name` (what Django's `delete_cookie` sends).
+fn expired(name: &'static str) -> Cookie<'static> {
+    Cookie::build((name, ""))
+        .path("/")
+        .max_age(time::Duration::ZERO)
+        .expires(time::OffsetDateTime::UNIX_EPOCH)
+        .build()
+}
+
 fn time_duration(d: std::time::Duration) -> time::Duration {
     time::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Body `{"username", "password"}`. Sets the `sessionid` (HttpOnly) and `csrftoken` cookies;
-/// send the CSRF token back as `X-CSRFToken` on every unsafe request.
+/// Logs in with a username and password. Sets the `sessionid` (HttpOnly) and `csrftoken`
+/// cookies; send the CSRF token back as `X-CSRFToken` on every unsafe request.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth", operation_id = "auth_login",
-    request_body = Object,
-    responses((status = 200, body = LoginOut), (status = 400, body = FieldErrors, description = "Wrong credentials or bad input"))
+    request_body = LoginInput,
+    responses(
+        (status = 200, body = LoginOut, description = "Logged in; `sessionid` and `csrftoken` cookies set"),
+        (status = 400, body = FieldErrors, description = "Wrong credentials, an inactive user, or bad input"),
+        (status = 415, body = Detail, description = "Not JSON"),
+    )
 )]
 async fn login(
     State(ctx): State<Ctx>,
     jar: CookieJar,
     body: JsonObject,
 ) -> ApiResult<(CookieJar, Json<LoginOut>)> {
-    let mut f = Fields::new(body, false);
-    let username = f.string("username", true, 150, false);
-    let password = f.secret("password", 4096);
-    let (username, password) = match f.finish((username, password))? {
-        (Some(u), Some(p)) => (u, p),
-        _ => return Err(ApiError::Invalid(FieldErrors::new())),
-    };
+    let LoginInput { username, password } = login_input(body)?;
     let user = accounts::authenticate(&ctx.db, &username, &password)
         .await?
         .ok_or_else(|| {
@@ -63,6 +71,10 @@ async fn login(
             )
         })?;
     let user = accounts::touch_last_login(&ctx.db, user).await?;
+    // A new login replaces the browser's previous session rather than leaving it alive.
+    if let Some(previous) = jar.get(SESSION_COOKIE) {
+        sessions::end_session(&ctx.db, previous.value()).await?;
+    }
     let session = sessions::start_session(&ctx.db, user.id, ctx.settings.session_ttl).await?;
     let jar = jar
         .add(cookie(&ctx, SESSION_COOKIE, session.key, true))
@@ -76,10 +88,15 @@ async fn login(
     ))
 }
 
-/// Ends the session (CSRF required) and expires both cookies.
+/// Ends the session (the `X-CSRFToken` header is required) and expires both cookies. With a
+/// token there is no session to end: the answer is the same and the token stays valid.
 #[utoipa::path(
     post, path = "/api/auth/logout", tag = "auth", operation_id = "auth_logout",
-    responses((status = 204), (status = 401, body = Detail), (status = 403, body = Detail, description = "CSRF failed"))
+    responses(
+        (status = 204, description = "Logged out; cookies expired"),
+        (status = 401, body = Detail, description = "Not logged in"),
+        (status = 403, body = Detail, description = "CSRF token missing or incorrect"),
+    )
 )]
 async fn logout(
     State(ctx): State<Ctx>,
@@ -89,15 +106,19 @@ async fn logout(
     if let AuthVia::Session(key) = &staff.via {
         sessions::end_session(&ctx.db, key).await?;
     }
-    let jar = jar
-        .remove(Cookie::build(SESSION_COOKIE).path("/"))
-        .remove(Cookie::build(CSRF_COOKIE).path("/"));
+    // Expiring cookies are sent whether or not the request carried them (the jar's `remove`
+    // only answers cookies it received).
+    let jar = jar.add(expired(SESSION_COOKIE)).add(expired(CSRF_COOKIE));
     Ok((jar, StatusCode::NO_CONTENT))
 }
 
+/// The user behind the session or token.
 #[utoipa::path(
     get, path = "/api/auth/me", tag = "auth", operation_id = "auth_me",
-    responses((status = 200, body = UserOut), (status = 401, body = Detail))
+    responses(
+        (status = 200, body = UserOut),
+        (status = 401, body = Detail, description = "Not logged in, or an invalid token"),
+    )
 )]
 async fn me(staff: Staff) -> Json<UserOut> {
     Json(user_out(&staff.user))

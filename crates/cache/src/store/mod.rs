@@ -58,7 +58,8 @@ impl StoreError {
 }
 
 pub(crate) enum Store {
-    Redis(RedisStore),
+    // Boxed: a Redis store (its scripts, pool and client builder) is several times larger.
+    Redis(Box<RedisStore>),
     Memory(MemoryStore),
 }
 

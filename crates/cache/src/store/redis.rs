@@ -92,14 +92,25 @@ end
 return facts
 ";
 
+/// KEYS: bus epoch. ARGV: channel, payload. Numbers the notice and publishes it as
+/// `<epoch>\n<payload>`, atomically, so subscribers can tell when they missed one.
+const BROADCAST: &str = r"
+local epoch = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], epoch .. '\n' .. ARGV[2])
+return epoch
+";
+
 pub(crate) struct RedisStore {
     pool: Pool,
+    /// To open the bus's subscriber connection with the pool's settings.
+    builder: Builder,
     prefix: KeyPrefix,
     lookup: Script,
     fill: Script,
     release: Script,
     invalidate_namespace: Script,
     key_facts: Script,
+    broadcast: Script,
 }
 
 /// Why a Redis URL cannot be used.
@@ -155,7 +166,8 @@ impl RedisStore {
         }
         let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
         let command_timeout = Duration::from_millis(settings.command_timeout_ms);
-        let pool = Builder::from_config(config)
+        let mut builder = Builder::from_config(config);
+        builder
             .with_connection_config(|c| {
                 c.connection_timeout = connect_timeout;
                 c.internal_command_timeout = command_timeout;
@@ -169,7 +181,8 @@ impl RedisStore {
             })
             .with_performance_config(|p| p.default_command_timeout = command_timeout)
             // Reconnect forever, backing off from 100 ms to 2 s.
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
+        let pool = builder
             .build_pool(settings.pool_size)
             .map_err(|e| RedisConfigError::Url(e.to_string()))?;
         // Connect in the background: a Redis that is down at start-up must not stop the site.
@@ -182,6 +195,8 @@ impl RedisStore {
             release: Script::from_lua(RELEASE),
             invalidate_namespace: Script::from_lua(INVALIDATE_NAMESPACE),
             key_facts: Script::from_lua(KEY_FACTS),
+            broadcast: Script::from_lua(BROADCAST),
+            builder,
         })
     }
 
@@ -284,6 +299,37 @@ impl RedisStore {
             )
             .await?;
         Ok(deleted)
+    }
+
+    fn bus_epoch_key(&self) -> String {
+        self.prefix.meta("bus:epoch")
+    }
+
+    pub(crate) fn bus_channel(&self) -> String {
+        self.prefix.meta("bus")
+    }
+
+    pub(crate) async fn broadcast(&self, payload: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .broadcast
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.bus_epoch_key()],
+                vec![self.bus_channel(), payload.to_owned()],
+            )
+            .await?)
+    }
+
+    /// The number of the last notice published (0 before the first).
+    pub(crate) async fn bus_epoch(&self) -> Result<u64, StoreError> {
+        let epoch: Option<u64> = self.pool.get(self.bus_epoch_key()).await?;
+        Ok(epoch.unwrap_or(0))
+    }
+
+    /// A new, unconnected client for the bus's subscription (a subscribed connection can
+    /// send nothing else, so it cannot come from the pool).
+    pub(crate) fn subscriber(&self) -> Result<fred::clients::Client, StoreError> {
+        Ok(self.builder.build()?)
     }
 
     pub(crate) async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, StoreError> {

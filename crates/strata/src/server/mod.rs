@@ -83,6 +83,7 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         )
         .with_state(state.clone())
         .merge(api::routes(state.api.clone()))
+        .merge(strata_web::router(state.site.clone()))
         .nest_service("/media", ServeDir::new(&config.media_dir))
         .route_layer(middleware::from_fn(metrics::note_route))
         .fallback(not_found)
@@ -156,7 +157,12 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     let grace = config.request_timeout + SHUTDOWN_SLACK;
     let app = App::build(config).await?;
     if demo {
-        let report = seed::demo(&app.state.api.db, &app.state.cache, DEMO_PROPERTIES).await?;
+        let report = seed::demo(
+            &app.state.api.db,
+            app.state.changes.as_ref(),
+            DEMO_PROPERTIES,
+        )
+        .await?;
         tracing::info!("{report}");
     }
     let listener = TcpListener::bind(addr)
@@ -171,7 +177,11 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     );
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.router).with_graceful_shutdown(async move {
+    // The peer address feeds `/api/revalidate`'s per-client rate limit.
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop_tx.send(true);
@@ -191,6 +201,10 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
 fn announce(addr: SocketAddr) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
+    writeln!(
+        stdout,
+        "  Site:     http://{addr}/  (English: http://{addr}/en/)"
+    )?;
     writeln!(stdout, "  API:      http://{addr}/api/properties/")?;
     writeln!(stdout, "  API docs: http://{addr}/api/docs/")?;
     stdout.flush()

@@ -223,6 +223,23 @@ pub fn postgres_available(test: &str) -> bool {
     false
 }
 
+/// Runs a scenario `async fn(Backend)` on both deployments, as two tests.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test]
+            async fn embedded() {
+                super::$scenario(super::Backend::Embedded).await;
+            }
+            #[tokio::test]
+            async fn production() {
+                super::$scenario(super::Backend::Production).await;
+            }
+        }
+    };
+}
+
 /// The two deployments of brief §2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -363,3 +380,4 @@ async fn fresh_postgres_database(n: u32) -> String {
     format!("postgres://root@127.0.0.1:5432/{name}")
 }
 pub mod api;
+

@@ -71,6 +71,15 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> Result<property::Model, Api
         .ok_or(ApiError::NotFound)
 }
 
+/// [`find`], holding the row (on PostgreSQL) until the transaction ends.
+async fn find_locked(txn: &DatabaseTransaction, id: i64) -> Result<property::Model, ApiError> {
+    property::Entity::find_by_id(id)
+        .lock_shared()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
 /// The first id of `wanted` that `found` lacks, as DRF's related-field message.
 fn missing_pk(errors: &mut FieldErrors, field: &str, wanted: &[i64], found: &[i64]) {
     if let Some(pk) = wanted.iter().find(|id| !found.contains(id)) {
@@ -240,12 +249,10 @@ pub async fn create(
     apply(&mut row, input, false);
     let row = row.insert(&txn).await.map_err(slug_error)?;
     set_links(&txn, row.id, &links).await?;
-    txn.commit().await?;
-    let detail = detail_after_commit(ctx, row.id).await?;
-    Ok(Committed::new(
-        detail,
-        change(Op::Create, &[(row.id, row.slug)]),
-    ))
+    let committed = ctx
+        .commit(txn, change(Op::Create, &[(row.id, row.slug)]))
+        .await?;
+    Ok(committed.with(detail_after_commit(ctx, row.id).await?))
 }
 
 pub async fn update(
@@ -267,12 +274,10 @@ pub async fn update(
     apply(&mut row, input, was_published);
     let row = row.update(&txn).await.map_err(slug_error)?;
     set_links(&txn, id, &links).await?;
-    txn.commit().await?;
-    let detail = detail_after_commit(ctx, id).await?;
-    Ok(Committed::new(
-        detail,
-        change(Op::Update, &[(id, old_slug), (id, row.slug)]),
-    ))
+    let committed = ctx
+        .commit(txn, change(Op::Update, &[(id, old_slug), (id, row.slug)]))
+        .await?;
+    Ok(committed.with(detail_after_commit(ctx, id).await?))
 }
 
 pub async fn set_status(
@@ -294,9 +299,8 @@ pub async fn set_status(
         was_published,
     );
     row.update(&txn).await?;
-    txn.commit().await?;
-    let detail = detail_after_commit(ctx, id).await?;
-    Ok(Committed::new(detail, change(Op::Status, &[(id, slug)])))
+    let committed = ctx.commit(txn, change(Op::Status, &[(id, slug)])).await?;
+    Ok(committed.with(detail_after_commit(ctx, id).await?))
 }
 
 /// Deletes the property, its links and its images' rows in one transaction; image files go
@@ -306,9 +310,11 @@ pub async fn delete(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
     let old = find(&txn, id).await?;
     let files = media::delete_rows_for(&txn, owner(id)).await?;
     property::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let committed = ctx
+        .commit(txn, change(Op::Delete, &[(id, old.slug)]))
+        .await?;
     media::delete_files(ctx.media.as_ref(), &files).await;
-    Ok(Committed::new((), change(Op::Delete, &[(id, old.slug)])))
+    Ok(committed)
 }
 
 /// What a bulk action did.
@@ -335,7 +341,8 @@ pub async fn bulk(ctx: &Ctx, input: BulkInput) -> Result<Committed<BulkResult>, 
     missing_pk(&mut errors, "ids", &input.ids, &found);
     errors.check(())?;
     let touched: Vec<(i64, String)> = rows.iter().map(|r| (r.0, r.1.clone())).collect();
-    let result = match input.action {
+    let bulk_change = change(Op::Bulk, &touched);
+    let (committed, result) = match input.action {
         BulkAction::Status(status) => {
             let now = Utc::now();
             property::Entity::update_many()
@@ -352,11 +359,11 @@ pub async fn bulk(ctx: &Ctx, input: BulkInput) -> Result<Committed<BulkResult>, 
                     .exec(&txn)
                     .await?;
             }
-            txn.commit().await?;
-            BulkResult {
+            let result = BulkResult {
                 action: "status",
                 count: found.len(),
-            }
+            };
+            (ctx.commit(txn, bulk_change).await?, result)
         }
         BulkAction::Delete => {
             let mut files = Vec::new();
@@ -367,15 +374,16 @@ pub async fn bulk(ctx: &Ctx, input: BulkInput) -> Result<Committed<BulkResult>, 
                 .filter(property::Column::Id.is_in(found.clone()))
                 .exec(&txn)
                 .await?;
-            txn.commit().await?;
+            let committed = ctx.commit(txn, bulk_change).await?;
             media::delete_files(ctx.media.as_ref(), &files).await;
-            BulkResult {
+            let result = BulkResult {
                 action: "delete",
                 count: found.len(),
-            }
+            };
+            (committed, result)
         }
     };
-    Ok(Committed::new(result, change(Op::Bulk, &touched)))
+    Ok(committed.with(result))
 }
 
 pub async fn add_image(
@@ -383,12 +391,15 @@ pub async fn add_image(
     id: i64,
     upload: Upload,
 ) -> Result<Committed<ImageOut>, ApiError> {
-    let property = find(&ctx.db, id).await?;
-    let image = media::add_image(&ctx.db, ctx.media.as_ref(), owner(id), upload).await?;
-    Ok(Committed::new(
-        image,
-        change(Op::Media, &[(id, property.slug)]),
-    ))
+    // The property is checked in the image's transaction, under a shared lock on PostgreSQL,
+    // so a concurrent delete cannot leave an orphan image row.
+    let txn = ctx.db.begin().await?;
+    let property = find_locked(&txn, id).await?;
+    let image = media::add_image(&txn, ctx.media.as_ref(), owner(id), upload).await?;
+    let committed = ctx
+        .commit(txn, change(Op::Media, &[(id, property.slug)]))
+        .await?;
+    Ok(committed.with(image))
 }
 
 pub async fn reorder_images(
@@ -396,19 +407,22 @@ pub async fn reorder_images(
     id: i64,
     ids: Vec<i64>,
 ) -> Result<Committed<Vec<ImageOut>>, ApiError> {
-    let property = find(&ctx.db, id).await?;
-    let images = media::reorder(&ctx.db, owner(id), &ids).await?;
-    Ok(Committed::new(
-        images,
-        change(Op::Media, &[(id, property.slug)]),
-    ))
+    let txn = ctx.db.begin().await?;
+    let property = find_locked(&txn, id).await?;
+    let images = media::reorder(&txn, owner(id), &ids).await?;
+    let committed = ctx
+        .commit(txn, change(Op::Media, &[(id, property.slug)]))
+        .await?;
+    Ok(committed.with(images))
 }
 
 pub async fn delete_image(ctx: &Ctx, id: i64, image_id: i64) -> Result<Committed<()>, ApiError> {
-    let property = find(&ctx.db, id).await?;
-    media::delete_image(&ctx.db, ctx.media.as_ref(), owner(id), image_id).await?;
-    Ok(Committed::new(
-        (),
-        change(Op::Media, &[(id, property.slug)]),
-    ))
+    let txn = ctx.db.begin().await?;
+    let property = find(&txn, id).await?;
+    let files = media::delete_image_row(&txn, owner(id), image_id).await?;
+    let committed = ctx
+        .commit(txn, change(Op::Media, &[(id, property.slug)]))
+        .await?;
+    media::delete_files(ctx.media.as_ref(), &files).await;
+    Ok(committed)
 }

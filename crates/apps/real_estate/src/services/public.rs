@@ -24,3 +24,12 @@ pub async fn detail(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
     .await?
     .ok_or(ApiError::NotFound)
 }
+
+/// The published property with this slug, for slug URLs (the web tier's detail page). The
+/// slug lookup is one indexed read; the detail itself comes from its cached key.
+pub async fn detail_by_slug(ctx: &Ctx, slug: &str) -> Result<PropertyDetail, ApiError> {
+    let id = selectors::published_id(&ctx.db, slug)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    detail(ctx, id).await
+}

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
         ("city" = Option<String>, Query), ("deal" = Option<String>, Query, description = "sale or rent"),
         ("min_price" = Option<String>, Query, description = "Decimal"), ("max_price" = Option<String>, Query, description = "Decimal"),
         ("rooms" = Option<u32>, Query), ("q" = Option<String>, Query, description = "Title, city or district contains"),
+        ("tag" = Option<String>, Query, description = "Tag slug"), ("featured" = Option<bool>, Query),
         ("ordering" = Option<String>, Query, description = "-published_at (default), price or -price"),
         ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "At most 100"),
     ),

@@ -1,7 +1,9 @@
 //! Admin taxonomy: lists cached for the admin TTL, everything else uncached.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, TransactionTrait,
+};
 use strata_api::{ApiError, Change, Committed, Ctx, Entity, Op, Page, PageRequest};
 use strata_db::is_unique_violation;
 
@@ -132,6 +134,7 @@ pub async fn create_category(
     ctx: &Ctx,
     input: CategoryInput,
 ) -> Result<Committed<CategoryOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let app = input.app.unwrap_or_default();
     let parent = input.parent.flatten();
     if let Some(parent) = parent {
@@ -148,7 +151,7 @@ pub async fn create_category(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await
     .map_err(write_error("category"))?;
     let change = Change::new(
@@ -157,7 +160,7 @@ pub async fn create_category(
         vec![row.id],
         vec![row.slug.clone()],
     );
-    Ok(Committed::new(category_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(category_out(&row)))
 }
 
 pub async fn update_category(
@@ -165,6 +168,7 @@ pub async fn update_category(
     id: i64,
     input: CategoryInput,
 ) -> Result<Committed<CategoryOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_category(ctx, id).await?;
     let app = input.app.clone().unwrap_or_else(|| old.app.clone());
     let parent = input.parent.unwrap_or(old.parent_id);
@@ -185,26 +189,30 @@ pub async fn update_category(
         row.position = Set(position);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&ctx.db).await.map_err(write_error("category"))?;
+    let row = row.update(&txn).await.map_err(write_error("category"))?;
     let change = Change::new(
         Entity::Category,
         Op::Update,
         vec![id],
         vec![old_slug, row.slug.clone()],
     );
-    Ok(Committed::new(category_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(category_out(&row)))
 }
 
 pub async fn delete_category(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_category(ctx, id).await?;
-    category::Entity::delete_by_id(id).exec(&ctx.db).await?;
-    Ok(Committed::new(
-        (),
-        Change::new(Entity::Category, Op::Delete, vec![id], vec![old.slug]),
-    ))
+    category::Entity::delete_by_id(id).exec(&txn).await?;
+    Ok(ctx
+        .commit(
+            txn,
+            Change::new(Entity::Category, Op::Delete, vec![id], vec![old.slug]),
+        )
+        .await?)
 }
 
 pub async fn create_tag(ctx: &Ctx, input: TagInput) -> Result<Committed<TagOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let now = Utc::now();
     let row = tag::ActiveModel {
         name: Set(input.name.unwrap_or_default()),
@@ -213,7 +221,7 @@ pub async fn create_tag(ctx: &Ctx, input: TagInput) -> Result<Committed<TagOut>,
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await
     .map_err(write_error("tag"))?;
     let change = Change::new(
@@ -222,7 +230,7 @@ pub async fn create_tag(ctx: &Ctx, input: TagInput) -> Result<Committed<TagOut>,
         vec![row.id],
         vec![row.slug.clone()],
     );
-    Ok(Committed::new(tag_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(tag_out(&row)))
 }
 
 pub async fn update_tag(
@@ -230,6 +238,7 @@ pub async fn update_tag(
     id: i64,
     input: TagInput,
 ) -> Result<Committed<TagOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_tag(ctx, id).await?;
     let old_slug = old.slug.clone();
     let mut row = old.into_active_model();
@@ -240,29 +249,33 @@ pub async fn update_tag(
         row.slug = Set(slug);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&ctx.db).await.map_err(write_error("tag"))?;
+    let row = row.update(&txn).await.map_err(write_error("tag"))?;
     let change = Change::new(
         Entity::Tag,
         Op::Update,
         vec![id],
         vec![old_slug, row.slug.clone()],
     );
-    Ok(Committed::new(tag_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(tag_out(&row)))
 }
 
 pub async fn delete_tag(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_tag(ctx, id).await?;
-    tag::Entity::delete_by_id(id).exec(&ctx.db).await?;
-    Ok(Committed::new(
-        (),
-        Change::new(Entity::Tag, Op::Delete, vec![id], vec![old.slug]),
-    ))
+    tag::Entity::delete_by_id(id).exec(&txn).await?;
+    Ok(ctx
+        .commit(
+            txn,
+            Change::new(Entity::Tag, Op::Delete, vec![id], vec![old.slug]),
+        )
+        .await?)
 }
 
 pub async fn create_option(
     ctx: &Ctx,
     input: OptionInput,
 ) -> Result<Committed<OptionOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let now = Utc::now();
     let row = option::ActiveModel {
         name: Set(input.name.unwrap_or_default()),
@@ -273,7 +286,7 @@ pub async fn create_option(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await
     .map_err(write_error("option"))?;
     let change = Change::new(
@@ -282,7 +295,7 @@ pub async fn create_option(
         vec![row.id],
         vec![row.slug.clone()],
     );
-    Ok(Committed::new(option_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(option_out(&row)))
 }
 
 pub async fn update_option(
@@ -290,6 +303,7 @@ pub async fn update_option(
     id: i64,
     input: OptionInput,
 ) -> Result<Committed<OptionOut>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_option(ctx, id).await?;
     let old_slug = old.slug.clone();
     let mut row = old.into_active_model();
@@ -306,21 +320,24 @@ pub async fn update_option(
         row.position = Set(position);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&ctx.db).await.map_err(write_error("option"))?;
+    let row = row.update(&txn).await.map_err(write_error("option"))?;
     let change = Change::new(
         Entity::Option,
         Op::Update,
         vec![id],
         vec![old_slug, row.slug.clone()],
     );
-    Ok(Committed::new(option_out(&row), change))
+    Ok(ctx.commit(txn, change).await?.with(option_out(&row)))
 }
 
 pub async fn delete_option(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
+    let txn = ctx.db.begin().await?;
     let old = find_option(ctx, id).await?;
-    option::Entity::delete_by_id(id).exec(&ctx.db).await?;
-    Ok(Committed::new(
-        (),
-        Change::new(Entity::Option, Op::Delete, vec![id], vec![old.slug]),
-    ))
+    option::Entity::delete_by_id(id).exec(&txn).await?;
+    Ok(ctx
+        .commit(
+            txn,
+            Change::new(Entity::Option, Op::Delete, vec![id], vec![old.slug]),
+        )
+        .await?)
 }

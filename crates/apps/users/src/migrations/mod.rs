@@ -1,7 +1,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000100_users;
+mod m20261124_000110_users_indexes;
 
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000100_users::Migration)]
+    vec![
+        Box::new(m20261124_000100_users::Migration),
+        Box::new(m20261124_000110_users_indexes::Migration),
+    ]
 }

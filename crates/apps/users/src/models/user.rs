@@ -1,5 +1,6 @@
 use sea_orm::entity::prelude::*;
 
+/// A staff user. Deleting one deletes its tokens and sessions (`ON DELETE CASCADE`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users_user")]
 pub struct Model {
@@ -10,7 +11,7 @@ pub struct Model {
     pub email: String,
     /// An argon2id PHC string; never serialized.
     pub password: String,
-    /// `admin`, `editor` or `support`.
+    /// `admin`, `editor` or `support` ([`crate::roles::Role`]).
     pub role: String,
     pub is_active: bool,
     pub last_login: Option<DateTimeUtc>,
@@ -18,6 +19,23 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::token::Entity")]
+    Token,
+    #[sea_orm(has_many = "super::session::Entity")]
+    Session,
+}
+
+impl Related<super::token::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Token.def()
+    }
+}
+
+impl Related<super::session::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Session.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,5 +1,7 @@
 //! Creating and authenticating staff users; argon2id password hashes.
 
+use std::sync::LazyLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
@@ -12,12 +14,21 @@ use strata_db::is_unique_violation;
 use crate::models::user;
 use crate::roles::Role;
 
+/// Longest username, as Django's `AbstractUser`.
+pub const USERNAME_MAX: usize = 150;
+/// Longest email address (RFC 5321), as Django's `EmailField` on users.
+pub const EMAIL_MAX: usize = 254;
+/// Shortest password, as Django's default `MinimumLengthValidator`.
+pub const PASSWORD_MIN: usize = 8;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("a user named {0:?} already exists")]
     UsernameTaken(String),
     #[error("invalid username: 1 to 150 letters, digits and @/./+/-/_ only")]
     BadUsername,
+    #[error("invalid email address: at most 254 characters, with an @ between two parts")]
+    BadEmail,
     #[error("the password must have at least 8 characters")]
     WeakPassword,
     #[error("no user named {0:?}")]
@@ -28,8 +39,11 @@ pub enum AccountError {
     Db(#[from] DbErr),
 }
 
+/// What [`create_user`] needs; the password is hashed before it is stored.
+#[derive(Clone, Copy, Debug)]
 pub struct NewUser<'a> {
     pub username: &'a str,
+    /// May be empty, as in Django.
     pub email: &'a str,
     pub password: &'a str,
     pub role: Role,
@@ -38,39 +52,65 @@ pub struct NewUser<'a> {
 /// Django's username rule: `[\w.@+-]`, at most 150 characters.
 fn valid_username(name: &str) -> bool {
     let len = name.chars().count();
-    (1..=150).contains(&len)
+    (1..=USERNAME_MAX).contains(&len)
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-'))
 }
 
-/// Hashing is deliberately slow: it runs on the blocking pool, off the request threads.
-async fn hash_password(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| AccountError::Hash(e.to_string()))
-    })
-    .await
-    .map_err(|e| AccountError::Hash(e.to_string()))?
+/// Empty, or `local@domain` without white space: a loose check, since only a mail server can
+/// tell whether an address works.
+fn valid_email(email: &str) -> bool {
+    if email.is_empty() {
+        return true;
+    }
+    email.chars().count() <= EMAIL_MAX
+        && !email.chars().any(char::is_whitespace)
+        && email
+            .rsplit_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+/// Hashing is deliberately slow: it runs on the blocking pool, off the request threads.
+async fn hash_password(password: String) -> Result<String, AccountError> {
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|e| AccountError::Hash(e.to_string()))?
+}
+
+fn hash_now(password: &str) -> Result<String, AccountError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+/// What an unknown username is verified against, hashed with the same parameters as real
+/// users' so that both take the same time. `None` only if hashing itself is broken, in which
+/// case no user can have been created either.
+static DUMMY_HASH: LazyLock<Option<String>> =
+    LazyLock::new(|| hash_now("not a password: only for timing").ok());
+
+/// False for a wrong password and for a hash that cannot be read.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+        let Some(hash) = hash.or_else(|| DUMMY_HASH.clone()) else {
+            return false;
+        };
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
 }
 
+/// A new active user. Validates like Django's `createsuperuser`: the username's characters and
+/// length, the email's shape, the password's length; a taken username is
+/// [`AccountError::UsernameTaken`].
 pub async fn create_user(
     db: &impl ConnectionTrait,
     new: NewUser<'_>,
@@ -78,7 +118,10 @@ pub async fn create_user(
     if !valid_username(new.username) {
         return Err(AccountError::BadUsername);
     }
-    if new.password.chars().count() < 8 {
+    if !valid_email(new.email) {
+        return Err(AccountError::BadEmail);
+    }
+    if new.password.chars().count() < PASSWORD_MIN {
         return Err(AccountError::WeakPassword);
     }
     let password = hash_password(new.password.to_owned()).await?;
@@ -103,6 +146,7 @@ pub async fn create_user(
     })
 }
 
+/// A new admin (`strata createsuperuser`).
 pub async fn create_superuser(
     db: &impl ConnectionTrait,
     username: &str,
@@ -121,6 +165,7 @@ pub async fn create_superuser(
     .await
 }
 
+/// The user with this exact username, active or not.
 pub async fn by_username(
     db: &impl ConnectionTrait,
     username: &str,
@@ -138,15 +183,13 @@ pub async fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>, DbErr> {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Kx9TyamtNoHt/WKmIC3I5pyAqdZ5LWt0cIpbHc6tvA";
     let found = by_username(db, username).await?;
-    let hash = found
-        .as_ref()
-        .map_or_else(|| DUMMY.to_owned(), |u| u.password.clone());
+    let hash = found.as_ref().map(|u| u.password.clone());
     let ok = verify_password(password.to_owned(), hash).await;
     Ok(found.filter(|u| ok && u.is_active))
 }
 
+/// Records a successful login (Django's `update_last_login`) and returns the updated row.
 pub async fn touch_last_login(
     db: &impl ConnectionTrait,
     user: user::Model,
@@ -154,4 +197,42 @@ pub async fn touch_last_login(
     let mut row = user.into_active_model();
     row.last_login = Set(Some(Utc::now()));
     row.update(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_django() {
+        assert!(valid_username("alice.b+c@d-e_f"));
+        assert!(valid_username("مریم"));
+        assert!(valid_username(&"a".repeat(150)));
+        assert!(!valid_username(""));
+        assert!(!valid_username(&"a".repeat(151)));
+        assert!(!valid_username("a b"));
+        assert!(!valid_username("a/b"));
+    }
+
+    #[test]
+    fn emails_are_checked_loosely() {
+        assert!(valid_email(""));
+        assert!(valid_email("a@example.com"));
+        assert!(!valid_email("a"));
+        assert!(!valid_email("@example.com"));
+        assert!(!valid_email("a@"));
+        assert!(!valid_email("a b@example.com"));
+        assert!(!valid_email(&format!("{}@example.com", "a".repeat(250))));
+    }
+
+    #[tokio::test]
+    async fn unknown_users_are_verified_against_a_real_hash() {
+        assert!(
+            DUMMY_HASH
+                .as_deref()
+                .is_some_and(|h| h.starts_with("$argon2id$"))
+        );
+        assert!(!verify_password("x".into(), None).await);
+        assert!(!verify_password("x".into(), Some("not a hash".into())).await);
+    }
 }

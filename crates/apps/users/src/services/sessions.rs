@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter,
@@ -11,26 +11,34 @@ use sea_orm::{
 use super::{random_hex, secret_hash};
 use crate::models::{session, user};
 
-/// A new session's cookie key and CSRF token.
+/// A new session's cookie key and CSRF token. The key is known only to the browser.
+#[derive(Clone, Debug)]
 pub struct NewSession {
     pub key: String,
     pub csrf_token: String,
 }
 
+/// Starts a session for `user_id` lasting `ttl`. Sessions that have expired (anyone's) are
+/// deleted first, so abandoned ones do not pile up.
 pub async fn start_session(
     db: &impl ConnectionTrait,
     user_id: i64,
     ttl: Duration,
 ) -> Result<NewSession, DbErr> {
+    purge_expired(db).await?;
     let key = random_hex(32);
     let csrf_token = random_hex(32);
     let now = Utc::now();
-    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(14));
+    // An absurd TTL (centuries) means "never expires", not an overflow.
+    let expires_at = chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add_signed(ttl))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     session::ActiveModel {
         key_hash: Set(secret_hash(&key)),
         user_id: Set(user_id),
         csrf_token: Set(csrf_token.clone()),
-        expires_at: Set(now + ttl),
+        expires_at: Set(expires_at),
         created_at: Set(now),
         ..Default::default()
     }
@@ -63,10 +71,20 @@ pub async fn session_user(
     Ok(user.map(|u| (u, row.csrf_token)))
 }
 
+/// Ends the session with this key, if there is one.
 pub async fn end_session(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     session::Entity::delete_many()
         .filter(session::Column::KeyHash.eq(secret_hash(key)))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes every expired session (Django's `clearsessions`); returns how many.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let done = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
 }

@@ -1,4 +1,5 @@
-//! API tokens (`Authorization: Token <key>`), DRF's 40-hex-character keys.
+//! API tokens (`Authorization: Token <key>`), DRF's 40-hex-character keys. A user may hold
+//! several (one per machine client); each `strata token create` adds one.
 
 use chrono::Utc;
 use sea_orm::{
@@ -30,20 +31,16 @@ pub async fn create_token(
     Ok(key)
 }
 
-/// The active user a key belongs to.
+/// The owner of the token with this key, **active or not**: the caller refuses inactive users
+/// with its own message, as DRF does ("User inactive or deleted.").
 pub async fn user_for_token(
     db: &impl ConnectionTrait,
     key: &str,
 ) -> Result<Option<user::Model>, DbErr> {
-    let Some(token) = token::Entity::find()
+    let found = token::Entity::find()
         .filter(token::Column::KeyHash.eq(secret_hash(key)))
+        .find_also_related(user::Entity)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(user::Entity::find_by_id(token.user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.is_active))
+        .await?;
+    Ok(found.and_then(|(_, user)| user))
 }

@@ -1,0 +1,229 @@
+//! The durable outbox of revalidations owed to external Next.js front ends (`NEXTJS_URL`).
+//!
+//! Rows are written in the mutation's own transaction ([`Outbox::record`]), so a committed
+//! change always has its notifications and a rolled-back one never does. A dispatcher on every
+//! instance delivers due rows with the Next.js protocol (`POST {tag, secret}`, 2 s timeout),
+//! deletes them once a target answered 2xx, and otherwise retries with exponential backoff —
+//! logged and counted, never dropped. Instances claim a row by moving its due time with a
+//! compare-and-set, so one delivery runs at a time per row.
+
+pub mod migration;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use metrics::{counter, gauge};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tokio::sync::Notify;
+
+mod entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "web_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub target: String,
+        pub tag: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The Next.js protocol's timeout per call.
+const TIMEOUT: Duration = Duration::from_secs(2);
+/// How often due rows are looked for when nothing wakes the dispatcher.
+const POLL: Duration = Duration::from_secs(1);
+/// How long a claimed row is left to the instance that claimed it.
+const CLAIM: Duration = Duration::from_secs(30);
+const BATCH: u64 = 100;
+const MAX_BACKOFF_SECS: i64 = 300;
+/// After this many failed attempts a row is reported at ERROR (and still retried).
+const LOUD_AFTER: i32 = 10;
+
+pub struct Outbox {
+    db: DatabaseConnection,
+    targets: Vec<String>,
+    secret: String,
+    client: reqwest::Client,
+    wake: Notify,
+}
+
+impl Outbox {
+    pub fn new(db: DatabaseConnection, targets: Vec<String>, secret: Option<String>) -> Arc<Self> {
+        Arc::new(Outbox {
+            db,
+            targets,
+            secret: secret.unwrap_or_default(),
+            client: reqwest::Client::new(),
+            wake: Notify::new(),
+        })
+    }
+
+    /// Inside the mutation's transaction: one row per target and tag.
+    pub async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        tags: &BTreeSet<String>,
+    ) -> Result<(), DbErr> {
+        if self.targets.is_empty() || tags.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let rows = self.targets.iter().flat_map(|target| {
+            tags.iter().map(move |tag| entry::ActiveModel {
+                target: Set(target.clone()),
+                tag: Set(tag.clone()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                created_at: Set(now),
+                last_error: Set(None),
+                ..Default::default()
+            })
+        });
+        entry::Entity::insert_many(rows).exec(txn).await?;
+        Ok(())
+    }
+
+    /// After a commit: deliver now rather than at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs the dispatcher until the process ends (only when targets are configured).
+    pub fn start(self: &Arc<Self>) {
+        if self.targets.is_empty() {
+            return;
+        }
+        if self.secret.is_empty() {
+            tracing::warn!(
+                "NEXTJS_URL is set but REVALIDATE_SECRET is not: targets will refuse the calls"
+            );
+        }
+        let outbox = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match outbox.deliver_due().await {
+                    // More may be due right away.
+                    Ok(n) if n as u64 == BATCH => continue,
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(%error, "outbox: reading due revalidations failed")
+                    }
+                }
+                let _ = tokio::time::timeout(POLL, outbox.wake.notified()).await;
+            }
+        });
+    }
+
+    /// Delivers what is due; returns how many rows it looked at.
+    async fn deliver_due(&self) -> Result<usize, DbErr> {
+        let now = Utc::now();
+        let due = entry::Entity::find()
+            .filter(entry::Column::NextAttemptAt.lte(now))
+            .order_by_asc(entry::Column::Id)
+            .limit(BATCH)
+            .all(&self.db)
+            .await?;
+        let mut unreachable: HashSet<String> = HashSet::new();
+        for row in &due {
+            // A target that just failed is not called again this round: its rows wait their turn.
+            if unreachable.contains(&row.target) || !self.claim(row, now).await? {
+                continue;
+            }
+            match self.post(&row.target, &row.tag).await {
+                Ok(()) => {
+                    entry::Entity::delete_by_id(row.id).exec(&self.db).await?;
+                    counter!("strata_web_outbox_deliveries_total", "outcome" => "delivered")
+                        .increment(1);
+                }
+                Err(error) => {
+                    unreachable.insert(row.target.clone());
+                    self.failed(row, &error).await?;
+                }
+            }
+        }
+        let pending = entry::Entity::find().count(&self.db).await?;
+        gauge!("strata_web_outbox_pending").set(pending as f64);
+        Ok(due.len())
+    }
+
+    async fn claim(&self, row: &entry::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
+        let claimed = entry::Entity::update_many()
+            .col_expr(entry::Column::NextAttemptAt, Expr::value(now + CLAIM))
+            .filter(entry::Column::Id.eq(row.id))
+            .filter(entry::Column::NextAttemptAt.eq(row.next_attempt_at))
+            .exec(&self.db)
+            .await?;
+        Ok(claimed.rows_affected == 1)
+    }
+
+    async fn failed(&self, row: &entry::Model, error: &str) -> Result<(), DbErr> {
+        let attempts = row.attempts.saturating_add(1);
+        let backoff = 2i64
+            .saturating_pow(attempts.min(16) as u32)
+            .min(MAX_BACKOFF_SECS);
+        entry::Entity::update_many()
+            .col_expr(entry::Column::Attempts, Expr::value(attempts))
+            .col_expr(
+                entry::Column::NextAttemptAt,
+                Expr::value(Utc::now() + chrono::Duration::seconds(backoff)),
+            )
+            .col_expr(entry::Column::LastError, Expr::value(error.to_owned()))
+            .filter(entry::Column::Id.eq(row.id))
+            .exec(&self.db)
+            .await?;
+        counter!("strata_web_outbox_deliveries_total", "outcome" => "failed").increment(1);
+        if attempts >= LOUD_AFTER {
+            tracing::error!(
+                target = row.target,
+                tag = row.tag,
+                attempts,
+                error,
+                retry_in_secs = backoff,
+                "outbox: revalidation still undelivered"
+            );
+        } else {
+            tracing::warn!(
+                target = row.target,
+                tag = row.tag,
+                attempts,
+                error,
+                retry_in_secs = backoff,
+                "outbox: revalidation failed; will retry"
+            );
+        }
+        Ok(())
+    }
+
+    async fn post(&self, target: &str, tag: &str) -> Result<(), String> {
+        let response = self
+            .client
+            .post(target)
+            .timeout(TIMEOUT)
+            .json(&json!({ "tag": tag, "secret": self.secret }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("answered {}", response.status()))
+        }
+    }
+}

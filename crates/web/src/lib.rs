@@ -1,0 +1,188 @@
+//! The public web tier (the policy's §8, natively): server-rendered pages read through the
+//! apps' services, an ISR-style HTML cache revalidated by tag on every instance, and the
+//! Next.js revalidate endpoint.
+//!
+//! - `isr`: the HTML cache (revalidate seconds, tags, stale-while-revalidate, no stale fill).
+//! - `coherence`: tag revalidations across instances over the data cache's bus.
+//! - `pages`: what each route renders and with which tags; `templates/` holds the HTML.
+//! - `http`: ETag / 304, `Cache-Control`, `Surrogate-Key` and `Cache-Tag` headers.
+//! - `revalidate`: `POST /api/revalidate`, the Next.js protocol.
+
+mod assets;
+pub mod coherence;
+mod http;
+pub mod i18n;
+pub mod isr;
+mod pages;
+mod revalidate;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use strata_api::{Ctx, UrlQuery};
+
+use crate::coherence::Coherence;
+use crate::i18n::Lang;
+use crate::isr::HtmlCache;
+use crate::pages::Page;
+
+/// The web tier's settings (`[web]` in `strata.toml`).
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// The public origin, for canonical links, Open Graph and the sitemap (never the request's
+    /// `Host`, which a cached page must not depend on).
+    pub site_url: String,
+    pub site_name: String,
+    /// `REVALIDATE_SECRET`; without it `POST /api/revalidate` refuses every call.
+    pub revalidate_secret: Option<String>,
+    /// Calls to `/api/revalidate` allowed per client address per minute.
+    pub revalidate_per_minute: u32,
+    /// `stale-while-revalidate` told to CDNs.
+    pub stale_while_revalidate: Duration,
+    pub html_cache_bytes: u64,
+    /// How long a request waits for bus notices this instance has not applied yet.
+    pub bus_wait: Duration,
+    /// ISO 4217, for prices in JSON-LD.
+    pub currency: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            site_url: "http://127.0.0.1:8000".to_owned(),
+            site_name: "Strata".to_owned(),
+            revalidate_secret: None,
+            revalidate_per_minute: 60,
+            stale_while_revalidate: Duration::from_secs(86_400),
+            html_cache_bytes: 64 * 1024 * 1024,
+            bus_wait: Duration::from_millis(200),
+            currency: "IRR".to_owned(),
+        }
+    }
+}
+
+/// Everything the web routes share. Cheap to clone.
+#[derive(Clone)]
+pub struct Site {
+    ctx: Ctx,
+    html: HtmlCache,
+    coherence: Arc<Coherence>,
+    settings: Arc<WebSettings>,
+    limiter: Arc<revalidate::Limiter>,
+}
+
+impl Site {
+    /// The site over `coherence`'s HTML cache (started first: the invalidation map, which
+    /// `ctx` carries, revalidates through it).
+    pub fn new(ctx: Ctx, coherence: Arc<Coherence>, settings: WebSettings) -> Self {
+        Site {
+            ctx,
+            html: coherence.html().clone(),
+            coherence,
+            limiter: Arc::new(revalidate::Limiter::new(settings.revalidate_per_minute)),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Expires the pages carrying `tags` here and on every other instance.
+    pub async fn revalidate(&self, tags: &BTreeSet<String>) {
+        self.coherence.revalidate(tags).await;
+    }
+
+    async fn serve(&self, headers: &HeaderMap, page: Page) -> Response {
+        self.coherence.catch_up().await;
+        let key = page.key();
+        let revalidate = page.revalidate();
+        let lang = page.lang();
+        let site = self.clone();
+        let served = self
+            .html
+            .serve(&key, revalidate, move || {
+                let (site, page) = (site.clone(), page.clone());
+                async move { page.render(&site).await }
+            })
+            .await;
+        match served {
+            Ok((entry, outcome)) => http::cached(
+                &entry,
+                outcome,
+                headers,
+                self.settings.stale_while_revalidate,
+            ),
+            Err(error) => {
+                tracing::error!(%error, key, "page render failed");
+                pages::error_page(self, lang)
+            }
+        }
+    }
+}
+
+/// The public site's routes and `POST /api/revalidate`.
+pub fn router(site: Site) -> Router {
+    let mut router = Router::new()
+        .route(
+            "/sitemap.xml",
+            get(|State(site): State<Site>, headers: HeaderMap| async move {
+                site.serve(&headers, Page::Sitemap).await
+            }),
+        )
+        .route(
+            "/robots.txt",
+            get(|State(site): State<Site>, headers: HeaderMap| async move {
+                site.serve(&headers, Page::Robots).await
+            }),
+        )
+        .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route("/api/revalidate", post(revalidate::revalidate))
+        .route("/en", get(|| async { Redirect::permanent("/en/") }));
+    for lang in Lang::ALL {
+        router = router.merge(language_routes(lang));
+    }
+    router.with_state(site)
+}
+
+fn language_routes(lang: Lang) -> Router<Site> {
+    let p = lang.prefix();
+    Router::new()
+        .route(
+            &format!("{p}/"),
+            get(move |State(site): State<Site>, headers: HeaderMap| async move {
+                site.serve(&headers, Page::Home(lang)).await
+            }),
+        )
+        .route(
+            &format!("{p}/properties/"),
+            get(move |State(site): State<Site>, headers: HeaderMap, query: UrlQuery| async move {
+                match pages::properties::list_page(lang, &query) {
+                    Ok(page) => site.serve(&headers, page).await,
+                    Err(errors) => pages::bad_request(&site, lang, &errors),
+                }
+            }),
+        )
+        .route(
+            &format!("{p}/properties/{{slug}}/"),
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>| async move {
+                site.serve(&headers, Page::Property(lang, slug)).await
+            }),
+        )
+        .route(
+            &format!("{p}/categories/{{slug}}/"),
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: UrlQuery| async move {
+                let number = pages::page_number(&query);
+                site.serve(&headers, Page::Category(lang, slug, number)).await
+            }),
+        )
+        .route(
+            &format!("{p}/tags/{{slug}}/"),
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: UrlQuery| async move {
+                let number = pages::page_number(&query);
+                site.serve(&headers, Page::Tag(lang, slug, number)).await
+            }),
+        )
+}

@@ -1,0 +1,61 @@
+//! `/`: featured and latest listings.
+
+use askama::Template;
+use axum::http::StatusCode;
+use strata_api::PageRequest;
+use strata_real_estate::selectors::PublicFilter;
+use strata_real_estate::services::public as properties;
+
+use super::{Card, Meta, PageError, html};
+use crate::Site;
+use crate::i18n::Lang;
+use crate::isr::Rendered;
+
+const SHOWN: u64 = 6;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeView {
+    meta: Meta,
+    featured: Vec<Card>,
+    latest: Vec<Card>,
+}
+
+pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
+    let first = PageRequest {
+        page: 1,
+        page_size: SHOWN,
+    };
+    let newest = PublicFilter {
+        ordering: "-published_at",
+        ..PublicFilter::default()
+    };
+    let featured = PublicFilter {
+        featured: Some(true),
+        ..newest.clone()
+    };
+    let featured = properties::list(&site.ctx, &featured, first).await?;
+    let latest = properties::list(&site.ctx, &newest, first).await?;
+    let w = lang.words();
+    let meta = Meta::new(
+        site,
+        lang,
+        "/",
+        format!("{} — {}", site.settings.site_name, w.tagline),
+        w.tagline.to_owned(),
+    );
+    let view = HomeView {
+        featured: featured
+            .results
+            .iter()
+            .map(|p| Card::new(lang, p))
+            .collect(),
+        latest: latest.results.iter().map(|p| Card::new(lang, p)).collect(),
+        meta,
+    };
+    Ok(html(
+        StatusCode::OK,
+        view.render()?,
+        vec!["properties".into()],
+    ))
+}

@@ -1,0 +1,429 @@
+//! What each route renders, the tags it carries and how long it stays fresh (`revalidate`,
+//! as a Next.js route segment declares it). Data comes only from the apps' services, so the
+//! data cache stays the source of truth and the HTML cache only holds what it rendered.
+
+pub mod home;
+pub mod properties;
+pub mod seo;
+pub mod terms;
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use strata_api::{ApiError, FieldErrors, UrlQuery};
+use strata_real_estate::serializers::PropertyListItem;
+
+use crate::http;
+use crate::i18n::{Lang, Words};
+use crate::isr::Rendered;
+use crate::{Site, assets};
+
+/// Listings per page on the site.
+pub const PAGE_SIZE: u64 = 12;
+
+#[derive(Clone, Debug)]
+pub enum Page {
+    Home(Lang),
+    Properties(Lang, properties::ListQuery),
+    Property(Lang, String),
+    Category(Lang, String, u64),
+    Tag(Lang, String, u64),
+    Sitemap,
+    Robots,
+}
+
+impl Page {
+    /// The cache key: the canonical path and query (only parameters the route knows, in a fixed
+    /// order, so `utm_*` and friends never split the cache).
+    pub fn key(&self) -> String {
+        match self {
+            Page::Home(lang) => format!("{}/", lang.prefix()),
+            Page::Properties(lang, query) => format!(
+                "{}/properties/{}",
+                lang.prefix(),
+                query.query_string(query.page)
+            ),
+            Page::Property(lang, slug) => {
+                format!("{}/properties/{}/", lang.prefix(), segment(slug))
+            }
+            Page::Category(lang, slug, page) => format!(
+                "{}/categories/{}/{}",
+                lang.prefix(),
+                segment(slug),
+                page_query(*page)
+            ),
+            Page::Tag(lang, slug, page) => format!(
+                "{}/tags/{}/{}",
+                lang.prefix(),
+                segment(slug),
+                page_query(*page)
+            ),
+            Page::Sitemap => "/sitemap.xml".to_owned(),
+            Page::Robots => "/robots.txt".to_owned(),
+        }
+    }
+
+    pub fn revalidate(&self) -> Duration {
+        Duration::from_secs(match self {
+            Page::Home(_) | Page::Properties(..) => 60,
+            Page::Property(..) | Page::Category(..) | Page::Tag(..) => 300,
+            Page::Sitemap => 3600,
+            Page::Robots => 86_400,
+        })
+    }
+
+    pub fn lang(&self) -> Lang {
+        match self {
+            Page::Home(lang)
+            | Page::Properties(lang, _)
+            | Page::Property(lang, _)
+            | Page::Category(lang, ..)
+            | Page::Tag(lang, ..) => *lang,
+            Page::Sitemap | Page::Robots => Lang::Fa,
+        }
+    }
+
+    pub async fn render(&self, site: &Site) -> Result<Rendered, PageError> {
+        let result = match self {
+            Page::Home(lang) => home::render(site, *lang).await,
+            Page::Properties(lang, query) => properties::list(site, *lang, query).await,
+            Page::Property(lang, slug) => properties::detail(site, *lang, slug).await,
+            Page::Category(lang, slug, page) => terms::category(site, *lang, slug, *page).await,
+            Page::Tag(lang, slug, page) => terms::tag(site, *lang, slug, *page).await,
+            Page::Sitemap => seo::sitemap(site).await,
+            Page::Robots => Ok(seo::robots(site)),
+        };
+        match result {
+            Err(PageError::Data(ApiError::NotFound | ApiError::InvalidPage)) => {
+                not_found(site, self.lang(), self.not_found_tags())
+            }
+            other => other,
+        }
+    }
+
+    /// What could make a missing page exist: any new property, category or tag.
+    fn not_found_tags(&self) -> Vec<String> {
+        let tag = match self {
+            Page::Category(..) => "categories",
+            Page::Tag(..) => "tags",
+            _ => "properties",
+        };
+        vec![tag.to_owned()]
+    }
+}
+
+#[derive(Debug)]
+pub enum PageError {
+    Data(ApiError),
+    Template(askama::Error),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Data(e) => write!(f, "loading the page's data failed: {e:?}"),
+            PageError::Template(e) => write!(f, "rendering the template failed: {e}"),
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::Data(e)
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::Template(e)
+    }
+}
+
+/// What the base layout shows around every page.
+pub struct Meta {
+    pub lang: Lang,
+    pub w: &'static Words,
+    pub site_name: String,
+    pub title: String,
+    pub description: String,
+    /// Absolute.
+    pub canonical: String,
+    /// This page in the other language (absolute), for `hreflang` and the language switch.
+    pub alternate: String,
+    pub og_type: &'static str,
+    pub og_image: Option<String>,
+    /// JSON-LD, already made safe to embed in a `<script>`.
+    pub json_ld: Option<String>,
+    pub stylesheet: &'static str,
+    /// `/` or `/en`-prefixed links to the home page and the listing.
+    pub home_url: String,
+    pub properties_url: String,
+}
+
+impl Meta {
+    /// `path` is the page's path without the language prefix (`/properties/`).
+    pub fn new(site: &Site, lang: Lang, path: &str, title: String, description: String) -> Self {
+        let base = site.settings.site_url.trim_end_matches('/');
+        Meta {
+            lang,
+            w: lang.words(),
+            site_name: site.settings.site_name.clone(),
+            title,
+            description,
+            canonical: format!("{base}{}{path}", lang.prefix()),
+            alternate: format!("{base}{}{path}", lang.other().prefix()),
+            og_type: "website",
+            og_image: None,
+            json_ld: None,
+            stylesheet: assets::stylesheet_url(),
+            home_url: format!("{}/", lang.prefix()),
+            properties_url: format!("{}/properties/", lang.prefix()),
+        }
+    }
+
+    pub fn other_lang(&self) -> Lang {
+        self.lang.other()
+    }
+
+    pub fn absolute(&self, site_path: &str) -> String {
+        let base = self.canonical.find("://").and_then(|i| {
+            self.canonical[i + 3..]
+                .find('/')
+                .map(|j| &self.canonical[..i + 3 + j])
+        });
+        format!("{}{site_path}", base.unwrap_or(""))
+    }
+}
+
+/// A listing as a card shows it.
+pub struct Card {
+    pub url: String,
+    pub title: String,
+    pub price: String,
+    pub deal: &'static str,
+    pub area: String,
+    pub rooms: i32,
+    pub place: String,
+    pub cover: Option<(String, String)>,
+    pub featured: bool,
+}
+
+impl Card {
+    pub fn new(lang: Lang, item: &PropertyListItem) -> Self {
+        Card {
+            url: property_url(lang, &item.slug),
+            title: item.title.clone(),
+            price: money(&item.price),
+            deal: deal_word(lang, &item.deal),
+            area: money(&item.area),
+            rooms: item.rooms,
+            place: place(&item.city, &item.district),
+            cover: item.cover.as_ref().map(|c| (c.url.clone(), c.alt.clone())),
+            featured: item.featured,
+        }
+    }
+}
+
+pub fn property_url(lang: Lang, slug: &str) -> String {
+    format!("{}/properties/{}/", lang.prefix(), segment(slug))
+}
+
+pub fn deal_word(lang: Lang, deal: &str) -> &'static str {
+    let w = lang.words();
+    if deal == "rent" { w.rent } else { w.sale }
+}
+
+pub fn place(city: &str, district: &str) -> String {
+    if district.is_empty() {
+        city.to_owned()
+    } else {
+        format!("{city}، {district}")
+    }
+}
+
+/// `"1500000000.00"` → `"1,500,000,000"` (cents kept only when not zero).
+pub fn money(decimal: &str) -> String {
+    let (whole, cents) = decimal.split_once('.').unwrap_or((decimal, "00"));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) && c.is_ascii_digit() {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    if cents.trim_end_matches('0').is_empty() {
+        out
+    } else {
+        format!("{out}.{cents}")
+    }
+}
+
+/// A path segment percent-encoded (slugs may be Persian), as links and canonical URLs need.
+pub fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `?page=N` for pages after the first.
+pub fn page_query(page: u64) -> String {
+    if page == 1 {
+        String::new()
+    } else {
+        format!("?page={page}")
+    }
+}
+
+/// The `page` parameter: 1 when absent, 0 (a page that does not exist) when not a number.
+pub fn page_number(query: &UrlQuery) -> u64 {
+    match query.get("page") {
+        None | Some("") => 1,
+        Some(text) => text.parse().unwrap_or(0),
+    }
+}
+
+/// Pagination links for a list page.
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new(page: u64, count: u64, link: impl Fn(u64) -> String) -> Self {
+        let pages = count.div_ceil(PAGE_SIZE).max(1);
+        Pager {
+            page,
+            pages,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+/// JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` escaped so the data
+/// cannot close the script element.
+pub fn json_ld(value: &serde_json::Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// Rich text reduced to plain text for meta descriptions, at most `max` characters.
+pub fn plain_text(html: &str, max: usize) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = words.join(" ");
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(1)).collect::<String>() + "…";
+    }
+    out
+}
+
+pub fn html(status: StatusCode, body: String, tags: Vec<String>) -> Rendered {
+    Rendered {
+        status,
+        content_type: "text/html; charset=utf-8",
+        body: Bytes::from(body),
+        tags,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageView {
+    meta: Meta,
+    heading: &'static str,
+    text: String,
+}
+
+fn message(
+    site: &Site,
+    lang: Lang,
+    heading: &'static str,
+    text: String,
+) -> Result<String, askama::Error> {
+    let mut meta = Meta::new(site, lang, "/", heading.to_owned(), text.clone());
+    meta.canonical.clear();
+    MessageView {
+        meta,
+        heading,
+        text,
+    }
+    .render()
+}
+
+fn not_found(site: &Site, lang: Lang, tags: Vec<String>) -> Result<Rendered, PageError> {
+    let w = lang.words();
+    let body = message(site, lang, w.not_found, w.not_found_text.to_owned())?;
+    Ok(html(StatusCode::NOT_FOUND, body, tags))
+}
+
+/// A bad filter value: a 400 page naming the fields, never cached.
+pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
+    let w = lang.words();
+    let text = serde_json::to_value(errors)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(field, messages)| {
+                    format!(
+                        "{field}: {}",
+                        messages
+                            .as_array()
+                            .map(|m| m
+                                .iter()
+                                .filter_map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" "))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    let body = message(site, lang, w.bad_request, text).unwrap_or_default();
+    http::uncached(StatusCode::BAD_REQUEST, body)
+}
+
+/// A render failed and no earlier page exists: a plain 500, never cached.
+pub fn error_page(site: &Site, lang: Lang) -> Response {
+    let w = lang.words();
+    let body = message(site, lang, w.error, String::new()).unwrap_or_default();
+    http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body)
+}

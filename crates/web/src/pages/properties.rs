@@ -1,0 +1,252 @@
+//! `/properties/` (filters and pagination in crawlable query URLs) and `/properties/{slug}/`.
+
+use askama::Template;
+use axum::http::StatusCode;
+use serde_json::json;
+use strata_api::{ApiError, FieldErrors, PageRequest, UrlQuery};
+use strata_real_estate::filters;
+use strata_real_estate::selectors::PublicFilter;
+use strata_real_estate::serializers::PropertyDetail;
+use strata_real_estate::services::public as properties;
+use strata_taxonomy::serializers::CategoryOut;
+use strata_taxonomy::services::public as taxonomy;
+
+use super::{
+    Card, Meta, PAGE_SIZE, PageError, Pager, deal_word, html, json_ld, money, place, plain_text,
+    property_url, segment,
+};
+use crate::Site;
+use crate::i18n::Lang;
+use crate::isr::Rendered;
+
+/// The list's parameters, in the order canonical URLs spell them.
+const PARAMS: [&str; 10] = [
+    "category",
+    "city",
+    "deal",
+    "min_price",
+    "max_price",
+    "rooms",
+    "q",
+    "tag",
+    "featured",
+    "ordering",
+];
+
+/// A validated list request: the filters, and the parameters they came from.
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub filter: PublicFilter,
+    pub params: Vec<(&'static str, String)>,
+    pub page: u64,
+}
+
+impl ListQuery {
+    /// The canonical query string for `page` of this list (`""` when there is none).
+    pub fn query_string(&self, page: u64) -> String {
+        let mut pairs: Vec<(&str, String)> =
+            self.params.iter().map(|(k, v)| (*k, v.clone())).collect();
+        if page != 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        if pairs.is_empty() {
+            return String::new();
+        }
+        let encoded: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", segment(v)))
+            .collect();
+        format!("?{}", encoded.join("&"))
+    }
+
+    fn value(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// Validates the query as the API does (a bad value is a 400, unknown parameters are dropped).
+pub fn list_page(lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldErrors> {
+    let filter = match filters::public(query) {
+        Ok(filter) => filter,
+        Err(ApiError::Invalid(errors)) => return Err(errors),
+        Err(_) => return Err(FieldErrors::single("non_field_errors", "Invalid query.")),
+    };
+    let params = PARAMS
+        .iter()
+        .filter_map(|name| query.text(name).map(|value| (*name, value)))
+        .collect();
+    Ok(super::Page::Properties(
+        lang,
+        ListQuery {
+            filter,
+            params,
+            page: super::page_number(query),
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "properties.html")]
+struct ListView<'a> {
+    meta: Meta,
+    heading: String,
+    count: u64,
+    cards: Vec<Card>,
+    pager: Pager,
+    categories: &'a [CategoryOut],
+    query: &'a ListQuery,
+}
+
+impl ListView<'_> {
+    fn value(&self, name: &str) -> &str {
+        self.query.value(name)
+    }
+}
+
+pub async fn list(site: &Site, lang: Lang, query: &ListQuery) -> Result<Rendered, PageError> {
+    if query.page == 0 {
+        return Err(ApiError::InvalidPage.into());
+    }
+    let page = properties::list(
+        &site.ctx,
+        &query.filter,
+        PageRequest {
+            page: query.page,
+            page_size: PAGE_SIZE,
+        },
+    )
+    .await?;
+    if page.results.is_empty() && query.page > 1 {
+        return Err(ApiError::InvalidPage.into());
+    }
+    let categories = taxonomy::categories(&site.ctx, Some("real_estate")).await?;
+    let w = lang.words();
+    let path = format!("/properties/{}", query.query_string(query.page));
+    let mut meta = Meta::new(
+        site,
+        lang,
+        &path,
+        format!("{} — {}", w.properties, site.settings.site_name),
+        w.tagline.to_owned(),
+    );
+    meta.json_ld = Some(item_list(
+        &meta,
+        lang,
+        page.results.iter().map(|p| (&p.title, &p.slug)),
+    ));
+    let prefix = lang.prefix();
+    let view = ListView {
+        heading: w.properties.to_owned(),
+        count: page.count,
+        cards: page.results.iter().map(|p| Card::new(lang, p)).collect(),
+        pager: Pager::new(query.page, page.count, |n| {
+            format!("{prefix}/properties/{}", query.query_string(n))
+        }),
+        categories: &categories,
+        query,
+        meta,
+    };
+    Ok(html(
+        StatusCode::OK,
+        view.render()?,
+        vec!["properties".into(), "categories".into()],
+    ))
+}
+
+/// schema.org `ItemList` of the listings on a page.
+pub fn item_list<'a>(
+    meta: &Meta,
+    lang: Lang,
+    items: impl Iterator<Item = (&'a String, &'a String)>,
+) -> String {
+    let elements: Vec<_> = items
+        .enumerate()
+        .map(|(i, (name, slug))| json!({"@type": "ListItem", "position": i + 1, "name": name, "url": meta.absolute(&property_url(lang, slug))}))
+        .collect();
+    json_ld(
+        &json!({"@context": "https://schema.org", "@type": "ItemList", "itemListElement": elements}),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "property.html")]
+struct DetailView<'a> {
+    meta: Meta,
+    p: &'a PropertyDetail,
+    description: String,
+    price: String,
+    deposit: Option<String>,
+    area: String,
+    deal: &'static str,
+    place: String,
+    category_url: Option<String>,
+    tag_urls: Vec<(String, String)>,
+}
+
+pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, PageError> {
+    let p = properties::detail_by_slug(&site.ctx, slug).await?;
+    let w = lang.words();
+    let prefix = lang.prefix();
+    let description = plain_text(&p.description, 160);
+    let mut meta = Meta::new(
+        site,
+        lang,
+        &format!("/properties/{}/", segment(&p.slug)),
+        format!("{} — {}", p.title, site.settings.site_name),
+        if description.is_empty() {
+            w.tagline.to_owned()
+        } else {
+            description
+        },
+    );
+    meta.og_type = "article";
+    meta.og_image = p.images.first().map(|i| meta.absolute(&i.url));
+    let images: Vec<String> = p.images.iter().map(|i| meta.absolute(&i.url)).collect();
+    meta.json_ld = Some(json_ld(&json!({
+        "@context": "https://schema.org",
+        "@type": "RealEstateListing",
+        "name": p.title,
+        "description": meta.description,
+        "url": meta.canonical,
+        "datePosted": p.published_at,
+        "image": images,
+        "offers": {"@type": "Offer", "price": p.price, "priceCurrency": site.settings.currency, "businessFunction": if p.deal == "rent" { "http://purl.org/goodrelations/v1#LeaseOut" } else { "http://purl.org/goodrelations/v1#Sell" }},
+        "floorSize": {"@type": "QuantitativeValue", "value": p.area, "unitCode": "MTK"},
+        "numberOfRooms": p.rooms,
+    })));
+    let mut tags = vec![format!("property:{}", p.id)];
+    tags.extend(p.category.iter().map(|c| format!("category:{}", c.slug)));
+    tags.extend(p.tags.iter().map(|t| format!("tag:{}", t.slug)));
+    if !p.options.is_empty() {
+        tags.push("options".to_owned());
+    }
+    let view = DetailView {
+        // Sanitized when saved; cleaned again here, so the page never depends on that.
+        description: ammonia::clean(&p.description),
+        price: money(&p.price),
+        deposit: p.deposit.as_deref().map(money),
+        area: money(&p.area),
+        deal: deal_word(lang, &p.deal),
+        place: place(&p.city, &p.district),
+        category_url: p
+            .category
+            .as_ref()
+            .map(|c| format!("{prefix}/categories/{}/", segment(&c.slug))),
+        tag_urls: p
+            .tags
+            .iter()
+            .map(|t| {
+                (
+                    format!("{prefix}/tags/{}/", segment(&t.slug)),
+                    t.name.clone(),
+                )
+            })
+            .collect(),
+        meta,
+        p: &p,
+    };
+    Ok(html(StatusCode::OK, view.render()?, tags))
+}

@@ -1,0 +1,151 @@
+//! `/categories/{slug}/` and `/tags/{slug}/`: landing pages listing a term's properties.
+
+use askama::Template;
+use axum::http::StatusCode;
+use strata_api::{ApiError, PageRequest};
+use strata_real_estate::selectors::PublicFilter;
+use strata_real_estate::services::public as properties;
+use strata_taxonomy::services::public as taxonomy;
+
+use super::{Card, Meta, PAGE_SIZE, PageError, Pager, html, page_query, segment};
+use crate::Site;
+use crate::i18n::Lang;
+use crate::isr::Rendered;
+
+/// Which kind of term a landing page is for.
+struct Kind {
+    /// The path segment and the tag of the whole collection (`categories`, `tags`).
+    plural: &'static str,
+    /// The per-term tag's prefix (`category:villa`).
+    singular: &'static str,
+}
+
+const CATEGORY: Kind = Kind {
+    plural: "categories",
+    singular: "category",
+};
+const TAG: Kind = Kind {
+    plural: "tags",
+    singular: "tag",
+};
+
+#[derive(Template)]
+#[template(path = "term.html")]
+struct TermView {
+    meta: Meta,
+    heading: String,
+    count: u64,
+    cards: Vec<Card>,
+    pager: Pager,
+}
+
+pub async fn category(
+    site: &Site,
+    lang: Lang,
+    slug: &str,
+    page: u64,
+) -> Result<Rendered, PageError> {
+    let categories = taxonomy::categories(&site.ctx, Some("real_estate")).await?;
+    let name = categories
+        .into_iter()
+        .find(|c| c.slug == slug)
+        .map(|c| c.name);
+    let filter = PublicFilter {
+        category: Some(slug.to_owned()),
+        ..PublicFilter::default()
+    };
+    landing(
+        site,
+        lang,
+        &CATEGORY,
+        slug,
+        name,
+        filter,
+        page,
+        lang.words().properties_in,
+    )
+    .await
+}
+
+pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rendered, PageError> {
+    let tags = taxonomy::tags(&site.ctx).await?;
+    let name = tags.into_iter().find(|t| t.slug == slug).map(|t| t.name);
+    let filter = PublicFilter {
+        tag: Some(slug.to_owned()),
+        ..PublicFilter::default()
+    };
+    landing(
+        site,
+        lang,
+        &TAG,
+        slug,
+        name,
+        filter,
+        page,
+        lang.words().tagged,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn landing(
+    site: &Site,
+    lang: Lang,
+    kind: &Kind,
+    slug: &str,
+    name: Option<String>,
+    filter: PublicFilter,
+    page: u64,
+    heading: &str,
+) -> Result<Rendered, PageError> {
+    let name = name.ok_or(ApiError::NotFound)?;
+    if page == 0 {
+        return Err(ApiError::InvalidPage.into());
+    }
+    let filter = PublicFilter {
+        ordering: "-published_at",
+        ..filter
+    };
+    let list = properties::list(
+        &site.ctx,
+        &filter,
+        PageRequest {
+            page,
+            page_size: PAGE_SIZE,
+        },
+    )
+    .await?;
+    if list.results.is_empty() && page > 1 {
+        return Err(ApiError::InvalidPage.into());
+    }
+    let path = format!("/{}/{}/", kind.plural, segment(slug));
+    let heading = format!("{heading} «{name}»");
+    let mut meta = Meta::new(
+        site,
+        lang,
+        &format!("{path}{}", page_query(page)),
+        format!("{heading} — {}", site.settings.site_name),
+        heading.clone(),
+    );
+    meta.json_ld = Some(super::properties::item_list(
+        &meta,
+        lang,
+        list.results.iter().map(|p| (&p.title, &p.slug)),
+    ));
+    let prefix = lang.prefix();
+    let view = TermView {
+        heading,
+        count: list.count,
+        cards: list.results.iter().map(|p| Card::new(lang, p)).collect(),
+        pager: Pager::new(page, list.count, |n| {
+            format!("{prefix}{path}{}", page_query(n))
+        }),
+        meta,
+    };
+    let tags = vec![
+        "properties".to_owned(),
+        kind.plural.to_owned(),
+        format!("{}:{slug}", kind.singular),
+    ];
+    Ok(html(StatusCode::OK, view.render()?, tags))
+}
