@@ -47,6 +47,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "body_limit_bytes",
     "database_max_connections",
     "api",
+    "web",
     "cache",
 ];
 

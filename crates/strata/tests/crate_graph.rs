@@ -17,8 +17,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // Persistence knows nothing of the cache or HTTP.
     ("strata-db", &["strata-cache", "strata-api", "axum"]),
     // Apps never depend on the binary (the composition root).
-    ("strata-taxonomy", &["strata", "strata-real-estate"]),
-    ("strata-real-estate", &["strata"]),
+    (
+        "strata-taxonomy",
+        &["strata", "strata-real-estate", "strata-web"],
+    ),
+    ("strata-real-estate", &["strata", "strata-web"]),
+    ("strata-web", &["strata"]),
 ];
 
 /// Inside an app crate, the layers that must not reach the cache: models, serializers, the
@@ -74,6 +78,35 @@ fn only_services_reach_the_cache() {
         }
     }
     assert!(checked >= 10, "the layer scan found only {checked} files");
+}
+
+/// The web tier's pages get their data from the apps' services only (so the data cache stays
+/// the source of truth); the HTML cache's bus is the only use of the cache crate there.
+#[test]
+fn pages_read_data_only_through_services() {
+    let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/pages");
+    let files = rust_files(&pages);
+    assert!(
+        files.len() >= 4,
+        "the pages scan found {} files",
+        files.len()
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for token in [
+            "strata_cache",
+            "ctx.cache",
+            "get_or_load",
+            "selectors::",
+            "sea_orm",
+        ] {
+            assert!(
+                !text.contains(token),
+                "{} mentions `{token}`: pages read through services",
+                file.display()
+            );
+        }
+    }
 }
 
 fn host_target() -> String {

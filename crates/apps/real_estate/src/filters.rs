@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use strata_api::serial::to_hundredths;
 use strata_api::{ApiError, ApiResult, FieldErrors, UrlQuery};
 
-use crate::selectors::{AdminFilter, PublicFilter};
+pub use crate::selectors::{AdminFilter, PublicFilter};
 use crate::serializers::{DEALS, STATUSES};
 
 pub const PUBLIC_ORDERING: &[&str] = &["-published_at", "price", "-price"];

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use fred::clients::Client;
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
-use tokio::sync::broadcast::error::RecvError;
+use fred::types::{CustomCommand, Value};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 
 use super::{Cache, Inner};
@@ -106,6 +107,17 @@ async fn listen(inner: Weak<Inner>, client: Client, channel: String, tx: mpsc::S
             tokio::time::sleep(RETRY).await;
             continue;
         }
+        // Named so operators (and tests) can tell the bus's connections apart in CLIENT LIST.
+        let name = format!("strata-bus:{channel}");
+        let named: Result<Value, _> = client
+            .custom(
+                CustomCommand::new_static("CLIENT", None, false),
+                vec!["SETNAME", name.as_str()],
+            )
+            .await;
+        if let Err(error) = named {
+            tracing::debug!(target: "strata_cache::bus", %error, "cannot name the bus connection");
+        }
         // Subscribe first, then read the epoch: a notice published after the read arrives.
         if let Err(error) = client.subscribe(channel.as_str()).await {
             tracing::warn!(target: "strata_cache::bus", %error, "bus subscription failed; retrying");
@@ -120,6 +132,11 @@ async fn listen(inner: Weak<Inner>, client: Client, channel: String, tx: mpsc::S
             continue;
         };
         drop(cache);
+        // Connections made up to now (the first one included) are covered by this resync.
+        while !matches!(
+            reconnects.try_recv(),
+            Err(TryRecvError::Empty | TryRecvError::Closed)
+        ) {}
         tracing::info!(target: "strata_cache::bus", epoch, "subscribed to the bus");
         if tx.send(BusEvent::Resync { epoch }).await.is_err() {
             return;

@@ -380,4 +380,4 @@ async fn fresh_postgres_database(n: u32) -> String {
     format!("postgres://root@127.0.0.1:5432/{name}")
 }
 pub mod api;
-
+pub mod web;

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use strata_api::PageRequest;
-use strata_real_estate::selectors::PublicFilter;
+use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
 
 use super::{Card, Meta, PageError, html};

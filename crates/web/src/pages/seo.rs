@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use strata_api::PageRequest;
-use strata_real_estate::selectors::PublicFilter;
+use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
 use strata_taxonomy::services::public as taxonomy;
 
