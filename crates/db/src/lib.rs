@@ -11,6 +11,9 @@ pub use sea_orm::DatabaseConnection;
 use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
 pub use sea_orm_migration;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]

@@ -39,9 +39,13 @@ async fn memory_backend_serves_health_readiness_metrics_and_drf_404() {
     assert_eq!(ready["cache"]["pending_invalidations"], 0);
 
     assert_eq!(
-        get_json(&server, "/no/such/route").await,
+        get_json(&server, "/api/no/such/route").await,
         (404, json!({"detail": "Not found."}))
     );
+    // Outside the API, people and crawlers get the site's 404 page.
+    let (status, page) = get(&server, "/no/such/route").await;
+    assert_eq!(status, 404);
+    assert!(page.contains(r#"<html lang="fa" dir="rtl">"#), "{page}");
 
     let (status, metrics) = get(&server, "/metrics").await;
     assert_eq!(status, 200);

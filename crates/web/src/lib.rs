@@ -95,6 +95,16 @@ impl Site {
         self.coherence.revalidate(tags).await;
     }
 
+    /// The site's 404 page for a path no route matched (never cached).
+    pub fn missing_page(&self, path: &str) -> Response {
+        let lang = if path.starts_with("/en/") {
+            Lang::En
+        } else {
+            Lang::Fa
+        };
+        pages::missing(self, lang)
+    }
+
     async fn serve(&self, headers: &HeaderMap, page: Page) -> Response {
         self.coherence.catch_up().await;
         let key = page.key();

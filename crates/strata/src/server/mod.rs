@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -74,6 +74,7 @@ impl App {
 /// `route_layer` call so that metrics see their matched pattern.
 pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
     let config = state.config.clone();
+    let site = state.site.clone();
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -86,7 +87,14 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .merge(strata_web::router(state.site.clone()))
         .nest_service("/media", ServeDir::new(&config.media_dir))
         .route_layer(middleware::from_fn(metrics::note_route))
-        .fallback(not_found)
+        .fallback(move |uri: Uri| async move {
+            // API clients get DRF's JSON; people and crawlers get the site's page.
+            if uri.path().starts_with("/api/") {
+                not_found().await
+            } else {
+                site.missing_page(uri.path())
+            }
+        })
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outermost last-added: metrics, trace, DRF-shaped errors, timeout, body limit.
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))

@@ -391,6 +391,13 @@ fn not_found(site: &Site, lang: Lang, tags: Vec<String>) -> Result<Rendered, Pag
     Ok(html(StatusCode::NOT_FOUND, body, tags))
 }
 
+/// No route matched: the 404 page, uncached.
+pub fn missing(site: &Site, lang: Lang) -> Response {
+    let w = lang.words();
+    let body = message(site, lang, w.not_found, w.not_found_text.to_owned()).unwrap_or_default();
+    http::uncached(StatusCode::NOT_FOUND, body)
+}
+
 /// A bad filter value: a 400 page naming the fields, never cached.
 pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
     let w = lang.words();

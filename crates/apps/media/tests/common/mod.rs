@@ -4,13 +4,10 @@
 // Each test binary uses part of these helpers.
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+pub use strata_db::testing::{self, TestDb, unique};
 
 /// A decodable grayscale PNG of any size: IHDR, one IDAT holding a zlib stream of stored
 /// (uncompressed) deflate blocks, IEND — every CRC computed.
@@ -104,17 +101,6 @@ pub const WEBP_1X1: &[u8] = &[
     0x07, 0x00,
 ];
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}_{now}_{}_{n}", std::process::id())
-}
-
 /// A new directory under the system's temporary directory, removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -163,86 +149,20 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// A migrated database of one backend, dropped (PostgreSQL) or deleted (SQLite) afterwards.
-pub struct TestDb {
-    pub db: DatabaseConnection,
-    pub backend: &'static str,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(TempDir),
-    Postgres(String),
-}
-
-impl TestDb {
-    pub async fn close(self) {
-        let _ = self.db.close().await;
-        match self.cleanup {
-            Cleanup::Sqlite(dir) => drop(dir),
-            Cleanup::Postgres(name) => {
-                let admin = sea_orm::Database::connect(POSTGRES_ADMIN_URL)
-                    .await
-                    .unwrap();
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-}
-
+/// A SQLite database, migrated when `migrated`.
 pub async fn sqlite(migrated: bool) -> TestDb {
-    let dir = TempDir::new("db");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let db = strata_db::connect(&url, 4).await.unwrap();
+    let test = testing::sqlite("strata-media").await;
     if migrated {
-        Migrator::up(&db, None).await.unwrap();
+        Migrator::up(&test.db, None).await.unwrap();
     }
-    TestDb {
-        db,
-        backend: "sqlite",
-        cleanup: Cleanup::Sqlite(dir),
-    }
+    test
 }
 
-const POSTGRES_ADDR: &str = "127.0.0.1:5432";
-const POSTGRES_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
-
-/// A fresh migrated PostgreSQL database, or `None` (with a loud notice) when PostgreSQL is
-/// not reachable outside CI. Under `CI=true` a missing PostgreSQL fails the test (brief §8).
+/// A fresh migrated PostgreSQL database; `None` when PostgreSQL is not reachable outside CI.
 pub async fn postgres(test: &str) -> Option<TestDb> {
-    let addr: SocketAddr = POSTGRES_ADDR.parse().unwrap();
-    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "{test}: PostgreSQL is not reachable at {POSTGRES_ADDR} and CI=true"
-        );
-        eprintln!(
-            "\n*** SKIPPED: PostgreSQL not reachable at {POSTGRES_ADDR}; {test} ran on SQLite only ***\n"
-        );
-        return None;
-    }
-    let name = unique("strata_media_t");
-    let admin = sea_orm::Database::connect(POSTGRES_ADMIN_URL)
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let _ = admin.close().await;
-    let db = strata_db::connect(&format!("postgres://root@{POSTGRES_ADDR}/{name}"), 4)
-        .await
-        .unwrap();
-    Migrator::up(&db, None).await.unwrap();
-    Some(TestDb {
-        db,
-        backend: "postgres",
-        cleanup: Cleanup::Postgres(name),
-    })
+    let db = testing::postgres("strata_media_t", test).await?;
+    Migrator::up(&db.db, None).await.unwrap();
+    Some(db)
 }
 
 /// SQLite, then PostgreSQL when it is there.

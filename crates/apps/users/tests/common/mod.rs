@@ -4,15 +4,12 @@
 // Each test binary uses part of these helpers.
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use strata_api::{ApiSettings, Change, ChangeSink, Ctx, MediaStorage};
+pub use strata_db::testing::{self, TestDb};
 
 /// This crate's migrations alone, as the binary's migrator runs them.
 pub struct Migrator;
@@ -23,104 +20,23 @@ impl MigratorTrait for Migrator {
     }
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// Unique within this machine: the process id and a counter (tests run in parallel).
-fn unique(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}_{}_{n}", std::process::id())
-}
-
-/// A database of one backend, deleted (SQLite file) or dropped (PostgreSQL) by [`close`].
-///
-/// [`close`]: TestDb::close
-pub struct TestDb {
-    pub db: DatabaseConnection,
-    pub backend: &'static str,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl TestDb {
-    pub async fn close(self) {
-        let _ = self.db.close().await;
-        match self.cleanup {
-            Cleanup::Sqlite(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Postgres(name) => {
-                let admin = sea_orm::Database::connect(POSTGRES_ADMIN_URL)
-                    .await
-                    .unwrap();
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-}
-
-/// A SQLite file in a new temporary directory (a file, not `:memory:`, so the pool's
-/// connections share it), migrated when `migrated`.
+/// A SQLite database, migrated when `migrated`.
 pub async fn sqlite(migrated: bool) -> TestDb {
-    let dir = std::env::temp_dir().join(unique("strata-users"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("test.db").display());
-    let db = strata_db::connect(&url, 4).await.unwrap();
+    let test = testing::sqlite("strata-users").await;
     if migrated {
-        Migrator::up(&db, None).await.unwrap();
+        Migrator::up(&test.db, None).await.unwrap();
     }
-    TestDb {
-        db,
-        backend: "sqlite",
-        cleanup: Cleanup::Sqlite(dir),
-    }
+    test
 }
 
-const POSTGRES_ADDR: &str = "127.0.0.1:5432";
-const POSTGRES_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
-
-/// A fresh PostgreSQL database (`strata_users_<pid>_<n>`), migrated when `migrated`; or `None`
-/// with a loud notice when PostgreSQL is not reachable outside CI. Under `CI=true` a missing
-/// PostgreSQL fails the test (brief §8).
+/// A fresh PostgreSQL database, migrated when `migrated`; `None` when PostgreSQL is not
+/// reachable outside CI.
 pub async fn postgres(test: &str, migrated: bool) -> Option<TestDb> {
-    let addr: SocketAddr = POSTGRES_ADDR.parse().unwrap();
-    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "{test}: PostgreSQL is not reachable at {POSTGRES_ADDR} and CI=true"
-        );
-        eprintln!(
-            "\n*** SKIPPED: PostgreSQL not reachable at {POSTGRES_ADDR}; {test} ran on SQLite only ***\n"
-        );
-        return None;
-    }
-    let name = unique("strata_users");
-    let admin = sea_orm::Database::connect(POSTGRES_ADMIN_URL)
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let _ = admin.close().await;
-    let db = strata_db::connect(&format!("postgres://root@{POSTGRES_ADDR}/{name}"), 4)
-        .await
-        .unwrap();
+    let db = testing::postgres("strata_users", test).await?;
     if migrated {
-        Migrator::up(&db, None).await.unwrap();
+        Migrator::up(&db.db, None).await.unwrap();
     }
-    Some(TestDb {
-        db,
-        backend: "postgres",
-        cleanup: Cleanup::Postgres(name),
-    })
+    Some(db)
 }
 
 /// Migrated SQLite, then migrated PostgreSQL when it is there.
