@@ -161,6 +161,8 @@ pub struct Meta {
     /// `/` or `/en`-prefixed links to the home page and the listing.
     pub home_url: String,
     pub properties_url: String,
+    /// The site's origin, without a trailing slash.
+    base: String,
 }
 
 impl Meta {
@@ -181,6 +183,7 @@ impl Meta {
             stylesheet: assets::stylesheet_url(),
             home_url: format!("{}/", lang.prefix()),
             properties_url: format!("{}/properties/", lang.prefix()),
+            base: base.to_owned(),
         }
     }
 
@@ -189,12 +192,7 @@ impl Meta {
     }
 
     pub fn absolute(&self, site_path: &str) -> String {
-        let base = self.canonical.find("://").and_then(|i| {
-            self.canonical[i + 3..]
-                .find('/')
-                .map(|j| &self.canonical[..i + 3 + j])
-        });
-        format!("{}{site_path}", base.unwrap_or(""))
+        format!("{}{site_path}", self.base)
     }
 }
 
