@@ -218,7 +218,7 @@ impl Card {
             deal: deal_word(lang, &item.deal),
             area: money(&item.area),
             rooms: item.rooms,
-            place: place(&item.city, &item.district),
+            place: place(lang, &item.city, &item.district),
             cover: item.cover.as_ref().map(|c| (c.url.clone(), c.alt.clone())),
             featured: item.featured,
         }
@@ -234,11 +234,16 @@ pub fn deal_word(lang: Lang, deal: &str) -> &'static str {
     if deal == "rent" { w.rent } else { w.sale }
 }
 
-pub fn place(city: &str, district: &str) -> String {
+/// "City, District", with the interface language's comma.
+pub fn place(lang: Lang, city: &str, district: &str) -> String {
+    let comma = match lang {
+        Lang::Fa => "، ",
+        Lang::En => ", ",
+    };
     if district.is_empty() {
         city.to_owned()
     } else {
-        format!("{city}، {district}")
+        format!("{city}{comma}{district}")
     }
 }
 

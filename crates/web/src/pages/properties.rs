@@ -229,7 +229,7 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
         deposit: p.deposit.as_deref().map(money),
         area: money(&p.area),
         deal: deal_word(lang, &p.deal),
-        place: place(&p.city, &p.district),
+        place: place(lang, &p.city, &p.district),
         category_url: p
             .category
             .as_ref()
