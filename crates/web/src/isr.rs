@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -77,8 +77,8 @@ pub struct HtmlCache {
 struct Inner {
     entries: moka::sync::Cache<String, Arc<Entry>>,
     clock: AtomicU64,
-    /// Each tag's last invalidation.
-    expired: Mutex<HashMap<String, u64>>,
+    /// Each tag's last invalidation (read on every hit, written by invalidations).
+    expired: RwLock<HashMap<String, u64>>,
     /// The last "everything": a resync after messages may have been missed.
     cleared: AtomicU64,
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -102,7 +102,7 @@ impl HtmlCache {
             inner: Arc::new(Inner {
                 entries,
                 clock: AtomicU64::new(0),
-                expired: Mutex::new(HashMap::new()),
+                expired: RwLock::new(HashMap::new()),
                 cleared: AtomicU64::new(0),
                 rendering: Mutex::new(HashMap::new()),
                 refreshing: Mutex::new(HashSet::new()),
@@ -113,7 +113,11 @@ impl HtmlCache {
     /// Expires every page carrying one of `tags`.
     pub fn expire<'a>(&self, tags: impl IntoIterator<Item = &'a str>) {
         let seq = self.tick();
-        let mut expired = lock(&self.inner.expired);
+        let mut expired = self
+            .inner
+            .expired
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         for tag in tags {
             expired.insert(tag.to_owned(), seq);
         }
@@ -124,7 +128,11 @@ impl HtmlCache {
         let seq = self.tick();
         self.inner.cleared.store(seq, Ordering::Release);
         // Everything before `seq` is expired by `cleared`: per-tag marks add nothing now.
-        lock(&self.inner.expired).retain(|_, at| *at > seq);
+        self.inner
+            .expired
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, at| *at > seq);
         counter!("strata_web_html_expire_all_total").increment(1);
     }
 
@@ -136,7 +144,7 @@ impl HtmlCache {
         if self.inner.cleared.load(Ordering::Acquire) > entry.seq {
             return false;
         }
-        let expired = lock(&self.inner.expired);
+        let expired = self.inner.expired.read().unwrap_or_else(|p| p.into_inner());
         entry
             .rendered
             .tags
