@@ -49,6 +49,13 @@ impl FieldErrors {
         self.0.contains_key(field)
     }
 
+    /// Each field with its messages, in field order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0
+            .iter()
+            .map(|(field, messages)| (field.as_str(), messages.as_slice()))
+    }
+
     /// `Ok(value)` when nothing was reported, else the errors as a 400.
     pub fn check<T>(self, value: T) -> Result<T, ApiError> {
         if self.is_empty() {

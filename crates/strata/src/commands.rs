@@ -1,15 +1,15 @@
 //! Runs a parsed command line.
 
 use std::io::Write;
-use std::time::Duration;
 
 use strata_cache::{Cache, CacheError, Invalidation, Namespace};
 use strata_web::coherence::Coherence;
 
 use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
 use crate::config::{Config, ConfigError};
+use crate::invalidation::Invalidator;
 use crate::server::{self, ServeError};
-use crate::state::{StateError, invalidator, open_cache, open_db};
+use crate::state::{StateError, open_cache, open_db, outbox};
 use crate::{migrate, seed, telemetry};
 
 const WITH_APPS: &str = "a later issue, once the apps declare their hot endpoints";
@@ -106,10 +106,14 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }),
         Command::Seed(args) => with_db(|config, db| async move {
             let cache = open_cache(&config).await?;
-            // No HTML cache here: the coherence only tells running instances what changed.
-            let web = Coherence::start(cache.clone(), 0, Duration::ZERO);
-            let changes = invalidator(&config, &cache, &db, web);
-            let report = seed::demo(&db, changes.as_ref(), args.properties).await?;
+            // Tells running instances what changed; this process serves no pages and
+            // delivers no outbox rows.
+            let changes = Invalidator::new(
+                cache.clone(),
+                Coherence::publisher(cache.clone()),
+                outbox(&config, &db),
+            );
+            let report = seed::demo(&db, &changes, args.properties).await?;
             if args.posts > 0 {
                 eprintln!("note: --posts is ignored until the blog app exists");
             }

@@ -57,7 +57,9 @@ impl AppState {
         }
         let web = web_settings(&config);
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
-        let changes = invalidator(&config, &cache, &db, coherence.clone());
+        let outbox = outbox(&config, &db);
+        outbox.start();
+        let changes = Arc::new(Invalidator::new(cache.clone(), coherence.clone(), outbox));
         let api = Ctx::new(
             db,
             cache.clone(),
@@ -76,21 +78,13 @@ impl AppState {
     }
 }
 
-/// The invalidation map wired to this process's data cache, the web tier (through
-/// `coherence`) and the outbox of external targets, whose dispatcher it starts.
-pub fn invalidator(
-    config: &Config,
-    cache: &Cache,
-    db: &DatabaseConnection,
-    coherence: Arc<Coherence>,
-) -> Arc<Invalidator> {
-    let outbox = Outbox::new(
+/// The outbox of revalidations owed to the configured Next.js targets.
+pub fn outbox(config: &Config, db: &DatabaseConnection) -> Arc<Outbox> {
+    Outbox::new(
         db.clone(),
         config.nextjs_urls.clone(),
         config.revalidate_secret.clone(),
-    );
-    outbox.start();
-    Arc::new(Invalidator::new(cache.clone(), coherence, outbox))
+    )
 }
 
 fn web_settings(config: &Config) -> WebSettings {

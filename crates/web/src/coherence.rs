@@ -54,20 +54,30 @@ impl Coherence {
     /// Starts an HTML cache of `capacity_bytes`, listening to the bus (when the store has
     /// one) and retrying failed broadcasts. `wait`: how long a request waits for late notices.
     pub fn start(cache: Cache, capacity_bytes: u64, wait: Duration) -> Arc<Self> {
-        let coherence = Arc::new(Coherence {
-            cache,
-            html: HtmlCache::new(capacity_bytes),
-            origin: format!("{:016x}", rand_id()),
-            applied: watch::Sender::new(0),
-            wait,
-            pending: Mutex::new(BTreeSet::new()),
-            epoch: Coalesced::new(BusEpoch::Unknown),
-        });
+        let coherence = Self::new(cache, HtmlCache::new(capacity_bytes), wait);
         if let Some(events) = coherence.cache.subscribe() {
             tokio::spawn(listen(Arc::downgrade(&coherence), events));
             tokio::spawn(retry(Arc::downgrade(&coherence)));
         }
         coherence
+    }
+
+    /// For a process that serves no pages (`strata seed`): it only tells the running
+    /// instances what changed, once, and listens to nothing.
+    pub fn publisher(cache: Cache) -> Arc<Self> {
+        Self::new(cache, HtmlCache::new(0), Duration::ZERO)
+    }
+
+    fn new(cache: Cache, html: HtmlCache, wait: Duration) -> Arc<Self> {
+        Arc::new(Coherence {
+            cache,
+            html,
+            origin: format!("{:016x}", instance_id()),
+            applied: watch::Sender::new(0),
+            wait,
+            pending: Mutex::new(BTreeSet::new()),
+            epoch: Coalesced::new(BusEpoch::Unknown),
+        })
     }
 
     pub fn html(&self) -> &HtmlCache {
@@ -212,14 +222,8 @@ async fn retry(coherence: std::sync::Weak<Coherence>) {
     }
 }
 
-fn rand_id() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded randomly per process: enough to tell instances apart.
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
+/// Random per process (`RandomState` is seeded randomly): enough to tell instances apart.
+fn instance_id() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
 }

@@ -86,7 +86,7 @@ impl Cache {
         let task = tokio::spawn(listen(
             Arc::downgrade(&self.inner),
             client,
-            redis.bus_channel(),
+            redis.bus_channel().to_owned(),
             tx,
         ));
         self.inner

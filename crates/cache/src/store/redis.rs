@@ -104,6 +104,9 @@ pub(crate) struct RedisStore {
     pool: Pool,
     /// To open the bus's subscriber connection with the pool's settings.
     builder: Builder,
+    /// The bus's counter key and channel, read on every page request.
+    bus_epoch_key: String,
+    bus_channel: String,
     prefix: KeyPrefix,
     lookup: Script,
     fill: Script,
@@ -189,7 +192,6 @@ impl RedisStore {
         let _connection_tasks = pool.connect();
         Ok(RedisStore {
             pool,
-            prefix,
             lookup: Script::from_lua(LOOKUP),
             fill: Script::from_lua(FILL),
             release: Script::from_lua(RELEASE),
@@ -197,6 +199,9 @@ impl RedisStore {
             key_facts: Script::from_lua(KEY_FACTS),
             broadcast: Script::from_lua(BROADCAST),
             builder,
+            bus_epoch_key: prefix.meta("bus:epoch"),
+            bus_channel: prefix.meta("bus"),
+            prefix,
         })
     }
 
@@ -301,12 +306,8 @@ impl RedisStore {
         Ok(deleted)
     }
 
-    fn bus_epoch_key(&self) -> String {
-        self.prefix.meta("bus:epoch")
-    }
-
-    pub(crate) fn bus_channel(&self) -> String {
-        self.prefix.meta("bus")
+    pub(crate) fn bus_channel(&self) -> &str {
+        &self.bus_channel
     }
 
     pub(crate) async fn broadcast(&self, payload: &str) -> Result<u64, StoreError> {
@@ -314,15 +315,15 @@ impl RedisStore {
             .broadcast
             .evalsha_with_reload(
                 self.pool.next(),
-                vec![self.bus_epoch_key()],
-                vec![self.bus_channel(), payload.to_owned()],
+                vec![self.bus_epoch_key.as_str()],
+                vec![self.bus_channel.as_str(), payload],
             )
             .await?)
     }
 
     /// The number of the last notice published (0 before the first).
     pub(crate) async fn bus_epoch(&self) -> Result<u64, StoreError> {
-        let epoch: Option<u64> = self.pool.get(self.bus_epoch_key()).await?;
+        let epoch: Option<u64> = self.pool.get(self.bus_epoch_key.as_str()).await?;
         Ok(epoch.unwrap_or(0))
     }
 

@@ -404,29 +404,11 @@ pub fn missing(site: &Site, lang: Lang) -> Response {
 /// A bad filter value: a 400 page naming the fields, never cached.
 pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
     let w = lang.words();
-    let text = serde_json::to_value(errors)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .map(|fields| {
-            fields
-                .iter()
-                .map(|(field, messages)| {
-                    format!(
-                        "{field}: {}",
-                        messages
-                            .as_array()
-                            .map(|m| m
-                                .iter()
-                                .filter_map(|x| x.as_str())
-                                .collect::<Vec<_>>()
-                                .join(" "))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default();
+    let text = errors
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ");
     let body = message(site, lang, w.bad_request, text).unwrap_or_default();
     http::uncached(StatusCode::BAD_REQUEST, body)
 }

@@ -9,7 +9,7 @@ use strata_taxonomy::services::public as taxonomy;
 
 use super::{Card, Meta, PAGE_SIZE, PageError, Pager, html, page_query, segment};
 use crate::Site;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Words};
 use crate::isr::Rendered;
 
 /// Which kind of term a landing page is for.
@@ -18,15 +18,19 @@ struct Kind {
     plural: &'static str,
     /// The per-term tag's prefix (`category:villa`).
     singular: &'static str,
+    /// The heading before the term's name.
+    heading: fn(&Words) -> &'static str,
 }
 
 const CATEGORY: Kind = Kind {
     plural: "categories",
     singular: "category",
+    heading: |w| w.properties_in,
 };
 const TAG: Kind = Kind {
     plural: "tags",
     singular: "tag",
+    heading: |w| w.tagged,
 };
 
 #[derive(Template)]
@@ -54,17 +58,7 @@ pub async fn category(
         category: Some(slug.to_owned()),
         ..PublicFilter::default()
     };
-    landing(
-        site,
-        lang,
-        &CATEGORY,
-        slug,
-        name,
-        filter,
-        page,
-        lang.words().properties_in,
-    )
-    .await
+    landing(site, lang, &CATEGORY, slug, name, filter, page).await
 }
 
 pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rendered, PageError> {
@@ -74,20 +68,9 @@ pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rende
         tag: Some(slug.to_owned()),
         ..PublicFilter::default()
     };
-    landing(
-        site,
-        lang,
-        &TAG,
-        slug,
-        name,
-        filter,
-        page,
-        lang.words().tagged,
-    )
-    .await
+    landing(site, lang, &TAG, slug, name, filter, page).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn landing(
     site: &Site,
     lang: Lang,
@@ -96,7 +79,6 @@ async fn landing(
     name: Option<String>,
     filter: PublicFilter,
     page: u64,
-    heading: &str,
 ) -> Result<Rendered, PageError> {
     let name = name.ok_or(ApiError::NotFound)?;
     if page == 0 {
@@ -119,7 +101,7 @@ async fn landing(
         return Err(ApiError::InvalidPage.into());
     }
     let path = format!("/{}/{}/", kind.plural, segment(slug));
-    let heading = format!("{heading} «{name}»");
+    let heading = format!("{} «{name}»", (kind.heading)(lang.words()));
     let mut meta = Meta::new(
         site,
         lang,
