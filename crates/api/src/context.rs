@@ -11,7 +11,9 @@ use strata_db::DatabaseConnection;
 
 /// Every model whose mutation invalidates something. The invalidation map (in the `strata`
 /// binary) matches on this exhaustively, so a new model without a rule does not compile.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     Category,
@@ -21,7 +23,7 @@ pub enum Entity {
 }
 
 /// The kind of mutation, as the policy lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Create,
@@ -34,7 +36,7 @@ pub enum Op {
 
 /// One committed mutation: what changed and which objects (ids, and slugs old and new, for
 /// slug-keyed pages and tags).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub entity: Entity,
     pub op: Op,
@@ -53,37 +55,21 @@ impl Change {
     }
 }
 
+/// What [`ChangeSink::record`] wrote inside a transaction (say, a journal row's id), handed back
+/// to [`ChangeSink::committed`] once that transaction has committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Receipt(pub Option<i64>);
+
 /// Receives every change (the binary's implementation applies the invalidation map).
 #[async_trait]
 pub trait ChangeSink: Send + Sync {
-    /// Inside the mutation's transaction: makes what must outlive this process durable with
-    /// the data (the outbox of external revalidations), so it commits or rolls back with it.
-    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<(), DbErr>;
+    /// Inside the mutation's transaction: makes the change durable with the data (the
+    /// invalidation journal, the outbox of external revalidations), so it commits or rolls
+    /// back with it and survives a process that dies right after the commit.
+    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<Receipt, DbErr>;
 
     /// After the commit: invalidates the data cache and revalidates the web tier.
-    async fn committed(&self, change: &Change);
-}
-
-/// A mutation's result. Only [`Ctx::commit`] makes one, and a view can only unwrap it by
-/// publishing its changes ([`Ctx::publish`]) — so no mutation path forgets to invalidate.
-#[must_use = "publish a committed mutation with Ctx::publish"]
-pub struct Committed<T> {
-    value: T,
-    changes: Vec<Change>,
-}
-
-impl<T> Committed<T> {
-    /// The same committed changes, carrying the value read after the commit.
-    pub fn with<U>(self, value: U) -> Committed<U> {
-        Committed {
-            value,
-            changes: self.changes,
-        }
-    }
-
-    pub fn changes(&self) -> &[Change] {
-        &self.changes
-    }
+    async fn committed(&self, change: &Change, receipt: Receipt);
 }
 
 /// Where uploaded files go: a local directory by default, object storage when configured.
@@ -91,6 +77,16 @@ impl<T> Committed<T> {
 pub trait MediaStorage: Send + Sync {
     async fn save(&self, name: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn delete(&self, name: &str) -> std::io::Result<()>;
+
+    /// Deletes files whose rows are committed as gone. A failure is logged, never a failed
+    /// request: the row is already gone, so the file is only left unreferenced.
+    async fn delete_all(&self, names: &[String]) {
+        for name in names {
+            if let Err(err) = self.delete(name).await {
+                tracing::warn!(%name, %err, "cannot delete a media file; it is left unreferenced");
+            }
+        }
+    }
 }
 
 /// API behaviour set from configuration.
@@ -102,6 +98,11 @@ pub struct ApiSettings {
     pub session_ttl: Duration,
     /// `Secure` on cookies: on behind HTTPS, off for `http://127.0.0.1`.
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see [`crate::ClientAddr`]).
+    pub trusted_proxies: crate::client::TrustedProxies,
+    /// The site's own origin (`https://example.com`), which cookie-authenticated unsafe requests
+    /// must come from (Django's CSRF origin check).
+    pub site_origin: String,
 }
 
 impl Default for ApiSettings {
@@ -112,6 +113,8 @@ impl Default for ApiSettings {
             upload_max_bytes: 5 * 1024 * 1024,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             secure_cookies: false,
+            trusted_proxies: crate::client::TrustedProxies::default(),
+            site_origin: "http://127.0.0.1:8000".to_owned(),
         }
     }
 }
@@ -143,27 +146,29 @@ impl Ctx {
         }
     }
 
-    /// Records `change` in `txn` (the outbox) and commits: the one way a service ends a
-    /// mutation.
-    pub async fn commit(
-        &self,
-        txn: DatabaseTransaction,
-        change: Change,
-    ) -> Result<Committed<()>, DbErr> {
-        self.changes.record(&txn, &change).await?;
-        txn.commit().await?;
-        Ok(Committed {
-            value: (),
-            changes: vec![change],
-        })
+    /// Begins a write's transaction (`BEGIN IMMEDIATE` on SQLite, so a write that reads first
+    /// cannot fail to take the write lock later; see `strata_db::begin_write`).
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        strata_db::begin_write(&self.db).await
     }
 
-    /// Hands a committed mutation's changes to the invalidation map, then returns its value.
-    /// Called after the database commit, so the first read afterwards loads the new rows.
-    pub async fn publish<T>(&self, committed: Committed<T>) -> T {
-        for change in &committed.changes {
-            self.changes.committed(change).await;
+    /// Records `change` in `txn` (the outbox) and commits, then runs the change's invalidation
+    /// to completion: the one way a service ends a mutation.
+    ///
+    /// The invalidation runs on its own task, so nothing that happens to the request after the
+    /// commit — an error, the timeout layer, a client that hangs up (axum drops the handler's
+    /// future) — can cancel it. The caller still waits for it, so a response is sent only once
+    /// every cache has let go of the old data (read-after-ack).
+    pub async fn commit(&self, txn: DatabaseTransaction, change: Change) -> Result<(), DbErr> {
+        let receipt = self.changes.record(&txn, &change).await?;
+        // Invalidate even when COMMIT reports an error: the outcome of a COMMIT whose answer was
+        // lost is unknown, and an extra invalidation costs only a cache miss.
+        let outcome = txn.commit().await;
+        let sink = self.changes.clone();
+        let invalidation = tokio::spawn(async move { sink.committed(&change, receipt).await });
+        if let Err(error) = invalidation.await {
+            tracing::error!(%error, "the invalidation task of a committed change failed");
         }
-        committed.value
+        outcome
     }
 }

@@ -1,6 +1,7 @@
 //! The one mapping from failures to HTTP, in Django REST framework's shapes.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -96,8 +97,13 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Unsupported media type \"{0}\" in request.")]
     UnsupportedMediaType(String),
-    #[error("Request was throttled.")]
-    Throttled,
+    /// A 429 with `Retry-After`; the wait is rounded up to whole seconds, as DRF does.
+    #[error("Request was throttled. Expected available in {} {}.", whole_secs(*.0), plural(whole_secs(*.0)))]
+    Throttled(Duration),
+    /// A dependency is down (the database): a 503 with `Retry-After`, so clients and load
+    /// balancers back off instead of seeing a 500.
+    #[error("Service temporarily unavailable, try again later.")]
+    Unavailable { retry_after: Duration },
     /// Anything else: logged with its cause, answered as an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -122,16 +128,37 @@ impl ApiError {
             ApiError::PermissionDenied | ApiError::CsrfFailed(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 impl From<DbErr> for ApiError {
+    /// A lost or unobtainable connection is the database being down (a 503 the client may
+    /// retry); anything else is a bug or a broken query (a 500).
     fn from(err: DbErr) -> Self {
-        ApiError::Internal(format!("database: {err}"))
+        if strata_db::is_connection_error(&err) {
+            // Not logged per request: the database's breaker logs the outage once.
+            tracing::debug!(%err, "the database is unavailable");
+            ApiError::Unavailable {
+                retry_after: strata_db::RETRY_AFTER,
+            }
+        } else {
+            ApiError::Internal(format!("database: {err}"))
+        }
     }
+}
+
+/// Whole seconds, rounded up (DRF's `math.ceil(wait)`), never 0: a client told to retry in 0
+/// seconds would retry at once.
+fn whole_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "second" } else { "seconds" }
 }
 
 impl IntoResponse for ApiError {
@@ -146,12 +173,68 @@ impl IntoResponse for ApiError {
             other => json!({"detail": other.to_string()}),
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        let headers = response.headers_mut();
+        match &self {
             // DRF sends the scheme of the first authenticator that has one (Token).
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+            ApiError::NotAuthenticated | ApiError::AuthenticationFailed(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+            }
+            ApiError::Throttled(wait) | ApiError::Unavailable { retry_after: wait } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(whole_secs(*wait)));
+            }
+            _ => {}
         }
         response
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    async fn body(error: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = error.into_response();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        (status, retry, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn throttled_says_when_in_drfs_words() {
+        let (status, retry, json) = body(ApiError::Throttled(Duration::from_millis(41_200))).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry.as_deref(), Some("42"));
+        assert_eq!(
+            json,
+            json!({"detail": "Request was throttled. Expected available in 42 seconds."})
+        );
+        let (_, retry, json) = body(ApiError::Throttled(Duration::ZERO)).await;
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert_eq!(
+            json,
+            json!({"detail": "Request was throttled. Expected available in 1 second."})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_reached_is_a_503_with_retry_after() {
+        use strata_db::sea_orm::ConnAcquireErr;
+        let error = ApiError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        let (status, retry, json) = body(error).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry, Some(strata_db::RETRY_AFTER.as_secs().to_string()));
+        assert_eq!(
+            json,
+            json!({"detail": "Service temporarily unavailable, try again later."})
+        );
+        let other = ApiError::from(DbErr::RecordNotFound("x".into()));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

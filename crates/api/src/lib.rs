@@ -2,6 +2,8 @@
 //! type and its one mapping to HTTP, JSON body validation with DRF's messages, pagination, the
 //! request context, and the change notifications that drive invalidation.
 
+pub mod admin;
+mod client;
 mod context;
 mod error;
 mod input;
@@ -9,10 +11,14 @@ mod pagination;
 mod path;
 mod query;
 pub mod serial;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod text;
 
-pub use context::{ApiSettings, Change, ChangeSink, Committed, Ctx, Entity, MediaStorage, Op};
+pub use client::{ClientAddr, TrustedProxies, WindowLimit};
+pub use context::{ApiSettings, Change, ChangeSink, Ctx, Entity, MediaStorage, Op, Receipt};
 pub use error::{ApiError, Detail, FieldErrors};
-pub use input::{Fields, JsonObject, Mode};
+pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};
 pub use pagination::{Page, PageRequest, Paginated, fetch_page};
 pub use path::Id;
 pub use query::UrlQuery;

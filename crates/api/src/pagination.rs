@@ -11,14 +11,30 @@ use strata_cache::PlainData;
 use crate::error::{ApiError, FieldErrors};
 use crate::query::UrlQuery;
 
-/// The page a list request asks for.
+/// The page a list request asks for. Build it with [`PageRequest::new`] or
+/// [`PageRequest::from_query`], which refuse a page whose rows lie past what the databases can
+/// address (an `OFFSET` beyond `i64::MAX` makes sea-query's PostgreSQL binding panic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PageRequest {
     pub page: u64,
     pub page_size: u64,
 }
 
+/// The last row a query may address: both databases take `OFFSET` and `LIMIT` as signed 64-bit.
+const MAX_ROW: u64 = i64::MAX as u64;
+
 impl PageRequest {
+    /// `page` 0, or one whose last row would lie past `i64::MAX`, is DRF's 404 "Invalid page."
+    /// (no table has that many rows, so no such page exists); `page_size` must be positive.
+    pub fn new(page: u64, page_size: u64) -> Result<Self, ApiError> {
+        let request = PageRequest { page, page_size };
+        if request.addressable() {
+            Ok(request)
+        } else {
+            Err(ApiError::InvalidPage)
+        }
+    }
+
     /// `page` that is not a positive integer is DRF's 404 "Invalid page."; `page_size` above the
     /// maximum is clamped (as DRF does); a `page_size` that is not a positive integer is a 400.
     pub fn from_query(
@@ -26,13 +42,6 @@ impl PageRequest {
         default_size: u64,
         max_size: u64,
     ) -> Result<Self, ApiError> {
-        let page = match query.get("page") {
-            None | Some("") => 1,
-            Some(text) => match text.parse::<u64>() {
-                Ok(n) if n >= 1 => n,
-                _ => return Err(ApiError::InvalidPage),
-            },
-        };
         let page_size = match query.get("page_size") {
             None | Some("") => default_size,
             Some(text) => match text.parse::<u64>() {
@@ -45,11 +54,24 @@ impl PageRequest {
                 }
             },
         };
-        Ok(PageRequest { page, page_size })
+        let page = match query.get("page") {
+            None | Some("") => 1,
+            Some(text) => text.parse::<u64>().map_err(|_| ApiError::InvalidPage)?,
+        };
+        PageRequest::new(page, page_size)
     }
 
+    /// Rows before this page; saturating, so even a request not built by [`PageRequest::new`]
+    /// cannot overflow here ([`fetch_page`] then refuses to query it).
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.page_size)
+        self.page.saturating_sub(1).saturating_mul(self.page_size)
+    }
+
+    /// Whether the page's rows can be addressed by a query (see [`PageRequest::new`]).
+    fn addressable(&self) -> bool {
+        self.page
+            .checked_mul(self.page_size)
+            .is_some_and(|end| (1..=MAX_ROW).contains(&end))
     }
 }
 
@@ -77,7 +99,7 @@ impl<T> Page<T> {
         if request.page > 1 && request.offset() >= self.count {
             return Err(ApiError::InvalidPage);
         }
-        let has_next = request.offset() + (self.results.len() as u64) < self.count;
+        let has_next = request.offset().saturating_add(self.results.len() as u64) < self.count;
         Ok(Paginated {
             count: self.count,
             next: has_next.then(|| url.link_to_page(request.page + 1)),
@@ -87,7 +109,8 @@ impl<T> Page<T> {
     }
 }
 
-/// Counts a query and loads one page of it.
+/// Counts a query and loads one page of it. A page past what the database can address holds
+/// no rows, so it is answered without asking (and [`Page::respond`] makes it a 404).
 pub async fn fetch_page<E, C>(
     select: Select<E>,
     db: &C,
@@ -99,10 +122,67 @@ where
     C: ConnectionTrait,
 {
     let count = select.clone().count(db).await?;
+    if !page.addressable() {
+        return Ok((count, Vec::new()));
+    }
     let rows = select
         .offset(page.offset())
         .limit(page.page_size)
         .all(db)
         .await?;
     Ok((count, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(request: Result<PageRequest, ApiError>) -> bool {
+        matches!(request, Err(ApiError::InvalidPage))
+    }
+
+    #[test]
+    fn pages_whose_rows_lie_past_i64_max_do_not_exist() {
+        let last = MAX_ROW / 20;
+        assert_eq!(
+            PageRequest::new(last, 20).unwrap().offset(),
+            (last - 1) * 20
+        );
+        assert!(invalid(PageRequest::new(last + 1, 20)));
+        // The page of the report: 461168601842738792 × 20 just passes i64::MAX.
+        assert!(invalid(PageRequest::new(461_168_601_842_738_792, 20)));
+        assert!(invalid(PageRequest::new(u64::MAX, u64::MAX)));
+        assert!(invalid(PageRequest::new(0, 20)));
+        assert!(invalid(PageRequest::new(1, 0)));
+    }
+
+    #[test]
+    fn offset_cannot_overflow_even_when_built_by_hand() {
+        let huge = PageRequest {
+            page: u64::MAX,
+            page_size: u64::MAX,
+        };
+        assert_eq!(huge.offset(), u64::MAX);
+        assert!(!huge.addressable());
+        let zero = PageRequest {
+            page: 0,
+            page_size: 5,
+        };
+        assert_eq!(zero.offset(), 0);
+        assert!(!zero.addressable());
+    }
+
+    #[test]
+    fn a_page_past_the_end_is_invalid_and_links_do_not_overflow() {
+        let url = UrlQuery::new("http://x/api/properties/", Vec::new());
+        let page = Page::<u8> {
+            count: 3,
+            results: Vec::new(),
+        };
+        let request = PageRequest::new(MAX_ROW / 10, 10).unwrap();
+        assert!(matches!(
+            page.respond(request, &url),
+            Err(ApiError::InvalidPage)
+        ));
+    }
 }

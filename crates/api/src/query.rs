@@ -96,6 +96,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UrlQuery {
         let Query(params) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::Parse(format!("Malformed query string: {e}")))?;
+        crate::text::check_params(&params)?;
         let host = parts
             .headers
             .get(header::HOST)

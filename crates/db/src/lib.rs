@@ -8,11 +8,17 @@ use std::time::Duration;
 
 pub use sea_orm;
 pub use sea_orm::DatabaseConnection;
-use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, Database, DbErr, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 pub use sea_orm_migration;
 
+mod health;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use health::{DbHealth, DbStatus, OPEN_AFTER, RETRY_AFTER, is_connection_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -69,6 +75,18 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         });
     }
     Database::connect(options).await.map_err(DbError::Connect)
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+/// taken (waiting up to the busy timeout) before the first read, because a deferred
+/// transaction that has read cannot take it once another writer has committed — SQLite answers
+/// `SQLITE_BUSY` at once, which would be a 500. On PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// True when the error is a unique-constraint violation (a duplicate slug, username…), which

@@ -3,9 +3,11 @@
 //! The cache policy (§3) allows serializer output, plain lists and dicts and primitives, and
 //! forbids query sets, model instances, responses and "any custom object". In Rust that rule is a
 //! trait bound: the cache engine only takes `T: PlainData`, and `PlainData` is implemented here for
-//! JSON's building blocks and, by the serializers crate, for its output types. Models live in a
-//! crate that may not depend on this one (see `docs/ARCHITECTURE.md`), so by the orphan rule nobody
-//! can mark a model as plain data: caching one does not compile.
+//! JSON's building blocks and, in each app's `serializers.rs`, for its output types — so caching a
+//! model, a query or a response does not compile unless someone marks it plain data. An app's
+//! models and serializers share a crate, so the type system alone cannot stop `impl PlainData for
+//! Model`; the crate-graph test does (`crates/strata/tests/crate_graph.rs`): every `impl
+//! PlainData` must sit in a serializer, and never for a model.
 //!
 //! ```
 //! use strata_plain::PlainData;

@@ -8,6 +8,7 @@ use strata_web::coherence::Coherence;
 use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
 use crate::config::{Config, ConfigError};
 use crate::invalidation::Invalidator;
+use crate::invalidation::journal::Journal;
 use crate::server::{self, ServeError};
 use crate::state::{StateError, open_cache, open_db, outbox};
 use crate::{migrate, seed, telemetry};
@@ -112,6 +113,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
                 cache.clone(),
                 Coherence::publisher(cache.clone()),
                 outbox(&config, &db),
+                Journal::new(db.clone()),
             );
             let report = seed::demo(&db, &changes, args.properties).await?;
             if args.posts > 0 {

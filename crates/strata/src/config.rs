@@ -13,7 +13,10 @@ use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 use serde::Deserialize;
+use strata_api::TrustedProxies;
 use strata_cache::{CacheSettings, RedisConfigError};
+
+use crate::outbox::Target;
 
 /// Where `strata.toml` is looked for when `STRATA_CONFIG` is unset.
 pub const DEFAULT_CONFIG_FILE: &str = "strata.toml";
@@ -46,6 +49,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "request_timeout_secs",
     "body_limit_bytes",
     "database_max_connections",
+    "header_read_timeout_secs",
+    "keep_alive_timeout_secs",
+    "max_connections",
+    "trusted_proxies",
     "api",
     "web",
     "cache",
@@ -65,7 +72,7 @@ const STRING_KEYS: &[&str] = &[
 ];
 
 /// Comma-separated in variables (`NEXTJS_URL=http://a,http://b`), arrays in TOML.
-const LIST_KEYS: &[&str] = &["nextjs_urls"];
+const LIST_KEYS: &[&str] = &["nextjs_urls", "trusted_proxies"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,12 +92,22 @@ pub struct Config {
     /// The deployment's name; the cache key prefix is `<env>:<cache.project>`.
     pub env: String,
     pub revalidate_secret: Option<String>,
-    pub nextjs_urls: Vec<String>,
+    /// External Next.js front ends, each a base URL or its revalidate endpoint.
+    pub nextjs_urls: Vec<Target>,
     pub media_dir: PathBuf,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub database_max_connections: u32,
+    /// A connection that has not sent a whole request head within this is closed (slowloris);
+    /// hyper also applies it while a keep-alive connection waits for its next request.
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection idle this long after its last response is closed.
+    pub keep_alive_timeout: Duration,
+    /// Open connections at most; `None`: derived from the file limit at start.
+    pub max_connections: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` names the client, for every rate limit.
+    pub trusted_proxies: TrustedProxies,
     pub api: ApiConfig,
     pub web: WebConfig,
     pub cache: CacheSettings,
@@ -171,6 +188,10 @@ impl std::fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("database_max_connections", &self.database_max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("keep_alive_timeout", &self.keep_alive_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("api", &self.api)
             .field("web", &self.web)
             .field("cache", &self.cache)
@@ -205,6 +226,10 @@ struct RawConfig {
     request_timeout_secs: u64,
     body_limit_bytes: usize,
     database_max_connections: u32,
+    header_read_timeout_secs: u64,
+    keep_alive_timeout_secs: u64,
+    max_connections: Option<usize>,
+    trusted_proxies: Vec<String>,
     api: ApiConfig,
     web: WebConfig,
     cache: CacheSettings,
@@ -224,6 +249,10 @@ impl Default for RawConfig {
             request_timeout_secs: 30,
             body_limit_bytes: 10 * 1024 * 1024,
             database_max_connections: 10,
+            header_read_timeout_secs: 10,
+            keep_alive_timeout_secs: 5,
+            max_connections: None,
+            trusted_proxies: Vec::new(),
             api: ApiConfig::default(),
             web: WebConfig::default(),
             cache: CacheSettings::default(),
@@ -409,21 +438,33 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         ));
     }
 
-    for url in &raw.nextjs_urls {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            problems.push(format!(
-                "{}: `{url}` is not an http(s) URL",
-                from("nextjs_urls")
-            ));
+    let nextjs_urls = raw
+        .nextjs_urls
+        .iter()
+        .filter_map(|entry| {
+            Target::parse(entry)
+                .map_err(|refused| problems.push(format!("{}: {refused}", from("nextjs_urls"))))
+                .ok()
+        })
+        .collect();
+
+    for (key, zero) in [
+        ("request_timeout_secs", raw.request_timeout_secs == 0),
+        (
+            "header_read_timeout_secs",
+            raw.header_read_timeout_secs == 0,
+        ),
+        ("keep_alive_timeout_secs", raw.keep_alive_timeout_secs == 0),
+        ("max_connections", raw.max_connections == Some(0)),
+    ] {
+        if zero {
+            problems.push(format!("{}: must be greater than 0", from(key)));
         }
     }
-
-    if raw.request_timeout_secs == 0 {
-        problems.push(format!(
-            "{}: must be greater than 0",
-            from("request_timeout_secs")
-        ));
-    }
+    let trusted_proxies = TrustedProxies::parse(&raw.trusted_proxies).unwrap_or_else(|refused| {
+        problems.push(format!("{}: {refused}", from("trusted_proxies")));
+        TrustedProxies::default()
+    });
     for (key, zero) in [
         (
             "database_max_connections",
@@ -490,12 +531,16 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         redis_url,
         env: raw.env,
         revalidate_secret: raw.revalidate_secret.filter(|s| !s.is_empty()),
-        nextjs_urls: raw.nextjs_urls,
+        nextjs_urls,
         media_dir: raw.media_dir,
         log_format,
         request_timeout: Duration::from_secs(raw.request_timeout_secs),
         body_limit_bytes: raw.body_limit_bytes,
         database_max_connections: raw.database_max_connections,
+        header_read_timeout: Duration::from_secs(raw.header_read_timeout_secs),
+        keep_alive_timeout: Duration::from_secs(raw.keep_alive_timeout_secs),
+        max_connections: raw.max_connections,
+        trusted_proxies,
         api: raw.api,
         web: raw.web,
         cache: raw.cache,
@@ -714,7 +759,12 @@ mod tests {
             Some("0123"),
             "kept verbatim"
         );
-        assert_eq!(c.nextjs_urls, ["http://a:3000", "https://b"]);
+        let endpoints: Vec<_> = c.nextjs_urls.iter().map(|t| t.endpoint.as_str()).collect();
+        assert_eq!(
+            endpoints,
+            ["http://a:3000/api/revalidate", "https://b/api/revalidate"],
+            "base URLs, as in the original stack"
+        );
     }
 
     #[test]
@@ -825,6 +875,64 @@ mod tests {
         let vars = env(&[("STRATA_CONFIG", file.0.to_str().unwrap())]);
         let text = problems(Config::load_from(&vars, &no_file()));
         assert!(text.contains(&file.0.display().to_string()), "{text}");
+    }
+
+    #[test]
+    fn nextjs_urls_are_checked_per_entry() {
+        let vars = env(&[(
+            "NEXTJS_URL",
+            "https://ok.example/api/revalidate/,front.example,http://a/?x=1",
+        )]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        for needle in [
+            "NEXTJS_URL (nextjs_urls): `front.example` is not an http(s) URL",
+            "NEXTJS_URL (nextjs_urls): `http://a/?x=1` has a query or fragment",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+        assert!(!text.contains("ok.example"), "{text}");
+
+        let file = TempToml::new("nextjs", "nextjs_urls = [\"http://front:3000/\"]\n");
+        let vars = env(&[("STRATA_CONFIG", file.0.to_str().unwrap())]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        assert_eq!(
+            c.nextjs_urls[0].endpoint,
+            "http://front:3000/api/revalidate"
+        );
+    }
+
+    #[test]
+    fn connection_limits_and_trusted_proxies_are_read_and_checked() {
+        let c = Config::load_from(&[], &no_file()).unwrap().config;
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.keep_alive_timeout, Duration::from_secs(5));
+        assert_eq!(c.max_connections, None);
+        assert_eq!(c.trusted_proxies, TrustedProxies::default());
+        let vars = env(&[
+            ("STRATA_HEADER_READ_TIMEOUT_SECS", "2"),
+            ("STRATA_MAX_CONNECTIONS", "300"),
+            ("STRATA_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
+        ]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(c.max_connections, Some(300));
+        assert_eq!(
+            c.trusted_proxies,
+            TrustedProxies::parse(&["10.0.0.0/8", "192.168.1.1"]).unwrap()
+        );
+        let vars = env(&[
+            ("STRATA_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"),
+            ("STRATA_KEEP_ALIVE_TIMEOUT_SECS", "0"),
+            ("STRATA_MAX_CONNECTIONS", "0"),
+        ]);
+        let text = problems(Config::load_from(&vars, &no_file()));
+        for needle in [
+            "STRATA_TRUSTED_PROXIES (trusted_proxies): `proxy.internal` is neither",
+            "STRATA_KEEP_ALIVE_TIMEOUT_SECS (keep_alive_timeout_secs): must be greater than 0",
+            "STRATA_MAX_CONNECTIONS (max_connections): must be greater than 0",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
     }
 
     #[test]

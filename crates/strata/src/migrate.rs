@@ -1,5 +1,5 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
-//! taxonomy, then what references taxonomy, then the binary's own outbox).
+//! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation journal).
 
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         all.extend(strata_taxonomy::migrations());
         all.extend(strata_real_estate::migrations());
         all.push(Box::new(crate::outbox::migration::Migration));
+        all.push(Box::new(crate::invalidation::journal::Migration));
         all
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QuerySelect, TransactionTrait,
 };
-use strata_api::{Change, ChangeSink, Entity, Op};
+use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
 use strata_real_estate::models::{property, property_option, property_tag};
 use strata_taxonomy::models::{category, option, tag};
 
@@ -290,7 +290,10 @@ pub async fn demo(
     // list and detail, through the same map as any mutation.
     for entity in [Entity::Category, Entity::Tag, Entity::Option] {
         changes
-            .committed(&Change::new(entity, Op::Bulk, Vec::new(), Vec::new()))
+            .committed(
+                &Change::new(entity, Op::Bulk, Vec::new(), Vec::new()),
+                Receipt::default(),
+            )
             .await;
     }
     Ok(SeedReport {

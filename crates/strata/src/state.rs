@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use strata_api::{ApiSettings, Ctx};
+use strata_api::{ApiSettings, ChangeSink, Ctx};
 use strata_cache::{Cache, CacheError};
-use strata_db::{Backend, DbError};
+use strata_db::{Backend, DbError, DbHealth};
 use strata_media::LocalDirStorage;
 
 use strata_web::coherence::Coherence;
@@ -14,6 +14,7 @@ use strata_web::{Site, WebSettings};
 
 use crate::config::Config;
 use crate::invalidation::Invalidator;
+use crate::invalidation::journal::Journal;
 use crate::migrate;
 use crate::outbox::Outbox;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub site: Site,
     /// The invalidation map, for changes made outside a request (`serve --demo`).
     pub changes: Arc<Invalidator>,
+    /// The database's breaker: `/readyz` reports it.
+    pub db_health: DbHealth,
 }
 
 impl AppState {
@@ -45,6 +48,15 @@ impl AppState {
     /// migrated here; a shared PostgreSQL is migrated by the operator (`strata migrate`), so
     /// instances starting together never race on it.
     pub async fn open(config: Config) -> Result<Self, StateError> {
+        Self::open_with(config, |sink| sink).await
+    }
+
+    /// [`AppState::open`], with the change sink handlers receive wrapped by `decorate` (tests
+    /// slow it down or record it; the invalidation map stays the one behind it).
+    pub async fn open_with(
+        config: Config,
+        decorate: impl FnOnce(Arc<dyn ChangeSink>) -> Arc<dyn ChangeSink>,
+    ) -> Result<Self, StateError> {
         let cache = open_cache(&config).await?;
         let db = open_db(&config).await?;
         if Backend::of_url(&config.database_url)? == Backend::Sqlite {
@@ -55,17 +67,25 @@ impl AppState {
                 return Err(StateError::Unmigrated(pending));
             }
         }
+        let db_health = DbHealth::start(&db);
         let web = web_settings(&config);
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
         let outbox = outbox(&config, &db);
         outbox.start();
-        let changes = Arc::new(Invalidator::new(cache.clone(), coherence.clone(), outbox));
+        let journal = Journal::new(db.clone());
+        let changes = Arc::new(Invalidator::new(
+            cache.clone(),
+            coherence.clone(),
+            outbox,
+            journal,
+        ));
+        changes.start_sweeper();
         let api = Ctx::new(
             db,
             cache.clone(),
             Arc::new(LocalDirStorage::new(&config.media_dir)),
             api_settings(&config),
-            changes.clone(),
+            decorate(changes.clone()),
         );
         let site = Site::new(api.clone(), coherence, web);
         Ok(AppState {
@@ -74,6 +94,7 @@ impl AppState {
             api,
             site,
             changes,
+            db_health,
         })
     }
 }
@@ -90,10 +111,7 @@ pub fn outbox(config: &Config, db: &DatabaseConnection) -> Arc<Outbox> {
 fn web_settings(config: &Config) -> WebSettings {
     let web = &config.web;
     WebSettings {
-        site_url: web
-            .site_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.bind)),
+        site_url: site_url(config),
         site_name: web.site_name.clone(),
         revalidate_secret: config.revalidate_secret.clone(),
         revalidate_per_minute: web.revalidate_per_minute,
@@ -111,7 +129,18 @@ fn api_settings(config: &Config) -> ApiSettings {
         upload_max_bytes: config.api.upload_max_bytes,
         session_ttl: std::time::Duration::from_secs(config.api.session_ttl_hours * 3600),
         secure_cookies: config.api.secure_cookies,
+        trusted_proxies: config.trusted_proxies.clone(),
+        site_origin: site_url(config),
     }
+}
+
+/// The public origin: `web.site_url`, else the bound address.
+fn site_url(config: &Config) -> String {
+    config
+        .web
+        .site_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind))
 }
 
 pub async fn open_db(config: &Config) -> Result<DatabaseConnection, DbError> {

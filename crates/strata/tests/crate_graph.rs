@@ -7,22 +7,53 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-/// For each workspace crate, the workspace crates it must never depend on (directly or through
-/// another crate). New crates are added here when they are created.
+/// For every workspace crate, the crates it must never depend on (directly or through another
+/// crate). `docs/ARCHITECTURE.md`'s crate table says the same in its last column; the test
+/// below holds the two together, and a new crate must be added to both.
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    // The engine knows nothing of the binary or of any app.
-    ("strata-cache", &["strata"]),
     // The plain-data marker is a leaf: serializers use it without reaching the cache.
-    ("strata-plain", &["strata-cache", "strata"]),
+    (
+        "strata-plain",
+        &["strata-cache", "strata-db", "strata-api", "strata"],
+    ),
+    // The engine knows nothing of persistence, HTTP, the binary or any app.
+    (
+        "strata-cache",
+        &["strata-db", "strata-api", "strata-taxonomy", "strata"],
+    ),
     // Persistence knows nothing of the cache or HTTP.
     ("strata-db", &["strata-cache", "strata-api", "axum"]),
-    // Apps never depend on the binary (the composition root).
+    // What every app shares knows no app.
+    (
+        "strata-api",
+        &[
+            "strata-users",
+            "strata-media",
+            "strata-taxonomy",
+            "strata-web",
+            "strata",
+        ],
+    ),
+    (
+        "strata-users",
+        &["strata-media", "strata-taxonomy", "strata-web", "strata"],
+    ),
+    (
+        "strata-media",
+        &["strata-users", "strata-taxonomy", "strata-web", "strata"],
+    ),
+    // Content apps are authorized by the router they are mounted in: none needs the users app.
     (
         "strata-taxonomy",
-        &["strata", "strata-real-estate", "strata-web"],
+        &["strata-users", "strata-real-estate", "strata-web", "strata"],
     ),
-    ("strata-real-estate", &["strata", "strata-web"]),
-    ("strata-web", &["strata"]),
+    (
+        "strata-real-estate",
+        &["strata-users", "strata-web", "strata"],
+    ),
+    ("strata-web", &["strata-users", "strata"]),
+    ("strata", &[]),
+    ("strata-bench", &["strata-api", "strata"]),
 ];
 
 /// Inside an app crate, the layers that must not reach the cache: models, serializers, the
@@ -194,6 +225,12 @@ fn crates_only_depend_on_what_the_policy_allows() {
         seen
     };
     let known: BTreeSet<&String> = names.values().collect();
+    let listed: BTreeSet<String> = FORBIDDEN.iter().map(|(k, _)| (*k).to_owned()).collect();
+    assert_eq!(
+        known.iter().map(|k| (*k).clone()).collect::<BTreeSet<_>>(),
+        listed,
+        "every workspace crate has its rule here"
+    );
     for (krate, forbidden) in FORBIDDEN {
         assert!(
             known.contains(&krate.to_string()),
@@ -207,4 +244,75 @@ fn crates_only_depend_on_what_the_policy_allows() {
             );
         }
     }
+}
+
+/// `docs/ARCHITECTURE.md`'s crate table: each crate's "must never depend on" column.
+fn documented_rules() -> BTreeMap<String, BTreeSet<String>> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/ARCHITECTURE.md"),
+    )
+    .expect("docs/ARCHITECTURE.md");
+    let backticked = |cell: &str| -> BTreeSet<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    doc.lines()
+        .filter(|line| line.starts_with("| `strata"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let krate = cells[1].trim_matches('`').to_owned();
+            let never = cells[cells.len() - 2];
+            (krate, backticked(never))
+        })
+        .collect()
+}
+
+#[test]
+fn the_architecture_doc_states_these_rules() {
+    let documented = documented_rules();
+    let rules: BTreeMap<String, BTreeSet<String>> = FORBIDDEN
+        .iter()
+        .map(|(k, never)| {
+            (
+                (*k).to_owned(),
+                never.iter().map(|n| (*n).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented, rules,
+        "docs/ARCHITECTURE.md's crate table and FORBIDDEN differ"
+    );
+}
+
+/// What keeps a model out of the cache: the engine takes only `PlainData`, and `PlainData` is
+/// implemented only for serializer output (and JSON's building blocks), never for a model.
+#[test]
+fn only_serializer_output_is_plain_data() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut impls = 0;
+    for file in rust_files(&crates) {
+        let path = file.display().to_string();
+        if path.contains("/tests/") || path.contains("/target/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text.lines().filter(|l| !l.trim_start().starts_with("//"));
+        for line in code.filter(|l| l.contains("PlainData for ")) {
+            impls += 1;
+            let allowed = path.ends_with("serializers.rs")
+                || path.contains("crates/strata/../plain/")
+                || path.ends_with("api/src/pagination.rs");
+            assert!(allowed, "{path}: `{}` outside a serializer", line.trim());
+            assert!(
+                !line.contains("Model"),
+                "{path}: a model is never plain data: `{}`",
+                line.trim()
+            );
+        }
+    }
+    assert!(impls >= 5, "the scan found only {impls} PlainData impls");
 }

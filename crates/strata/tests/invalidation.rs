@@ -1,58 +1,308 @@
-//! The invalidation map is complete: every write endpoint of the API publishes a change for a
-//! model, and every model's rule reaches what embeds it.
+//! The invalidation map is complete: every write endpoint of the API, performed for real,
+//! publishes the change of the model its operation declares — with the ids and slugs it
+//! touched — and every model's rule reaches what embeds it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeSet;
+mod common;
 
-use strata::invalidation::{Plan, plan, rule};
-use strata_api::{Change, Entity, Op};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use common::Site;
+use common::api::{Api, PNG};
+use reqwest::Method;
+use sea_orm::{DatabaseTransaction, DbErr};
+use serde_json::{Value, json};
+use strata::invalidation::{Plan, plan};
+use strata_api::admin::INVALIDATES_EXTENSION;
+use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
 use strata_real_estate::cache as property;
 use strata_taxonomy::cache as taxonomy;
 
 /// Write endpoints that change no cached data (sessions).
 const NOT_DATA: &[&str] = &["auth_login", "auth_logout"];
 
-#[test]
-fn every_write_endpoint_publishes_a_change_for_a_model_with_a_rule() {
-    let registered: Vec<(&str, Entity)> = strata_taxonomy::MUTATIONS
-        .iter()
-        .chain(strata_real_estate::MUTATIONS)
-        .copied()
-        .collect();
-    let document = strata::server::openapi_document();
+/// The real sink, recording every change it is handed.
+struct Recording {
+    inner: Arc<dyn ChangeSink>,
+    seen: Arc<Mutex<Vec<Change>>>,
+}
+
+#[async_trait]
+impl ChangeSink for Recording {
+    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<Receipt, DbErr> {
+        self.inner.record(txn, change).await
+    }
+
+    async fn committed(&self, change: &Change, receipt: Receipt) {
+        self.seen.lock().unwrap().push(change.clone());
+        self.inner.committed(change, receipt).await;
+    }
+}
+
+/// Performs write operations and keeps, per operation id, what each one published.
+struct Recorder {
+    admin: Api,
+    seen: Arc<Mutex<Vec<Change>>>,
+    published: BTreeMap<String, Vec<Change>>,
+}
+
+impl Recorder {
+    async fn call(
+        &mut self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        self.seen.lock().unwrap().clear();
+        let builder = self.admin.request(method, path);
+        let builder = match body {
+            Some(body) => builder.json(&body),
+            None => builder,
+        };
+        let (status, answer) = Api::send(builder).await;
+        assert!(
+            (200..300).contains(&status),
+            "{operation}: {status} {answer}"
+        );
+        self.note(operation);
+        answer
+    }
+
+    async fn upload(&mut self, operation: &str, path: &str) -> Value {
+        self.seen.lock().unwrap().clear();
+        let (status, answer) = self.admin.upload(path, PNG, "a.png").await;
+        assert_eq!(status, 201, "{operation}: {answer}");
+        self.note(operation);
+        answer
+    }
+
+    fn note(&mut self, operation: &str) {
+        let changes = std::mem::take(&mut *self.seen.lock().unwrap());
+        self.published.insert(operation.to_owned(), changes);
+    }
+}
+
+/// What each model's change must reach: the namespaces of every cache that shows it.
+fn must_reach(entity: Entity) -> Vec<strata_cache::Namespace> {
+    match entity {
+        Entity::Property => vec![property::PUBLIC_LIST, property::ADMIN_LIST],
+        Entity::Category => vec![
+            taxonomy::CATEGORIES,
+            taxonomy::CATEGORY_LIST,
+            property::PUBLIC_LIST,
+            property::PUBLIC_DETAIL,
+            property::ADMIN_LIST,
+        ],
+        Entity::Tag => vec![
+            taxonomy::TAGS,
+            taxonomy::TAG_LIST,
+            property::PUBLIC_LIST,
+            property::PUBLIC_DETAIL,
+            property::ADMIN_LIST,
+        ],
+        Entity::Option => vec![
+            taxonomy::OPTIONS,
+            taxonomy::OPTION_LIST,
+            property::PUBLIC_DETAIL,
+        ],
+    }
+}
+
+fn id_of(value: &Value) -> i64 {
+    value["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn every_write_endpoint_publishes_what_its_operation_declares() {
+    let site = Site::new(common::Backend::Embedded, "invalidation_recorded")
+        .await
+        .unwrap();
+    let token = site.token("editor1", "editor");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recording = seen.clone();
+    let server = common::inprocess::serve(&site, &[], |inner| {
+        Arc::new(Recording {
+            inner,
+            seen: recording,
+        })
+    })
+    .await;
+    let mut r = Recorder {
+        admin: Api::at(server.base.clone(), Some(&token)),
+        seen,
+        published: BTreeMap::new(),
+    };
+
+    // Every write operation of every resource, in an order that leaves each one something to
+    // act on; slugs change on update so that both must be published.
+    let mut objects = BTreeMap::new();
+    for (plural, body, replacement) in [
+        (
+            "categories",
+            json!({"app": "real_estate", "name": "Villa", "slug": "villa"}),
+            json!({"app": "real_estate", "name": "Renamed", "slug": "renamed"}),
+        ),
+        (
+            "tags",
+            json!({"name": "Sea view", "slug": "sea-view"}),
+            json!({"name": "Renamed", "slug": "renamed"}),
+        ),
+        (
+            "options",
+            json!({"name": "Pool", "slug": "pool", "group": "outdoor"}),
+            json!({"name": "Renamed", "slug": "renamed", "group": "indoor"}),
+        ),
+    ] {
+        let path = format!("/api/admin/{plural}/");
+        let created = r
+            .call(
+                &format!("admin_{plural}_create"),
+                Method::POST,
+                &path,
+                Some(body),
+            )
+            .await;
+        let one = format!("{path}{}/", id_of(&created));
+        r.call(
+            &format!("admin_{plural}_update"),
+            Method::PUT,
+            &one,
+            Some(replacement),
+        )
+        .await;
+        r.call(
+            &format!("admin_{plural}_partial_update"),
+            Method::PATCH,
+            &one,
+            Some(json!({"slug": "patched"})),
+        )
+        .await;
+        objects.insert(plural, one);
+    }
+    let body = json!({"title": "Villa", "slug": "villa-1", "deal": "sale", "price": "10", "area": "100", "city": "Shiraz"});
+    let created = r
+        .call(
+            "admin_properties_create",
+            Method::POST,
+            "/api/admin/properties/",
+            Some(body),
+        )
+        .await;
+    let id = id_of(&created);
+    let one = format!("/api/admin/properties/{id}/");
+    let full = json!({"title": "Villa", "slug": "villa-2", "deal": "rent", "price": "10", "area": "100", "city": "Shiraz"});
+    r.call("admin_properties_update", Method::PUT, &one, Some(full))
+        .await;
+    r.call(
+        "admin_properties_partial_update",
+        Method::PATCH,
+        &one,
+        Some(json!({"slug": "villa-3"})),
+    )
+    .await;
+    r.call(
+        "admin_properties_status",
+        Method::POST,
+        &format!("{one}status/"),
+        Some(json!({"status": "published"})),
+    )
+    .await;
+    let image = r
+        .upload("admin_properties_images_create", &format!("{one}images/"))
+        .await;
+    r.call(
+        "admin_properties_images_reorder",
+        Method::POST,
+        &format!("{one}images/reorder/"),
+        Some(json!({"ids": [id_of(&image)]})),
+    )
+    .await;
+    r.call(
+        "admin_properties_images_destroy",
+        Method::DELETE,
+        &format!("{one}images/{}/", id_of(&image)),
+        None,
+    )
+    .await;
+    r.call(
+        "admin_properties_bulk",
+        Method::POST,
+        "/api/admin/properties/bulk/",
+        Some(json!({"action": "status", "status": "archived", "ids": [id]})),
+    )
+    .await;
+    r.call("admin_properties_destroy", Method::DELETE, &one, None)
+        .await;
+    for (plural, one) in &objects {
+        r.call(
+            &format!("admin_{plural}_destroy"),
+            Method::DELETE,
+            one,
+            None,
+        )
+        .await;
+    }
+
+    // Every write operation of the document was performed, and published what it declares.
+    let document = Api::at(server.base.clone(), None).ok("/api/schema/").await;
     let mut writes = BTreeSet::new();
-    for (path, item) in &document.paths.paths {
-        for (method, operation) in [
-            ("post", &item.post),
-            ("put", &item.put),
-            ("patch", &item.patch),
-            ("delete", &item.delete),
-        ] {
-            let Some(operation) = operation else { continue };
-            let id = operation.operation_id.clone().unwrap_or_default();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["post", "put", "patch", "delete"] {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let id = operation["operationId"].as_str().unwrap().to_owned();
             if NOT_DATA.contains(&id.as_str()) {
                 continue;
             }
-            let entity = registered
-                .iter()
-                .find(|(op, _)| *op == id)
-                .map(|(_, e)| *e)
-                .unwrap_or_else(|| {
-                    panic!("{method} {path} ({id}) has no entry in the invalidation map")
+            let declared: Entity = serde_json::from_value(operation[INVALIDATES_EXTENSION].clone())
+                .unwrap_or_else(|_| {
+                    panic!("{method} {path} ({id}) declares no {INVALIDATES_EXTENSION}")
                 });
-            assert!(
-                !rule(entity).namespaces.is_empty(),
-                "{entity:?} invalidates nothing"
-            );
+            let changes = r
+                .published
+                .get(&id)
+                .unwrap_or_else(|| panic!("{id} is not exercised here: add it to this test"));
+            assert_eq!(changes.len(), 1, "{id} published {changes:?}");
+            let change = &changes[0];
+            assert_eq!(change.entity, declared, "{id}");
+            assert!(!change.ids.is_empty(), "{id} published no id");
+            let Plan {
+                namespaces, tags, ..
+            } = plan(change);
+            for ns in must_reach(declared) {
+                assert!(namespaces.contains(&ns), "{id} does not reach {ns}");
+            }
+            for slug in &change.slugs {
+                let prefix = match declared {
+                    Entity::Property => continue,
+                    Entity::Category => "category",
+                    Entity::Tag => "tag",
+                    Entity::Option => continue,
+                };
+                assert!(tags.contains(&format!("{prefix}:{slug}")), "{id}: {tags:?}");
+            }
             writes.insert(id);
         }
     }
-    let registered_ids: BTreeSet<String> =
-        registered.iter().map(|(id, _)| (*id).to_owned()).collect();
     assert_eq!(
-        writes, registered_ids,
-        "registered operations that are not endpoints"
+        writes,
+        r.published.keys().cloned().collect::<BTreeSet<_>>(),
+        "operations exercised here that the document does not have"
     );
+    // Renames publish both slugs, so pages under the old one go too.
+    assert_eq!(
+        r.published["admin_categories_update"][0].slugs,
+        ["renamed", "villa"]
+    );
+    assert_eq!(
+        r.published["admin_properties_partial_update"][0].slugs,
+        ["villa-2", "villa-3"]
+    );
+    assert_eq!(r.published["admin_properties_bulk"][0].ids, [id]);
 }
 
 #[test]

@@ -9,10 +9,14 @@
 //!   or after every one of its tags' last invalidation. So a render that started before an
 //!   invalidation (and may have read the old data) is never served as current, however late it
 //!   finishes — the web tier's version of the data cache's "no stale fill".
+//! - The per-tag record of invalidations is bounded ([`MAX_EXPIRED_TAGS`]): past it, the tags
+//!   invalidated longest ago are forgotten and the record's floor rises to their number; a tag
+//!   it does not hold counts as invalidated at the floor. Forgetting can only make a page look
+//!   older than it is (one more render), never fresher.
 //! - A render that fails keeps the last good page, served as stale, instead of an error.
 //! - Concurrent misses of one page wait for a single render.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -74,11 +78,15 @@ pub struct HtmlCache {
     inner: Arc<Inner>,
 }
 
+/// How many tags' last invalidation [`HtmlCache`] remembers (a few MB at most): every
+/// `property:N`, `category:slug`… ever invalidated would otherwise stay in memory for good.
+pub const MAX_EXPIRED_TAGS: usize = 16_384;
+
 struct Inner {
     entries: moka::sync::Cache<String, Arc<Entry>>,
     clock: AtomicU64,
     /// Each tag's last invalidation (read on every hit, written by invalidations).
-    expired: RwLock<HashMap<String, u64>>,
+    expired: RwLock<Expiries>,
     /// The last "everything": a resync after messages may have been missed.
     cleared: AtomicU64,
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -89,9 +97,73 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The last invalidation of each tag, at most `capacity` of them, plus the floor: the latest
+/// invalidation of any tag forgotten to stay within `capacity`. Forgetting the oldest first
+/// keeps the floor as low as it can be.
+struct Expiries {
+    by_tag: HashMap<Arc<str>, u64>,
+    /// The same entries ordered by invalidation, to find the oldest without a scan.
+    by_seq: BTreeSet<(u64, Arc<str>)>,
+    floor: u64,
+    capacity: usize,
+}
+
+impl Expiries {
+    fn new(capacity: usize) -> Self {
+        Expiries {
+            by_tag: HashMap::new(),
+            by_seq: BTreeSet::new(),
+            floor: 0,
+            capacity,
+        }
+    }
+
+    /// When `tag` was last invalidated, or a bound at least as late (the floor).
+    fn last(&self, tag: &str) -> u64 {
+        self.by_tag.get(tag).copied().unwrap_or(self.floor)
+    }
+
+    fn record(&mut self, tag: &str, seq: u64) {
+        let tag: Arc<str> = Arc::from(tag);
+        match self.by_tag.get(&tag).copied() {
+            // Two invalidations' ticks and writes may interleave: the later tick stays.
+            Some(old) if old >= seq => return,
+            Some(old) => {
+                self.by_seq.remove(&(old, tag.clone()));
+            }
+            None => {}
+        }
+        self.by_tag.insert(tag.clone(), seq);
+        self.by_seq.insert((seq, tag));
+        while self.by_tag.len() > self.capacity {
+            let Some((oldest, tag)) = self.by_seq.pop_first() else {
+                break;
+            };
+            self.by_tag.remove(&tag);
+            self.floor = self.floor.max(oldest);
+        }
+    }
+
+    /// Forgets the invalidations up to `seq`, which `cleared` now covers.
+    fn forget_through(&mut self, seq: u64) {
+        self.by_seq = self
+            .by_seq
+            .split_off(&(seq.saturating_add(1), Arc::from("")));
+        self.by_tag = self
+            .by_seq
+            .iter()
+            .map(|(at, tag)| (tag.clone(), *at))
+            .collect();
+    }
+}
+
 impl HtmlCache {
     /// At most `capacity_bytes` of page bodies (least recently used pages go first).
     pub fn new(capacity_bytes: u64) -> Self {
+        Self::with_tag_capacity(capacity_bytes, MAX_EXPIRED_TAGS)
+    }
+
+    fn with_tag_capacity(capacity_bytes: u64, tags: usize) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(capacity_bytes)
             .weigher(|key: &String, entry: &Arc<Entry>| {
@@ -102,7 +174,7 @@ impl HtmlCache {
             inner: Arc::new(Inner {
                 entries,
                 clock: AtomicU64::new(0),
-                expired: RwLock::new(HashMap::new()),
+                expired: RwLock::new(Expiries::new(tags)),
                 cleared: AtomicU64::new(0),
                 rendering: Mutex::new(HashMap::new()),
                 refreshing: Mutex::new(HashSet::new()),
@@ -119,7 +191,7 @@ impl HtmlCache {
             .write()
             .unwrap_or_else(|p| p.into_inner());
         for tag in tags {
-            expired.insert(tag.to_owned(), seq);
+            expired.record(tag, seq);
         }
     }
 
@@ -132,7 +204,7 @@ impl HtmlCache {
             .expired
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, at| *at > seq);
+            .forget_through(seq);
         counter!("strata_web_html_expire_all_total").increment(1);
     }
 
@@ -149,7 +221,7 @@ impl HtmlCache {
             .rendered
             .tags
             .iter()
-            .all(|tag| expired.get(tag).is_none_or(|at| *at <= entry.seq))
+            .all(|tag| expired.last(tag) <= entry.seq)
     }
 
     /// Serves `key` from the cache, rendering it when missing or expired by a tag, and
@@ -398,6 +470,70 @@ mod tests {
             })
             .await;
         assert!(missing.is_err());
+    }
+
+    fn tags_held(cache: &HtmlCache) -> (usize, usize) {
+        let expired = cache.inner.expired.read().unwrap();
+        (expired.by_tag.len(), expired.by_seq.len())
+    }
+
+    #[tokio::test]
+    async fn the_tag_record_stays_bounded() {
+        let cache = HtmlCache::with_tag_capacity(1 << 20, 100);
+        for n in 0..10_000 {
+            cache.expire([format!("property:{n}").as_str(), "properties"]);
+        }
+        assert_eq!(tags_held(&cache), (100, 100));
+        // Still exact for what it holds: the most recent invalidations.
+        assert_eq!(
+            cache.inner.expired.read().unwrap().last("property:9999"),
+            cache.inner.clock.load(Ordering::Acquire)
+        );
+        cache.expire_all();
+        assert_eq!(tags_held(&cache), (0, 0));
+    }
+
+    /// A page whose tag was forgotten is treated as invalidated at the floor: served again only
+    /// if it began rendering after every forgotten invalidation.
+    #[tokio::test]
+    async fn a_forgotten_tag_counts_as_invalidated_at_the_floor() {
+        let cache = HtmlCache::with_tag_capacity(1 << 20, 2);
+        let serve = |key: &'static str, body: &'static str, tag: &'static str| {
+            let cache = cache.clone();
+            async move {
+                let (entry, outcome) = cache
+                    .serve(key, LONG, move || async move {
+                        Ok::<_, String>(page(body, &[tag]))
+                    })
+                    .await
+                    .unwrap();
+                (
+                    String::from_utf8(entry.rendered.body.to_vec()).unwrap(),
+                    outcome,
+                )
+            }
+        };
+        assert_eq!(serve("/a", "a1", "a").await, ("a1".into(), Outcome::Miss));
+        cache.expire(["a"]);
+        assert_eq!(serve("/b", "b1", "b").await, ("b1".into(), Outcome::Miss));
+        // Two more tags push "a" out (the floor becomes its invalidation). That came after
+        // /a's render began, so /a must not come back as current; /b began after it: current.
+        cache.expire(["x"]);
+        cache.expire(["y"]);
+        assert_eq!(tags_held(&cache), (2, 2));
+        assert_eq!(serve("/a", "a2", "a").await, ("a2".into(), Outcome::Miss));
+        assert_eq!(serve("/b", "b2", "b").await, ("b1".into(), Outcome::Hit));
+        // /a's fresh render began after the floor.
+        assert_eq!(serve("/a", "a3", "a").await, ("a2".into(), Outcome::Hit));
+    }
+
+    #[test]
+    fn a_late_write_of_an_earlier_invalidation_does_not_lower_a_tag() {
+        let mut expiries = Expiries::new(10);
+        expiries.record("t", 6);
+        expiries.record("t", 5);
+        assert_eq!(expiries.last("t"), 6);
+        assert_eq!(expiries.by_seq.len(), 1);
     }
 
     #[tokio::test]

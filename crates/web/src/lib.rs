@@ -26,7 +26,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use strata_api::{Ctx, UrlQuery};
+use strata_api::{ApiError, Ctx, UrlQuery};
 
 use crate::coherence::Coherence;
 use crate::i18n::Lang;
@@ -169,7 +169,11 @@ fn language_routes(lang: Lang) -> Router<Site> {
         )
         .route(
             &format!("{p}/properties/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, query: UrlQuery| async move {
+            get(move |State(site): State<Site>, headers: HeaderMap, query: Result<UrlQuery, ApiError>| async move {
+                let query = match query {
+                    Ok(query) => query,
+                    Err(error) => return pages::bad_query(&site, lang, error),
+                };
                 match pages::properties::list_page(lang, &query) {
                     Ok(page) => site.serve(&headers, page).await,
                     Err(errors) => pages::bad_request(&site, lang, &errors),
@@ -184,15 +188,21 @@ fn language_routes(lang: Lang) -> Router<Site> {
         )
         .route(
             &format!("{p}/categories/{{slug}}/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: UrlQuery| async move {
-                let number = pages::page_number(&query);
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: Result<UrlQuery, ApiError>| async move {
+                let number = match query {
+                    Ok(query) => pages::page_number(&query),
+                    Err(error) => return pages::bad_query(&site, lang, error),
+                };
                 site.serve(&headers, Page::Category(lang, slug, number)).await
             }),
         )
         .route(
             &format!("{p}/tags/{{slug}}/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: UrlQuery| async move {
-                let number = pages::page_number(&query);
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: Result<UrlQuery, ApiError>| async move {
+                let number = match query {
+                    Ok(query) => pages::page_number(&query),
+                    Err(error) => return pages::bad_query(&site, lang, error),
+                };
                 site.serve(&headers, Page::Tag(lang, slug, number)).await
             }),
         )

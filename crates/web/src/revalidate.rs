@@ -2,19 +2,21 @@
 //! backend written for Next.js can call Strata (and Strata's outbox can call Next.js).
 //! The tag is expired on every instance; nothing is forwarded to external targets.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::to_bytes;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use strata_api::ClientAddr;
 use subtle::ConstantTimeEq;
 
 use crate::Site;
@@ -34,11 +36,16 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 pub async fn revalidate(State(site): State<Site>, request: Request) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    if let Some(retry_after) = client.and_then(|ip| site.limiter.check(ip)) {
+    // The client as every rate limit sees it: behind a trusted proxy, the forwarded address.
+    let client = match ClientAddr::of(
+        request.extensions(),
+        request.headers(),
+        &site.ctx.settings.trusted_proxies,
+    ) {
+        Ok(ClientAddr(ip)) => ip,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(retry_after) = site.limiter.check(client) {
         let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate limited");
         response
             .headers_mut()
@@ -80,36 +87,77 @@ fn same_secret(expected: &str, given: &str) -> bool {
         .into()
 }
 
-/// A fixed window per client address.
+/// Most client addresses the limiter tracks at once (a few MB): past it, the least recently
+/// seen lose their count, which only lets them start a new window early.
+const MAX_CLIENTS: u64 = 65_536;
+
+/// A fixed window per client address. Each address's window is a cache entry that lives one
+/// window from its first request, so nothing is ever scanned to forget old ones; the cache
+/// (LRU, so a new address is always admitted and counted) bounds how many are held.
 pub struct Limiter {
     per_window: u32,
-    clients: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    clients: moka::sync::Cache<IpAddr, Arc<Window>>,
+}
+
+struct Window {
+    start: Instant,
+    used: AtomicU32,
 }
 
 impl Limiter {
     pub fn new(per_minute: u32) -> Self {
         Limiter {
             per_window: per_minute,
-            clients: Mutex::new(HashMap::new()),
+            clients: moka::sync::Cache::builder()
+                .max_capacity(MAX_CLIENTS)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .time_to_live(WINDOW)
+                .build(),
         }
     }
 
     /// `Some(wait)` when `ip` has used up its window.
     fn check(&self, ip: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if clients.len() > 10_000 {
-            clients.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        let window = self.clients.get_with(ip, || {
+            Arc::new(Window {
+                start: Instant::now(),
+                used: AtomicU32::new(0),
+            })
+        });
+        if window.used.fetch_add(1, Ordering::Relaxed) >= self.per_window {
+            return Some(WINDOW.saturating_sub(window.start.elapsed()));
         }
-        let (start, used) = clients.entry(ip).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *used = 0;
-        }
-        if *used >= self.per_window {
-            return Some(WINDOW.saturating_sub(now.duration_since(*start)));
-        }
-        *used += 1;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv6Addr;
+
+    use super::*;
+
+    #[test]
+    fn a_client_is_limited_to_its_window() {
+        let limiter = Limiter::new(2);
+        let ip = IpAddr::from([192, 0, 2, 1]);
+        assert_eq!(limiter.check(ip), None);
+        assert_eq!(limiter.check(ip), None);
+        let wait = limiter.check(ip).unwrap();
+        assert!(wait > Duration::ZERO && wait <= WINDOW);
+        assert_eq!(limiter.check(IpAddr::from([192, 0, 2, 2])), None);
+    }
+
+    #[test]
+    fn the_clients_held_stay_bounded() {
+        let limiter = Limiter::new(1);
+        for n in 0..(MAX_CLIENTS as u128 * 2) {
+            limiter.check(IpAddr::V6(Ipv6Addr::from(n)));
+        }
+        limiter.clients.run_pending_tasks();
+        assert!(limiter.clients.entry_count() <= MAX_CLIENTS);
+        // The newest address is counted, not refused admission.
+        let newest = IpAddr::V6(Ipv6Addr::from(MAX_CLIENTS as u128 * 2 - 1));
+        assert!(limiter.check(newest).is_some());
     }
 }

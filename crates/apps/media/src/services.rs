@@ -8,7 +8,7 @@
 //! Functions that delete files take a [`DatabaseConnection`], whose statements commit at once:
 //! inside a transaction a file would go before a commit that might never happen. An owner's
 //! own transaction uses [`delete_rows_for`] or [`delete_image_row`] inside it and
-//! [`delete_files`] after it.
+//! `MediaStorage::delete_all` after it.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -92,7 +92,7 @@ pub async fn add_image(
     match insert_row(db, owner, &name, &upload).await {
         Ok(row) => Ok(image_out(&row)),
         Err(err) => {
-            delete_files(storage, &[name]).await;
+            storage.delete_all(&[name]).await;
             Err(err.into())
         }
     }
@@ -220,10 +220,10 @@ fn join(ids: &BTreeSet<i64>) -> String {
 }
 
 /// Deletes one of the owner's image rows (one statement, so a concurrent delete of the same
-/// image finds nothing) and returns its file, to remove with [`delete_files`] once `db`'s
+/// image finds nothing) and returns its file, to remove with `MediaStorage::delete_all` once `db`'s
 /// transaction has committed. Another owner's image, or a missing one, is
 /// [`MediaError::NotFound`].
-#[must_use = "remove the returned files with delete_files after the commit"]
+#[must_use = "remove the returned files with MediaStorage::delete_all after the commit"]
 pub async fn delete_image_row(
     db: &impl ConnectionTrait,
     owner: Owner,
@@ -248,13 +248,13 @@ pub async fn delete_all_for(
     owner: Owner,
 ) -> Result<usize, MediaError> {
     let files = delete_rows_for(db, owner).await?;
-    delete_files(storage, &files).await;
+    storage.delete_all(&files).await;
     Ok(files.len())
 }
 
 /// Deletes the owner's image rows — inside the owner's own delete transaction — and returns
-/// their files, to remove with [`delete_files`] once that transaction has committed.
-#[must_use = "remove the returned files with delete_files after the commit"]
+/// their files, to remove with `MediaStorage::delete_all` once that transaction has committed.
+#[must_use = "remove the returned files with MediaStorage::delete_all after the commit"]
 pub async fn delete_rows_for(
     db: &impl ConnectionTrait,
     owner: Owner,
@@ -264,16 +264,6 @@ pub async fn delete_rows_for(
         .exec_with_returning(db)
         .await?;
     Ok(rows.into_iter().map(|row| row.file).collect())
-}
-
-/// Removes files whose rows are gone. A failure is logged and leaves an unreferenced file,
-/// never a row pointing at nothing, so it does not fail the request.
-pub async fn delete_files(storage: &dyn MediaStorage, files: &[String]) {
-    for name in files {
-        if let Err(err) = storage.delete(name).await {
-            tracing::warn!(%name, %err, "cannot delete a media file; it is left unreferenced");
-        }
-    }
 }
 
 /// Every image of the given owners (of one kind), each owner's in order, in one query: for

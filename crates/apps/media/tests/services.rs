@@ -15,8 +15,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, 
 use strata_api::{ApiError, MediaStorage};
 use strata_media::models::image;
 use strata_media::services::{
-    Owner, add_image, delete_all_for, delete_files, delete_image_row, delete_rows_for, images_for,
-    reorder,
+    Owner, add_image, delete_all_for, delete_image_row, delete_rows_for, images_for, reorder,
 };
 use strata_media::{ImageOut, LocalDirStorage, MediaError, Upload, validate_image};
 
@@ -90,7 +89,7 @@ async fn delete_image(
     image_id: i64,
 ) -> Result<(), MediaError> {
     let files = delete_image_row(db, owner, image_id).await?;
-    delete_files(storage, &files).await;
+    storage.delete_all(&files).await;
     Ok(())
 }
 
@@ -388,7 +387,7 @@ async fn deleting_an_owner_deletes_its_images() {
         let txn = db.begin().await.unwrap();
         let files = delete_rows_for(&txn, property(1)).await.unwrap();
         txn.commit().await.unwrap();
-        delete_files(&storage, &files).await;
+        storage.delete_all(&files).await;
         assert_eq!(order_of(db, property(1)).await, []);
         assert!(doomed.iter().all(|i| !stored(&dir, i).exists()));
         assert_eq!(order_of(db, property(2)).await, std::slice::from_ref(&kept));

@@ -17,13 +17,16 @@ use sea_orm_migration::MigrationTrait;
 use strata_api::Ctx;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use views::admin::MUTATIONS;
-
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     migrations::all()
 }
 
-/// Public and admin routes.
-pub fn router() -> OpenApiRouter<Ctx> {
-    views::public::router().merge(views::admin::router())
+/// Public routes.
+pub fn public_router() -> OpenApiRouter<Ctx> {
+    views::public::router()
+}
+
+/// Admin routes, for content editors (the binary mounts them behind that role guard).
+pub fn admin_router() -> OpenApiRouter<Ctx> {
+    views::admin::router()
 }

@@ -2,11 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
 };
 use serde::Serialize;
+use strata_api::admin::icontains;
 use strata_api::{Page, PageRequest, fetch_page};
 use strata_media::services::images_for;
 use strata_taxonomy::models::{category, option, tag};
@@ -44,36 +45,8 @@ pub struct PublicFilter {
     pub ordering: &'static str,
 }
 
-/// The admin list's filters, validated.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct AdminFilter {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deal: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub featured: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    pub ordering: &'static str,
-}
-
 /// Case-insensitive "contains" that means the same on SQLite and PostgreSQL, with the user's
 /// `%` and `_` taken literally.
-fn icontains(column: property::Column, needle: &str) -> Expr {
-    let mut pattern = String::from("%");
-    for c in needle.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
-}
-
 fn search(q: &str) -> Condition {
     Condition::any()
         .add(icontains(property::Column::Title, q))
@@ -101,29 +74,6 @@ fn ordered(select: Select<property::Entity>, ordering: &str) -> Select<property:
         select.order_by_asc(column)
     };
     select.order_by_desc(property::Column::Id)
-}
-
-/// The real-estate category with `slug` and all its descendants; empty when there is none.
-async fn category_tree(db: &impl ConnectionTrait, slug: &str) -> Result<Vec<i64>, DbErr> {
-    let all = category::Entity::find()
-        .filter(category::Column::App.eq("real_estate"))
-        .all(db)
-        .await?;
-    let Some(root) = all.iter().find(|c| c.slug == slug) else {
-        return Ok(Vec::new());
-    };
-    let mut tree = vec![root.id];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            all.iter()
-                .filter(|c| c.parent_id == Some(parent))
-                .map(|c| c.id),
-        );
-        i += 1;
-    }
-    Ok(tree)
 }
 
 /// Loads what the representations embed, in a fixed number of queries per page.
@@ -206,16 +156,24 @@ pub async fn related(
     Ok(related)
 }
 
+/// List entries of `rows`, with what they embed.
+pub async fn list_items(
+    db: &impl ConnectionTrait,
+    rows: &[property::Model],
+) -> Result<Vec<PropertyListItem>, DbErr> {
+    let related = related(db, rows, false).await?;
+    Ok(rows.iter().map(|p| list_item(p, &related)).collect())
+}
+
 async fn list_page(
     db: &impl ConnectionTrait,
     select: Select<property::Entity>,
     page: PageRequest,
 ) -> Result<Page<PropertyListItem>, DbErr> {
     let (count, rows) = fetch_page(select, db, page).await?;
-    let related = related(db, &rows, false).await?;
     Ok(Page {
         count,
-        results: rows.iter().map(|p| list_item(p, &related)).collect(),
+        results: list_items(db, &rows).await?,
     })
 }
 
@@ -226,7 +184,9 @@ pub async fn published_page(
 ) -> Result<Page<PropertyListItem>, DbErr> {
     let mut select = property::Entity::find().filter(property::Column::Status.eq(PUBLISHED));
     if let Some(slug) = &filter.category {
-        select = select.filter(property::Column::CategoryId.is_in(category_tree(db, slug).await?));
+        // Bounded by the app's categories (a loop in them ends the walk: taxonomy's `tree`).
+        let categories = strata_taxonomy::selectors::subtree(db, "real_estate", slug).await?;
+        select = select.filter(property::Column::CategoryId.is_in(categories));
     }
     if let Some(city) = &filter.city {
         select = select.filter(property::Column::City.eq(city.as_str()));
@@ -247,7 +207,7 @@ pub async fn published_page(
         select = select.filter(search(q));
     }
     if let Some(slug) = &filter.tag {
-        select = select.filter(property::Column::Id.is_in(tagged(db, slug).await?));
+        select = select.filter(property::Column::Id.in_subquery(tagged(slug)));
     }
     if let Some(featured) = filter.featured {
         select = select.filter(property::Column::Featured.eq(featured));
@@ -255,22 +215,19 @@ pub async fn published_page(
     list_page(db, ordered(select, filter.ordering), page).await
 }
 
-/// Ids of the properties carrying the tag `slug`.
-async fn tagged(db: &impl ConnectionTrait, slug: &str) -> Result<Vec<i64>, DbErr> {
-    let Some(tag) = tag::Entity::find()
-        .filter(tag::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    Ok(property_tag::Entity::find()
-        .filter(property_tag::Column::TagId.eq(tag.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|link| link.property_id)
-        .collect())
+/// The properties carrying the tag `slug`, as a subquery: a popular tag's property ids as
+/// bound values could pass the database's bind-parameter limit.
+fn tagged(slug: &str) -> SelectStatement {
+    Query::select()
+        .column((property_tag::Entity, property_tag::Column::PropertyId))
+        .from(property_tag::Entity)
+        .inner_join(
+            tag::Entity,
+            Expr::col((tag::Entity, tag::Column::Id))
+                .equals((property_tag::Entity, property_tag::Column::TagId)),
+        )
+        .and_where(Expr::col((tag::Entity, tag::Column::Slug)).eq(slug))
+        .to_owned()
 }
 
 /// The id of the published property with this slug.
@@ -281,30 +238,6 @@ pub async fn published_id(db: &impl ConnectionTrait, slug: &str) -> Result<Optio
         .one(db)
         .await?
         .map(|row| row.id))
-}
-
-pub async fn admin_page(
-    db: &impl ConnectionTrait,
-    filter: &AdminFilter,
-    page: PageRequest,
-) -> Result<Page<PropertyListItem>, DbErr> {
-    let mut select = property::Entity::find();
-    if let Some(status) = filter.status {
-        select = select.filter(property::Column::Status.eq(status));
-    }
-    if let Some(deal) = filter.deal {
-        select = select.filter(property::Column::Deal.eq(deal));
-    }
-    if let Some(category) = filter.category {
-        select = select.filter(property::Column::CategoryId.eq(category));
-    }
-    if let Some(featured) = filter.featured {
-        select = select.filter(property::Column::Featured.eq(featured));
-    }
-    if let Some(q) = &filter.q {
-        select = select.filter(search(q));
-    }
-    list_page(db, ordered(select, filter.ordering), page).await
 }
 
 /// One property in full, whatever its status (admin), or only when published (public).

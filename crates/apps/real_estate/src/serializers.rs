@@ -254,51 +254,6 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
     })
 }
 
-/// `POST …/{id}/status/`: `{"status": "published"}`.
-pub fn status_input(body: JsonObject) -> ApiResult<&'static str> {
-    let mut f = Fields::new(body, false);
-    let status = f.choice("status", true, STATUSES);
-    f.finish(status.unwrap_or(PUBLISHED))
-}
-
-/// `POST …/bulk/`: `{"action": "status", "ids": [...], "status": "archived"}` or
-/// `{"action": "delete", "ids": [...]}`.
-#[derive(Debug, PartialEq, Eq, ToSchema)]
-pub enum BulkAction {
-    Status(&'static str),
-    Delete,
-}
-
-#[derive(Debug, ToSchema)]
-pub struct BulkInput {
-    pub action: BulkAction,
-    pub ids: Vec<i64>,
-}
-
-pub fn bulk_input(body: JsonObject) -> ApiResult<BulkInput> {
-    let mut f = Fields::new(body, false);
-    let action = f.choice("action", true, &["status", "delete"]);
-    let ids = f.id_list("ids", true);
-    if ids.as_ref().is_some_and(Vec::is_empty) {
-        f.error("ids", "This list may not be empty.");
-    }
-    if ids.as_ref().is_some_and(|ids| ids.len() > 500) {
-        f.error("ids", "Ensure this field has no more than 500 elements.");
-    }
-    let action = match action {
-        Some("status") => f.choice("status", true, STATUSES).map(BulkAction::Status),
-        Some(_) => Some(BulkAction::Delete),
-        None => None,
-    };
-    match (action, ids) {
-        (Some(action), Some(ids)) => f.finish(BulkInput { action, ids }),
-        _ => f.finish(BulkInput {
-            action: BulkAction::Delete,
-            ids: Vec::new(),
-        }),
-    }
-}
-
 /// `POST …/{id}/images/reorder/`: `{"ids": [3, 1, 2]}`.
 pub fn reorder_input(body: JsonObject) -> ApiResult<Vec<i64>> {
     let mut f = Fields::new(body, false);

@@ -6,24 +6,29 @@
 //! [`serializers::OptionSummary`].
 
 pub mod cache;
+pub mod filters;
 mod migrations;
 pub mod models;
 pub mod selectors;
 pub mod serializers;
 pub mod services;
+pub mod tree;
 pub mod views;
 
 use sea_orm_migration::MigrationTrait;
 use strata_api::Ctx;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use views::admin::MUTATIONS;
-
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     migrations::all()
 }
 
-/// Public and admin routes.
-pub fn router() -> OpenApiRouter<Ctx> {
-    views::public::router().merge(views::admin::router())
+/// Public routes.
+pub fn public_router() -> OpenApiRouter<Ctx> {
+    views::public::router()
+}
+
+/// Admin routes, for content editors (the binary mounts them behind that role guard).
+pub fn admin_router() -> OpenApiRouter<Ctx> {
+    views::admin::router()
 }

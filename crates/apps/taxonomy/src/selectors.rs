@@ -1,36 +1,12 @@
 //! Database reads (no cache): services decide what to cache.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use strata_api::{Page, PageRequest, fetch_page};
 
 use crate::models::{category, option, tag};
 use crate::serializers::{CategoryOut, OptionOut, TagOut, category_out, option_out, tag_out};
-
-/// The filters of an admin taxonomy list, validated.
-#[derive(Clone, Debug)]
-pub struct ListFilter {
-    pub app: Option<&'static str>,
-    pub q: Option<String>,
-    pub ordering: &'static str,
-}
-
-/// `ordering` as DRF writes it (`name`, `-position`) applied to `column`.
-fn ordered<E: EntityTrait>(
-    select: Select<E>,
-    ordering: &str,
-    column: impl Fn(&str) -> E::Column,
-) -> Select<E>
-where
-    E::Column: ColumnTrait,
-{
-    let (field, order) = match ordering.strip_prefix('-') {
-        Some(field) => (field, Order::Desc),
-        None => (ordering, Order::Asc),
-    };
-    select.order_by(column(field), order)
-}
+use crate::tree;
 
 pub async fn all_categories(db: &impl ConnectionTrait) -> Result<Vec<CategoryOut>, DbErr> {
     let rows = category::Entity::find()
@@ -40,6 +16,26 @@ pub async fn all_categories(db: &impl ConnectionTrait) -> Result<Vec<CategoryOut
         .all(db)
         .await?;
     Ok(rows.iter().map(category_out).collect())
+}
+
+/// The ids of `app`'s category with `slug` and of its descendants (a loop or a chain deeper
+/// than [`tree::MAX_DEPTH`] is cut short, see [`tree::descendants`]); empty when there is none.
+pub async fn subtree(db: &impl ConnectionTrait, app: &str, slug: &str) -> Result<Vec<i64>, DbErr> {
+    let nodes: Vec<(i64, Option<i64>, String)> = category::Entity::find()
+        .select_only()
+        .column(category::Column::Id)
+        .column(category::Column::ParentId)
+        .column(category::Column::Slug)
+        .filter(category::Column::App.eq(app))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some(root) = nodes.iter().find(|(_, _, s)| s == slug).map(|(id, ..)| *id) else {
+        return Ok(Vec::new());
+    };
+    let links: Vec<(i64, Option<i64>)> =
+        nodes.iter().map(|(id, parent, _)| (*id, *parent)).collect();
+    Ok(tree::descendants(&links, root))
 }
 
 pub async fn all_tags(db: &impl ConnectionTrait) -> Result<Vec<TagOut>, DbErr> {
@@ -58,73 +54,4 @@ pub async fn all_options(db: &impl ConnectionTrait) -> Result<Vec<OptionOut>, Db
         .all(db)
         .await?;
     Ok(rows.iter().map(option_out).collect())
-}
-
-pub async fn category_page(
-    db: &impl ConnectionTrait,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<CategoryOut>, DbErr> {
-    let mut select = category::Entity::find();
-    if let Some(app) = filter.app {
-        select = select.filter(category::Column::App.eq(app));
-    }
-    if let Some(q) = &filter.q {
-        select = select.filter(category::Column::Name.contains(q.as_str()));
-    }
-    let select = ordered(select, filter.ordering, |field| match field {
-        "name" => category::Column::Name,
-        "position" => category::Column::Position,
-        _ => category::Column::Id,
-    })
-    .order_by_asc(category::Column::Id);
-    let (count, rows) = fetch_page(select, db, page).await?;
-    Ok(Page {
-        count,
-        results: rows.iter().map(category_out).collect(),
-    })
-}
-
-pub async fn tag_page(
-    db: &impl ConnectionTrait,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<TagOut>, DbErr> {
-    let mut select = tag::Entity::find();
-    if let Some(q) = &filter.q {
-        select = select.filter(tag::Column::Name.contains(q.as_str()));
-    }
-    let select = ordered(select, filter.ordering, |field| match field {
-        "name" => tag::Column::Name,
-        _ => tag::Column::Id,
-    })
-    .order_by_asc(tag::Column::Id);
-    let (count, rows) = fetch_page(select, db, page).await?;
-    Ok(Page {
-        count,
-        results: rows.iter().map(tag_out).collect(),
-    })
-}
-
-pub async fn option_page(
-    db: &impl ConnectionTrait,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<OptionOut>, DbErr> {
-    let mut select = option::Entity::find();
-    if let Some(q) = &filter.q {
-        select = select.filter(option::Column::Name.contains(q.as_str()));
-    }
-    let select = ordered(select, filter.ordering, |field| match field {
-        "name" => option::Column::Name,
-        "group" => option::Column::Group,
-        "position" => option::Column::Position,
-        _ => option::Column::Id,
-    })
-    .order_by_asc(option::Column::Id);
-    let (count, rows) = fetch_page(select, db, page).await?;
-    Ok(Page {
-        count,
-        results: rows.iter().map(option_out).collect(),
-    })
 }

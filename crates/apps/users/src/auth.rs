@@ -1,9 +1,12 @@
 //! Who is calling: DRF's `TokenAuthentication` and `SessionAuthentication` (with Django's CSRF
-//! check on unsafe methods), and role guards for views.
+//! check on unsafe methods), and the role guard the binary puts on whole routers: admin routes
+//! are authorized by the router they are mounted in, not by each handler remembering to ask.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use strata_api::{ApiError, Ctx};
 use subtle::ConstantTimeEq;
@@ -47,6 +50,35 @@ impl Staff {
             Err(ApiError::PermissionDenied)
         }
     }
+
+    /// Authenticates the request as DRF's authenticators would (see [`Staff`]).
+    async fn authenticate(parts: &Parts, ctx: &Ctx) -> Result<Self, ApiError> {
+        let (user, via) = if let Some(user) = token_user(parts, ctx).await? {
+            (user, AuthVia::Token)
+        } else {
+            let jar = CookieJar::from_headers(&parts.headers);
+            let key = jar
+                .get(SESSION_COOKIE)
+                .map(|c| c.value().to_owned())
+                .ok_or(ApiError::NotAuthenticated)?;
+            let (user, csrf) = sessions::session_user(&ctx.db, &key)
+                .await?
+                .ok_or(ApiError::NotAuthenticated)?;
+            if !safe_method(&parts.method) {
+                let sent = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .ok_or(ApiError::CsrfFailed("CSRF token missing."))?;
+                if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
+                    return Err(ApiError::CsrfFailed("CSRF token incorrect."));
+                }
+            }
+            (user, AuthVia::Session(key))
+        };
+        // A role the code does not know grants nothing.
+        let role = Role::parse(&user.role).ok_or(ApiError::PermissionDenied)?;
+        Ok(Staff { user, role, via })
+    }
 }
 
 fn safe_method(method: &Method) -> bool {
@@ -84,48 +116,30 @@ async fn token_user(parts: &Parts, ctx: &Ctx) -> Result<Option<user::Model>, Api
     }
 }
 
+/// The user the route guard authenticated, or (outside guarded routes) authenticates now.
 impl FromRequestParts<Ctx> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
-        let (user, via) = if let Some(user) = token_user(parts, ctx).await? {
-            (user, AuthVia::Token)
-        } else {
-            let jar = CookieJar::from_headers(&parts.headers);
-            let key = jar
-                .get(SESSION_COOKIE)
-                .map(|c| c.value().to_owned())
-                .ok_or(ApiError::NotAuthenticated)?;
-            let (user, csrf) = sessions::session_user(&ctx.db, &key)
-                .await?
-                .ok_or(ApiError::NotAuthenticated)?;
-            if !safe_method(&parts.method) {
-                let sent = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .ok_or(ApiError::CsrfFailed("CSRF token missing."))?;
-                if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
-                    return Err(ApiError::CsrfFailed("CSRF token incorrect."));
-                }
-            }
-            (user, AuthVia::Session(key))
-        };
-        // A role the code does not know grants nothing.
-        let role = Role::parse(&user.role).ok_or(ApiError::PermissionDenied)?;
-        Ok(Staff { user, role, via })
+        if let Some(staff) = parts.extensions.get::<Staff>() {
+            return Ok(staff.clone());
+        }
+        Staff::authenticate(parts, ctx).await
     }
 }
 
-/// A staff user who may edit content: admins and editors (others get a 403).
-#[derive(Clone, Debug)]
-pub struct Editor(pub Staff);
-
-impl FromRequestParts<Ctx> for Editor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
-        let staff = Staff::from_request_parts(parts, ctx).await?;
-        staff.require(&[Role::Admin, Role::Editor])?;
-        Ok(Editor(staff))
-    }
+/// Route guard: only staff with one of `roles` get through (anonymous 401, other roles 403,
+/// session requests without the CSRF token 403). The binary layers it on each group of admin
+/// routes with `axum::middleware::from_fn_with_state((ctx, roles), require_role)`; the
+/// authenticated [`Staff`] travels on in the request's extensions.
+pub async fn require_role(
+    State((ctx, roles)): State<(Ctx, &'static [Role])>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let staff = Staff::authenticate(&parts, &ctx).await?;
+    staff.require(roles)?;
+    parts.extensions.insert(staff);
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }

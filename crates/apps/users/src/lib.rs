@@ -8,19 +8,22 @@
 //! - [`services`]: accounts ([`create_user`], [`create_superuser`], [`authenticate`]), API
 //!   tokens ([`create_token`], [`user_for_token`]) and sessions ([`start_session`],
 //!   [`session_user`], [`end_session`]).
-//! - [`auth`]: the extractors other apps guard their views with — [`auth::Staff`] (any staff
-//!   user, by `Authorization: Token <key>` or the `sessionid` cookie plus `X-CSRFToken` on
-//!   unsafe methods) and [`auth::Editor`] (admins and editors: content endpoints).
-//! - [`views`]: `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`, mounted
-//!   with [`router()`].
+//! - [`auth`]: authentication ([`auth::Staff`]: by `Authorization: Token <key>` or the
+//!   `sessionid` cookie plus `X-CSRFToken` on unsafe methods) and the route guard
+//!   [`auth::require_role`] the binary puts on every admin router, with the role sets of
+//!   [`roles`].
+//! - [`views`]: `POST /api/auth/login` ([`public_router()`]), `POST /api/auth/logout` and
+//!   `GET /api/auth/me` ([`staff_router()`], guarded by the binary).
 //! - [`serializers`]: the JSON shapes ([`serializers::UserOut`]).
 
 pub mod auth;
 mod migrations;
 pub mod models;
+pub mod origin;
 pub mod roles;
 pub mod serializers;
 pub mod services;
+pub mod throttle;
 pub mod views;
 
 use sea_orm_migration::MigrationTrait;
@@ -37,7 +40,13 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     migrations::all()
 }
 
-/// The auth routes (tag `auth`), with their OpenAPI operations.
-pub fn router() -> OpenApiRouter<Ctx> {
-    views::router()
+/// `POST /api/auth/login`, open to anyone.
+pub fn public_router() -> OpenApiRouter<Ctx> {
+    views::public_router()
+}
+
+/// `logout` and `me`, for signed-in staff: mount behind [`auth::require_role`] with
+/// [`roles::STAFF`].
+pub fn staff_router() -> OpenApiRouter<Ctx> {
+    views::staff_router()
 }

@@ -25,3 +25,8 @@ impl Role {
         }
     }
 }
+
+/// Who runs the site's content (every content app's admin routes).
+pub const CONTENT: &[Role] = &[Role::Admin, Role::Editor];
+/// Every staff role: what any signed-in user may do (`/api/auth/me`, logout).
+pub const STAFF: &[Role] = &[Role::Admin, Role::Editor, Role::Support];

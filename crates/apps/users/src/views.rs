@@ -1,22 +1,34 @@
 //! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`.
 
-use axum::Json;
+use std::sync::Arc;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use strata_api::{ApiError, ApiResult, Ctx, Detail, FieldErrors, JsonObject};
+use strata_api::{ApiError, ApiResult, ClientAddr, Ctx, Detail, FieldErrors, JsonObject};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthVia, CSRF_COOKIE, SESSION_COOKIE, Staff};
+use crate::origin::check_origin;
 use crate::serializers::{LoginInput, LoginOut, UserOut, login_input, user_out};
 use crate::services::{accounts, sessions};
+use crate::throttle::LoginThrottle;
 
-/// `login`, `logout` and `me` under `/api/auth/`.
-pub fn router() -> OpenApiRouter<Ctx> {
+/// `POST /api/auth/login`: open to anyone (throttled).
+pub fn public_router() -> OpenApiRouter<Ctx> {
+    // The throttle's counters belong to this router: each application counts on its own.
     OpenApiRouter::new()
         .routes(routes!(login))
+        .layer(Extension(Arc::new(LoginThrottle::default())))
+}
+
+/// `logout` and `me`: for any signed-in staff user (the binary guards this router).
+pub fn staff_router() -> OpenApiRouter<Ctx> {
+    OpenApiRouter::new()
         .routes(routes!(logout))
         .routes(routes!(me))
 }
@@ -53,15 +65,26 @@ fn time_duration(d: std::time::Duration) -> time::Duration {
     responses(
         (status = 200, body = LoginOut, description = "Logged in; `sessionid` and `csrftoken` cookies set"),
         (status = 400, body = FieldErrors, description = "Wrong credentials, an inactive user, or bad input"),
+        (status = 403, body = Detail, description = "A browser's `Origin` that is not the site's"),
         (status = 415, body = Detail, description = "Not JSON"),
+        (status = 429, body = Detail, description = "Too many attempts from this address or for this username; see `Retry-After`"),
     )
 )]
 async fn login(
     State(ctx): State<Ctx>,
+    Extension(throttle): Extension<Arc<LoginThrottle>>,
+    ClientAddr(client): ClientAddr,
+    parts: Parts,
     jar: CookieJar,
     body: JsonObject,
 ) -> ApiResult<(CookieJar, Json<LoginOut>)> {
+    // Login CSRF (signing a victim's browser into the attacker's account): browsers always send
+    // `Origin` on a POST, so a request with one must come from the site. Scripts send none.
+    if parts.headers.contains_key(header::ORIGIN) {
+        check_origin(&parts, &ctx.settings.site_origin)?;
+    }
     let LoginInput { username, password } = login_input(body)?;
+    throttle.check(client, &username)?;
     let user = accounts::authenticate(&ctx.db, &username, &password)
         .await?
         .ok_or_else(|| {

@@ -5,26 +5,30 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::routing::get;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, PaginatorTrait};
 use serde_json::{Value, json};
 use strata_api::ApiSettings;
-use strata_users::auth::{AuthVia, Editor, Staff};
+use strata_users::auth::{AuthVia, Staff, require_role};
 use strata_users::models::session;
+use strata_users::roles;
 use strata_users::services::accounts::by_username;
 use strata_users::{NewUser, Role, create_token, create_user};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
 
-/// The auth routes, plus two probes: one any staff user may call, one for editors.
+/// The auth routes as the binary mounts them (logout and `me` behind the staff guard), plus
+/// two probes: one any staff user may call, one behind the content roles' guard.
 fn app(db: &sea_orm::DatabaseConnection, settings: ApiSettings) -> Router {
-    async fn editor(Editor(staff): Editor) -> String {
+    async fn editor(staff: Staff) -> String {
         staff.user.username
     }
     async fn staff(staff: Staff) -> String {
@@ -33,11 +37,23 @@ fn app(db: &sea_orm::DatabaseConnection, settings: ApiSettings) -> Router {
             AuthVia::Session(_) => format!("{} by session", staff.user.username),
         }
     }
-    let (router, _) = strata_users::router().split_for_parts();
-    router
-        .route("/editor", get(editor).post(editor).delete(editor))
+    let ctx = common::ctx(db, settings);
+    let guard = |roles: &'static [Role]| {
+        axum::middleware::from_fn_with_state((ctx.clone(), roles), require_role)
+    };
+    let (public, _) = strata_users::public_router().split_for_parts();
+    let (staff_routes, _) = strata_users::staff_router().split_for_parts();
+    public
+        .merge(staff_routes.route_layer(guard(roles::STAFF)))
+        .merge(
+            Router::new()
+                .route("/editor", get(editor).post(editor).delete(editor))
+                .route_layer(guard(roles::CONTENT)),
+        )
         .route("/staff", get(staff).put(staff))
-        .with_state(common::ctx(db, settings))
+        .with_state(ctx)
+        // The peer address the server adds to every request (login is throttled by it).
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4711))))
 }
 
 struct Reply {
@@ -491,7 +507,9 @@ async fn tokens_follow_drf_and_skip_csrf() {
 
 #[test]
 fn openapi_documents_the_auth_routes() {
-    let document = strata_users::router().into_openapi();
+    let document = strata_users::public_router()
+        .merge(strata_users::staff_router())
+        .into_openapi();
     let document = serde_json::to_value(&document).unwrap();
     for (path, method, id) in [
         ("/api/auth/login", "post", "auth_login"),

@@ -2,12 +2,15 @@
 //!
 //! Rows are written in the mutation's own transaction ([`Outbox::record`]), so a committed
 //! change always has its notifications and a rolled-back one never does. A dispatcher on every
-//! instance delivers due rows with the Next.js protocol (`POST {tag, secret}`, 2 s timeout),
-//! deletes them once a target answered 2xx, and otherwise retries with exponential backoff —
-//! logged and counted, never dropped. Instances claim a row by moving its due time with a
+//! instance delivers due rows with the Next.js protocol (`POST {tag, secret}` to
+//! `<base>/api/revalidate`, see [`Target`]; 2 s timeout), deletes them once a target answered
+//! 2xx, and otherwise retries with exponential backoff — logged and counted, never dropped. Instances claim a row by moving its due time with a
 //! compare-and-set, so one delivery runs at a time per row.
 
 pub mod migration;
+mod target;
+
+pub use target::{Form, Target};
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use metrics::{counter, gauge};
+use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
@@ -58,14 +62,14 @@ const LOUD_AFTER: i32 = 10;
 
 pub struct Outbox {
     db: DatabaseConnection,
-    targets: Vec<String>,
+    targets: Vec<Target>,
     secret: String,
     client: reqwest::Client,
     wake: Notify,
 }
 
 impl Outbox {
-    pub fn new(db: DatabaseConnection, targets: Vec<String>, secret: Option<String>) -> Arc<Self> {
+    pub fn new(db: DatabaseConnection, targets: Vec<Target>, secret: Option<String>) -> Arc<Self> {
         Arc::new(Outbox {
             db,
             targets,
@@ -87,7 +91,7 @@ impl Outbox {
         let now = Utc::now();
         let rows = self.targets.iter().flat_map(|target| {
             tags.iter().map(move |tag| entry::ActiveModel {
-                target: Set(target.clone()),
+                target: Set(target.endpoint.clone()),
                 tag: Set(tag.clone()),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
@@ -110,6 +114,9 @@ impl Outbox {
         if self.targets.is_empty() {
             return;
         }
+        for target in &self.targets {
+            target.log();
+        }
         if self.secret.is_empty() {
             tracing::warn!(
                 "NEXTJS_URL is set but REVALIDATE_SECRET is not: targets will refuse the calls"
@@ -117,6 +124,9 @@ impl Outbox {
         }
         let outbox = Arc::clone(self);
         tokio::spawn(async move {
+            if let Err(error) = outbox.readdress_base_rows().await {
+                tracing::error!(%error, "outbox: re-addressing rows of base URLs failed");
+            }
             loop {
                 match outbox.deliver_due().await {
                     // More may be due right away.
@@ -129,6 +139,19 @@ impl Outbox {
                 let _ = tokio::time::timeout(POLL, outbox.wake.notified()).await;
             }
         });
+    }
+
+    /// Releases before this one posted to a base-form entry verbatim, so their rows carry the
+    /// base URL (which Next.js answers 404, forever): point them at the endpoint.
+    async fn readdress_base_rows(&self) -> Result<(), DbErr> {
+        for target in self.targets.iter().filter(|t| t.form == Form::Base) {
+            entry::Entity::update_many()
+                .col_expr(entry::Column::Target, Expr::value(target.endpoint.clone()))
+                .filter(entry::Column::Target.eq(target.configured.as_str()))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Delivers what is due; returns how many rows it looked at.
@@ -173,7 +196,7 @@ impl Outbox {
         Ok(claimed.rows_affected == 1)
     }
 
-    async fn failed(&self, row: &entry::Model, error: &str) -> Result<(), DbErr> {
+    async fn failed(&self, row: &entry::Model, error: &DeliveryError) -> Result<(), DbErr> {
         let attempts = row.attempts.saturating_add(1);
         let backoff = 2i64
             .saturating_pow(attempts.min(16) as u32)
@@ -184,17 +207,27 @@ impl Outbox {
                 entry::Column::NextAttemptAt,
                 Expr::value(Utc::now() + chrono::Duration::seconds(backoff)),
             )
-            .col_expr(entry::Column::LastError, Expr::value(error.to_owned()))
+            .col_expr(entry::Column::LastError, Expr::value(error.to_string()))
             .filter(entry::Column::Id.eq(row.id))
             .exec(&self.db)
             .await?;
-        counter!("strata_web_outbox_deliveries_total", "outcome" => "failed").increment(1);
-        if attempts >= LOUD_AFTER {
+        counter!("strata_web_outbox_deliveries_total", "outcome" => error.outcome()).increment(1);
+        if matches!(error, DeliveryError::Unauthorized(_)) {
+            // Retrying cannot help until an operator aligns the secrets: say so on every attempt.
             tracing::error!(
                 target = row.target,
                 tag = row.tag,
                 attempts,
-                error,
+                %error,
+                retry_in_secs = backoff,
+                "outbox: the target refused REVALIDATE_SECRET; set the same secret on both sides"
+            );
+        } else if attempts >= LOUD_AFTER {
+            tracing::error!(
+                target = row.target,
+                tag = row.tag,
+                attempts,
+                %error,
                 retry_in_secs = backoff,
                 "outbox: revalidation still undelivered"
             );
@@ -203,7 +236,7 @@ impl Outbox {
                 target = row.target,
                 tag = row.tag,
                 attempts,
-                error,
+                %error,
                 retry_in_secs = backoff,
                 "outbox: revalidation failed; will retry"
             );
@@ -211,19 +244,42 @@ impl Outbox {
         Ok(())
     }
 
-    async fn post(&self, target: &str, tag: &str) -> Result<(), String> {
+    async fn post(&self, target: &str, tag: &str) -> Result<(), DeliveryError> {
         let response = self
             .client
             .post(target)
             .timeout(TIMEOUT)
             .json(&json!({ "tag": tag, "secret": self.secret }))
             .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("answered {}", response.status()))
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                Err(DeliveryError::Unauthorized(status))
+            }
+            status => Err(DeliveryError::Status(status)),
+        }
+    }
+}
+
+/// Why one call to a target did not revalidate.
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error("{0}")]
+    Unreachable(#[from] reqwest::Error),
+    /// The policy's route answers 401 to a wrong secret.
+    #[error("answered {0}")]
+    Unauthorized(StatusCode),
+    #[error("answered {0}")]
+    Status(StatusCode),
+}
+
+impl DeliveryError {
+    /// The `outcome` label of `strata_web_outbox_deliveries_total`.
+    fn outcome(&self) -> &'static str {
+        match self {
+            DeliveryError::Unauthorized(_) => "unauthorized",
+            DeliveryError::Unreachable(_) | DeliveryError::Status(_) => "failed",
         }
     }
 }

@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::middleware;
 use axum::routing::get;
 use axum::{Json, Router};
 use strata_api::{Ctx, Detail, FieldErrors};
+use strata_users::auth::require_role;
+use strata_users::roles::{self, Role};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -48,20 +51,57 @@ impl Modify for Security {
     }
 }
 
-fn apps() -> OpenApiRouter<Ctx> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(strata_users::router())
-        .merge(strata_taxonomy::router())
-        .merge(strata_real_estate::router())
+/// Every app's routes, grouped by who may call them. An app adds a route to one of these
+/// groups, so an admin route cannot exist without its guard: the role check belongs to the
+/// group (`tests/authorization.rs` walks the document to prove it).
+struct Apps {
+    /// Anyone: published content, login.
+    public: OpenApiRouter<Ctx>,
+    /// Any signed-in staff user: `me`, logout.
+    staff: OpenApiRouter<Ctx>,
+    /// Admins and editors: every content app's admin resources.
+    content: OpenApiRouter<Ctx>,
+}
+
+fn apps() -> Apps {
+    Apps {
+        public: OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(strata_users::public_router())
+            .merge(strata_taxonomy::public_router())
+            .merge(strata_real_estate::public_router()),
+        staff: strata_users::staff_router(),
+        content: strata_taxonomy::admin_router().merge(strata_real_estate::admin_router()),
+    }
 }
 
 /// The OpenAPI document, as `/api/schema/` serves it.
 pub fn document() -> Document {
-    apps().split_for_parts().1
+    let Apps {
+        public,
+        staff,
+        content,
+    } = apps();
+    public.merge(staff).merge(content).split_for_parts().1
+}
+
+/// `group`'s routes, each behind the role guard for `roles`.
+fn guarded(ctx: &Ctx, roles: &'static [Role], group: OpenApiRouter<Ctx>) -> OpenApiRouter<Ctx> {
+    group.route_layer(middleware::from_fn_with_state(
+        (ctx.clone(), roles),
+        require_role,
+    ))
 }
 
 pub fn routes(ctx: Ctx) -> Router {
-    let (router, document) = apps().split_for_parts();
+    let Apps {
+        public,
+        staff,
+        content,
+    } = apps();
+    let (router, document) = public
+        .merge(guarded(&ctx, roles::STAFF, staff))
+        .merge(guarded(&ctx, roles::CONTENT, content))
+        .split_for_parts();
     let schema = Arc::new(document.clone());
     router
         .with_state(ctx)

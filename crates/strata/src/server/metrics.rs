@@ -7,7 +7,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{Extensions, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics::{counter, describe_counter, describe_histogram, histogram};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use strata_cache::metrics::{FILL_BUCKETS, FILL_SECONDS};
 
@@ -44,6 +44,15 @@ fn build() -> Result<PrometheusHandle, MetricsError> {
         .and_then(|b| b.install_recorder())
         .map_err(|e| MetricsError(e.to_string()))?;
     describe_counter!(HTTP_REQUESTS, "HTTP requests served");
+    describe_gauge!(super::conn::CONNECTIONS_OPEN, "Open client connections");
+    describe_counter!(
+        super::conn::CONNECTIONS_REFUSED,
+        "Connections closed at once because max_connections were open"
+    );
+    describe_gauge!(
+        "strata_db_available",
+        "1 while the database answers, 0 while its breaker is open"
+    );
     describe_histogram!(
         HTTP_DURATION,
         metrics::Unit::Seconds,

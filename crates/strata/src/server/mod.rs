@@ -1,11 +1,14 @@
 //! `strata serve`: the HTTP application and its lifecycle.
 
 mod api;
+mod conn;
+mod headers;
 pub mod metrics;
 mod ops;
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
+use strata_api::ChangeSink;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
@@ -62,9 +66,17 @@ pub struct App {
 impl App {
     /// Installs the metrics recorder (once per process), opens the stores, builds the router.
     pub async fn build(config: Config) -> Result<Self, ServeError> {
+        Self::build_with(config, |sink| sink).await
+    }
+
+    /// [`App::build`] with the handlers' change sink wrapped (see [`AppState::open_with`]).
+    pub async fn build_with(
+        config: Config,
+        decorate: impl FnOnce(Arc<dyn ChangeSink>) -> Arc<dyn ChangeSink>,
+    ) -> Result<Self, ServeError> {
         // Before the cache: the engine sets its gauges when it starts.
         let metrics = metrics::install()?;
-        let state = AppState::open(config).await?;
+        let state = AppState::open_with(config, decorate).await?;
         let router = router(state.clone(), metrics);
         Ok(App { state, router })
     }
@@ -111,6 +123,7 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn(headers::security_headers))
 }
 
 /// DRF's 404 body, which the Next.js and React clients expect.
@@ -163,6 +176,12 @@ async fn drf_error_body(response: Response) -> Response {
 pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     let addr = config.bind;
     let grace = config.request_timeout + SHUTDOWN_SLACK;
+    let file_limit = conn::raise_file_limit();
+    let limits = conn::Limits {
+        header_read_timeout: config.header_read_timeout,
+        keep_alive_timeout: config.keep_alive_timeout,
+        max_connections: conn::connection_cap(config.max_connections, file_limit),
+    };
     let app = App::build(config).await?;
     if demo {
         let report = seed::demo(
@@ -181,28 +200,16 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,
+        file_limit,
+        max_connections = limits.max_connections,
         "serving"
     );
-
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    // The peer address feeds `/api/revalidate`'s per-client rate limit.
-    let service = app
-        .router
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+    let shutdown = async {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
-        let _ = stop_tx.send(true);
-    });
-    // Keep-alive clients could hold a graceful shutdown open forever; cap it.
-    let deadline = async move {
-        let _ = stop_rx.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(grace).await;
     };
-    tokio::select! {
-        result = server => result?,
-        () = deadline => tracing::warn!("shutdown grace period elapsed; closing open connections"),
-    }
+    // Keep-alive clients could hold a graceful shutdown open forever: `grace` caps it.
+    conn::serve(listener, app.router, limits, shutdown, grace).await;
     Ok(())
 }
 

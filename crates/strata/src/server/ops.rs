@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use serde_json::{Value, json};
 use strata_cache::CacheHealth;
+use strata_db::DbStatus;
 
 use crate::state::AppState;
 
@@ -16,6 +17,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Each dependency's state. `status` is `ready` (200) unless the database is down
+/// (`unavailable`, 503): requests that need it fail, so a load balancer should prefer another
+/// instance — though this one still serves what its caches hold.
 #[derive(Serialize)]
 pub struct Readiness {
     pub status: &'static str,
@@ -23,16 +27,43 @@ pub struct Readiness {
     /// site still serves from the database, so this is not a failure: readiness stays 200 and a
     /// load balancer keeps routing here (policy: Redis down never takes the site down).
     pub degraded: bool,
+    pub database: DatabaseHealth,
     pub cache: CacheHealth,
 }
 
-pub async fn readyz(State(state): State<AppState>) -> Json<Readiness> {
+#[derive(Serialize)]
+pub struct DatabaseHealth {
+    pub backend: &'static str,
+    /// `up`, or `down` while the breaker is open (probed every second).
+    pub state: &'static str,
+    pub consecutive_failures: u32,
+}
+
+impl From<DbStatus> for DatabaseHealth {
+    fn from(status: DbStatus) -> Self {
+        DatabaseHealth {
+            backend: status.backend,
+            state: if status.available { "up" } else { "down" },
+            consecutive_failures: status.consecutive_failures,
+        }
+    }
+}
+
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let cache = state.cache.health();
-    Json(Readiness {
-        status: "ready",
+    let db = state.db_health.status();
+    let (status, code) = if db.available {
+        ("ready", StatusCode::OK)
+    } else {
+        ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
+    };
+    let readiness = Readiness {
+        status,
         degraded: cache.breaker_open || cache.pending_invalidations > 0,
+        database: db.into(),
         cache,
-    })
+    };
+    (code, Json(readiness))
 }
 
 pub fn render_metrics(handle: &PrometheusHandle) -> impl IntoResponse + use<> {

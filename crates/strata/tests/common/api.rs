@@ -23,11 +23,33 @@ pub const PNG: &[u8] = &[
 
 impl Api {
     pub fn new(server: &Server, token: Option<&str>) -> Api {
+        Api::at(server.url(""), token)
+    }
+
+    /// A client of the server at `base` (`http://127.0.0.1:port`).
+    pub fn at(base: String, token: Option<&str>) -> Api {
         Api {
-            base: server.url(""),
+            base,
             client: Client::new(),
             token: token.map(str::to_owned),
         }
+    }
+
+    /// The same server and credentials, through a client that gives up after `timeout` (and
+    /// closes its connection, as a browser tab that is closed would).
+    pub fn impatient(&self, timeout: std::time::Duration) -> Api {
+        Api {
+            base: self.base.clone(),
+            client: Client::builder().timeout(timeout).build().unwrap(),
+            token: self.token.clone(),
+        }
+    }
+
+    /// The page at `path` as HTML.
+    pub async fn html(&self, path: &str) -> String {
+        let response = self.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        response.text().await.unwrap()
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {

@@ -121,16 +121,52 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// Its stderr so far, when started with [`Server::start_logged`].
+    log: Option<std::sync::Arc<std::sync::Mutex<String>>>,
 }
 
 impl Server {
     /// Starts `strata serve --bind 127.0.0.1:0` and waits for its "listening" line.
     pub fn start(env: &[(&str, &str)]) -> Server {
+        Self::spawn(env, false)
+    }
+
+    /// Like [`Server::start`], also keeping what it logs (still echoed) for [`Server::log`].
+    pub fn start_logged(env: &[(&str, &str)]) -> Server {
+        Self::spawn(env, true)
+    }
+
+    /// Everything the server wrote to stderr so far (empty unless started logged).
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .map(|log| log.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+
+    fn spawn(env: &[(&str, &str)], logged: bool) -> Server {
         let mut child = strata(&["serve", "--bind", "127.0.0.1:0"], env)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if logged {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("spawn strata serve");
+        let log = child.stderr.take().map(|stderr| {
+            let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let sink = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let mut log = sink.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+            log
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -142,6 +178,7 @@ impl Server {
         let mut server = Server {
             child,
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            log,
         };
         let line = match rx.recv_timeout(PATIENCE) {
             Ok(Some(Ok(line))) => line,
@@ -309,6 +346,10 @@ impl Site {
         Server::start(&self.env_refs())
     }
 
+    pub fn serve_logged(&self) -> Server {
+        Server::start_logged(&self.env_refs())
+    }
+
     /// A user with `role` and a token for it.
     pub fn token(&self, username: &str, role: &str) -> String {
         let out = self.run(&[
@@ -380,4 +421,5 @@ async fn fresh_postgres_database(n: u32) -> String {
     format!("postgres://root@127.0.0.1:5432/{name}")
 }
 pub mod api;
+pub mod inprocess;
 pub mod web;

@@ -88,6 +88,13 @@ impl Page {
 
     pub async fn render(&self, site: &Site) -> Result<Rendered, PageError> {
         let result = match self {
+            // A slug with a control character names nothing, and must not reach the database
+            // (PostgreSQL refuses NUL in text: a 500).
+            Page::Property(_, slug) | Page::Category(_, slug, _) | Page::Tag(_, slug, _)
+                if strata_api::text::check_segment(slug).is_err() =>
+            {
+                Err(ApiError::NotFound.into())
+            }
             Page::Home(lang) => home::render(site, *lang).await,
             Page::Properties(lang, query) => properties::list(site, *lang, query).await,
             Page::Property(lang, slug) => properties::detail(site, *lang, slug).await,
@@ -399,6 +406,16 @@ pub fn missing(site: &Site, lang: Lang) -> Response {
     let w = lang.words();
     let body = message(site, lang, w.not_found, w.not_found_text.to_owned()).unwrap_or_default();
     http::uncached(StatusCode::NOT_FOUND, body)
+}
+
+/// A query string the API's extractor refused (a control character, say): the site's 400 page
+/// rather than the API's JSON error.
+pub fn bad_query(site: &Site, lang: Lang, error: ApiError) -> Response {
+    let errors = match error {
+        ApiError::Invalid(errors) => errors,
+        other => FieldErrors::single(FieldErrors::NON_FIELD, other.to_string()),
+    };
+    bad_request(site, lang, &errors)
 }
 
 /// A bad filter value: a 400 page naming the fields, never cached.

@@ -106,18 +106,9 @@ impl ListView<'_> {
 }
 
 pub async fn list(site: &Site, lang: Lang, query: &ListQuery) -> Result<Rendered, PageError> {
-    if query.page == 0 {
-        return Err(ApiError::InvalidPage.into());
-    }
-    let page = properties::list(
-        &site.ctx,
-        &query.filter,
-        PageRequest {
-            page: query.page,
-            page_size: PAGE_SIZE,
-        },
-    )
-    .await?;
+    // Page 0 or one past what the database can address is "Invalid page.", the 404 page.
+    let request = PageRequest::new(query.page, PAGE_SIZE)?;
+    let page = properties::list(&site.ctx, &query.filter, request).await?;
     if page.results.is_empty() && query.page > 1 {
         return Err(ApiError::InvalidPage.into());
     }

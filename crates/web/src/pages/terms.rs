@@ -81,22 +81,13 @@ async fn landing(
     page: u64,
 ) -> Result<Rendered, PageError> {
     let name = name.ok_or(ApiError::NotFound)?;
-    if page == 0 {
-        return Err(ApiError::InvalidPage.into());
-    }
+    // Page 0 or one past what the database can address is "Invalid page.", the 404 page.
+    let request = PageRequest::new(page, PAGE_SIZE)?;
     let filter = PublicFilter {
         ordering: "-published_at",
         ..filter
     };
-    let list = properties::list(
-        &site.ctx,
-        &filter,
-        PageRequest {
-            page,
-            page_size: PAGE_SIZE,
-        },
-    )
-    .await?;
+    let list = properties::list(&site.ctx, &filter, request).await?;
     if list.results.is_empty() && page > 1 {
         return Err(ApiError::InvalidPage.into());
     }

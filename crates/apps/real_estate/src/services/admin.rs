@@ -1,26 +1,27 @@
-//! Admin properties: the list cached for the admin TTL, everything else uncached. Every write
-//! runs in one transaction and returns the change to publish once it has committed.
+//! Admin properties, declared once (`Properties`): list, retrieve, create, update, delete,
+//! status and bulk come from `strata_api::admin`; this file holds what is particular to a
+//! property — its relations, the fields a write copies, `published_at` — and its images.
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
 };
-use serde::Serialize;
-use strata_api::{ApiError, Change, Committed, Ctx, Entity, FieldErrors, Op, Page, PageRequest};
+use strata_api::admin::{AdminResource, Publishable};
+use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 use strata_db::is_unique_violation;
 use strata_media::ImageOut;
 use strata_media::services::{self as media, Owner};
 use strata_media::upload::Upload;
 use strata_taxonomy::models::{category, option, tag};
-use utoipa::ToSchema;
 
-use crate::cache::admin as cache;
+use crate::cache::admin::LIST;
+use crate::filters::AdminFilters;
 use crate::models::{property, property_option, property_tag};
-use crate::selectors::{self, AdminFilter, IMAGE_OWNER};
+use crate::selectors::{self, IMAGE_OWNER};
 use crate::serializers::{
-    BulkAction, BulkInput, PUBLISHED, PropertyDetail, PropertyInput, PropertyListItem,
+    self, PUBLISHED, PropertyDetail, PropertyInput, PropertyListItem, STATUSES,
 };
 
 fn owner(id: i64) -> Owner {
@@ -30,54 +31,12 @@ fn owner(id: i64) -> Owner {
     }
 }
 
-fn change(op: Op, rows: &[(i64, String)]) -> Change {
-    Change::new(
-        Entity::Property,
-        op,
-        rows.iter().map(|(id, _)| *id).collect(),
-        rows.iter().map(|(_, slug)| slug.clone()).collect(),
-    )
-}
-
 fn slug_error(err: DbErr) -> ApiError {
     if is_unique_violation(&err) {
         ApiError::field("slug", "property with this slug already exists.")
     } else {
         ApiError::from(err)
     }
-}
-
-pub async fn list(
-    ctx: &Ctx,
-    filter: &AdminFilter,
-    page: PageRequest,
-) -> Result<Page<PropertyListItem>, ApiError> {
-    cache::list(&ctx.cache, filter, page, || async {
-        Ok(selectors::admin_page(&ctx.db, filter, page).await?)
-    })
-    .await
-}
-
-pub async fn retrieve(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
-    selectors::detail_of(&ctx.db, id, false)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-async fn find(db: &impl ConnectionTrait, id: i64) -> Result<property::Model, ApiError> {
-    property::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-/// [`find`], holding the row (on PostgreSQL) until the transaction ends.
-async fn find_locked(txn: &DatabaseTransaction, id: i64) -> Result<property::Model, ApiError> {
-    property::Entity::find_by_id(id)
-        .lock_shared()
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 /// The first id of `wanted` that `found` lacks, as DRF's related-field message.
@@ -90,40 +49,44 @@ fn missing_pk(errors: &mut FieldErrors, field: &str, wanted: &[i64], found: &[i6
     }
 }
 
+/// Which of `ids` exist in `E` (optionally narrowed by `only`), locked against deletion
+/// (`FOR SHARE` on PostgreSQL) until the write commits, so what is linked is what was checked.
+async fn existing<E>(
+    txn: &DatabaseTransaction,
+    id: E::Column,
+    ids: &[i64],
+    only: Option<sea_orm::Condition>,
+) -> Result<Vec<i64>, DbErr>
+where
+    E: EntityTrait,
+{
+    let mut select = E::find()
+        .select_only()
+        .column(id)
+        .filter(id.is_in(ids.iter().copied()));
+    if let Some(condition) = only {
+        select = select.filter(condition);
+    }
+    select.lock_shared().into_tuple().all(txn).await
+}
+
 /// Category, tags and options must exist (and the category be a real-estate one) — checked in
-/// the write's transaction, so what is linked is what was checked.
+/// the write's transaction, and held there.
 async fn check_relations(txn: &DatabaseTransaction, input: &PropertyInput) -> Result<(), ApiError> {
     let mut errors = FieldErrors::new();
     if let Some(Some(id)) = input.category {
-        let found = category::Entity::find_by_id(id)
-            .filter(category::Column::App.eq("real_estate"))
-            .count(txn)
-            .await?;
-        if found == 0 {
-            errors.add(
-                "category",
-                format!("Invalid pk \"{id}\" - object does not exist."),
-            );
-        }
+        let real_estate = sea_orm::Condition::all().add(category::Column::App.eq("real_estate"));
+        let found =
+            existing::<category::Entity>(txn, category::Column::Id, &[id], Some(real_estate))
+                .await?;
+        missing_pk(&mut errors, "category", &[id], &found);
     }
     if let Some(ids) = &input.tags {
-        let found: Vec<i64> = tag::Entity::find()
-            .select_only()
-            .column(tag::Column::Id)
-            .filter(tag::Column::Id.is_in(ids.clone()))
-            .into_tuple()
-            .all(txn)
-            .await?;
+        let found = existing::<tag::Entity>(txn, tag::Column::Id, ids, None).await?;
         missing_pk(&mut errors, "tags", ids, &found);
     }
     if let Some(ids) = &input.options {
-        let found: Vec<i64> = option::Entity::find()
-            .select_only()
-            .column(option::Column::Id)
-            .filter(option::Column::Id.is_in(ids.clone()))
-            .into_tuple()
-            .all(txn)
-            .await?;
+        let found = existing::<option::Entity>(txn, option::Column::Id, ids, None).await?;
         missing_pk(&mut errors, "options", ids, &found);
     }
     errors.check(())
@@ -217,212 +180,190 @@ fn apply(row: &mut property::ActiveModel, input: PropertyInput, was_published_at
     row.updated_at = Set(now);
 }
 
-async fn detail_after_commit(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
-    retrieve(ctx, id).await
-}
-
-pub async fn create(
-    ctx: &Ctx,
-    mut input: PropertyInput,
-) -> Result<Committed<PropertyDetail>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    check_relations(&txn, &input).await?;
-    let now = Utc::now();
-    let mut row = property::ActiveModel {
-        description: Set(String::new()),
-        deposit: Set(None),
-        rooms: Set(0),
-        district: Set(String::new()),
-        address: Set(String::new()),
-        status: Set("draft".to_owned()),
-        featured: Set(false),
-        category_id: Set(None),
-        published_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    let links = PropertyInput {
+/// The property with its links, as one write sees it: links taken out of the input.
+fn split_links(input: &mut PropertyInput) -> PropertyInput {
+    PropertyInput {
         tags: input.tags.take(),
         options: input.options.take(),
         ..Default::default()
-    };
-    apply(&mut row, input, false);
-    let row = row.insert(&txn).await.map_err(slug_error)?;
-    set_links(&txn, row.id, &links).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Create, &[(row.id, row.slug)]))
-        .await?;
-    Ok(committed.with(detail_after_commit(ctx, row.id).await?))
+    }
 }
 
-pub async fn update(
-    ctx: &Ctx,
-    id: i64,
-    mut input: PropertyInput,
-) -> Result<Committed<PropertyDetail>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find(&txn, id).await?;
-    check_relations(&txn, &input).await?;
-    let links = PropertyInput {
-        tags: input.tags.take(),
-        options: input.options.take(),
-        ..Default::default()
-    };
-    let old_slug = old.slug.clone();
-    let was_published = old.published_at.is_some();
-    let mut row = old.into_active_model();
-    apply(&mut row, input, was_published);
-    let row = row.update(&txn).await.map_err(slug_error)?;
-    set_links(&txn, id, &links).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Update, &[(id, old_slug), (id, row.slug)]))
-        .await?;
-    Ok(committed.with(detail_after_commit(ctx, id).await?))
-}
+pub struct Properties;
 
-pub async fn set_status(
-    ctx: &Ctx,
-    id: i64,
-    status: &'static str,
-) -> Result<Committed<PropertyDetail>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find(&txn, id).await?;
-    let slug = old.slug.clone();
-    let was_published = old.published_at.is_some();
-    let mut row = old.into_active_model();
-    apply(
-        &mut row,
-        PropertyInput {
-            status: Some(status),
+impl AdminResource for Properties {
+    const PLURAL: &'static str = "properties";
+    const TAG: &'static str = "admin: properties";
+    const ENTITY: Entity = Entity::Property;
+    const LIST: strata_cache::Namespace = LIST;
+    const ID: property::Column = property::Column::Id;
+    const SLUG: property::Column = property::Column::Slug;
+    const ORDERING: &'static [(&'static str, property::Column)] = &[
+        ("updated_at", property::Column::UpdatedAt),
+        ("published_at", property::Column::PublishedAt),
+        ("price", property::Column::Price),
+        ("title", property::Column::Title),
+        ("id", property::Column::Id),
+    ];
+    const DEFAULT_ORDERING: &'static str = "-updated_at";
+    const SEARCH: &'static [property::Column] = &[
+        property::Column::Title,
+        property::Column::City,
+        property::Column::District,
+    ];
+
+    type Table = property::Entity;
+    type Filters = AdminFilters;
+    type Out = PropertyDetail;
+    type Item = PropertyListItem;
+    type Input = PropertyInput;
+
+    fn parse(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> {
+        serializers::property_input(body, mode)
+    }
+
+    fn filter(
+        select: Select<property::Entity>,
+        filters: &AdminFilters,
+    ) -> Select<property::Entity> {
+        filters.apply(select)
+    }
+
+    async fn outs<C: ConnectionTrait + Sync>(
+        db: &C,
+        rows: Vec<property::Model>,
+    ) -> Result<Vec<PropertyListItem>, DbErr> {
+        selectors::list_items(db, &rows).await
+    }
+
+    async fn read<C: ConnectionTrait + Sync>(
+        db: &C,
+        id: i64,
+    ) -> Result<Option<PropertyDetail>, DbErr> {
+        selectors::detail_of(db, id, false).await
+    }
+
+    async fn create(txn: &DatabaseTransaction, mut input: PropertyInput) -> ApiResult<i64> {
+        check_relations(txn, &input).await?;
+        let now = Utc::now();
+        let mut row = property::ActiveModel {
+            description: Set(String::new()),
+            deposit: Set(None),
+            rooms: Set(0),
+            district: Set(String::new()),
+            address: Set(String::new()),
+            status: Set("draft".to_owned()),
+            featured: Set(false),
+            category_id: Set(None),
+            published_at: Set(None),
+            created_at: Set(now),
             ..Default::default()
-        },
-        was_published,
-    );
-    row.update(&txn).await?;
-    let committed = ctx.commit(txn, change(Op::Status, &[(id, slug)])).await?;
-    Ok(committed.with(detail_after_commit(ctx, id).await?))
+        };
+        let links = split_links(&mut input);
+        apply(&mut row, input, false);
+        let row = row.insert(txn).await.map_err(slug_error)?;
+        set_links(txn, row.id, &links).await?;
+        Ok(row.id)
+    }
+
+    async fn update(txn: &DatabaseTransaction, id: i64, mut input: PropertyInput) -> ApiResult<()> {
+        let old = property::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        check_relations(txn, &input).await?;
+        let links = split_links(&mut input);
+        let was_published = old.published_at.is_some();
+        let mut row = old.into_active_model();
+        apply(&mut row, input, was_published);
+        row.update(txn).await.map_err(slug_error)?;
+        set_links(txn, id, &links).await?;
+        Ok(())
+    }
+
+    /// Deletes the properties, their links and their images' rows; the image files are
+    /// returned, to go once the deletion has committed.
+    async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
+        let mut files = Vec::new();
+        for id in ids {
+            files.extend(media::delete_rows_for(txn, owner(*id)).await?);
+        }
+        property::Entity::delete_many()
+            .filter(property::Column::Id.is_in(ids.iter().copied()))
+            .exec(txn)
+            .await?;
+        Ok(files)
+    }
 }
 
-/// Deletes the property, its links and its images' rows in one transaction; image files go
-/// once the rows are gone for good.
-pub async fn delete(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find(&txn, id).await?;
-    let files = media::delete_rows_for(&txn, owner(id)).await?;
-    property::Entity::delete_by_id(id).exec(&txn).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Delete, &[(id, old.slug)]))
-        .await?;
-    media::delete_files(ctx.media.as_ref(), &files).await;
-    Ok(committed)
-}
+impl Publishable for Properties {
+    const STATUSES: &'static [&'static str] = STATUSES;
 
-/// What a bulk action did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BulkResult {
-    pub action: &'static str,
-    pub count: usize,
-}
-
-/// All listed properties change, or none: an unknown id is a 400 and nothing is written.
-pub async fn bulk(ctx: &Ctx, input: BulkInput) -> Result<Committed<BulkResult>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let rows: Vec<(i64, String, Option<chrono::DateTime<Utc>>)> = property::Entity::find()
-        .select_only()
-        .column(property::Column::Id)
-        .column(property::Column::Slug)
-        .column(property::Column::PublishedAt)
-        .filter(property::Column::Id.is_in(input.ids.clone()))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let found: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut errors = FieldErrors::new();
-    missing_pk(&mut errors, "ids", &input.ids, &found);
-    errors.check(())?;
-    let touched: Vec<(i64, String)> = rows.iter().map(|r| (r.0, r.1.clone())).collect();
-    let bulk_change = change(Op::Bulk, &touched);
-    let (committed, result) = match input.action {
-        BulkAction::Status(status) => {
-            let now = Utc::now();
+    async fn set_status(
+        txn: &DatabaseTransaction,
+        ids: &[i64],
+        status: &'static str,
+    ) -> Result<(), DbErr> {
+        let now = Utc::now();
+        property::Entity::update_many()
+            .col_expr(property::Column::Status, Expr::value(status))
+            .col_expr(property::Column::UpdatedAt, Expr::value(now))
+            .filter(property::Column::Id.is_in(ids.iter().copied()))
+            .exec(txn)
+            .await?;
+        if status == PUBLISHED {
             property::Entity::update_many()
-                .col_expr(property::Column::Status, Expr::value(status))
-                .col_expr(property::Column::UpdatedAt, Expr::value(now))
-                .filter(property::Column::Id.is_in(found.clone()))
-                .exec(&txn)
+                .col_expr(property::Column::PublishedAt, Expr::value(now))
+                .filter(property::Column::Id.is_in(ids.iter().copied()))
+                .filter(property::Column::PublishedAt.is_null())
+                .exec(txn)
                 .await?;
-            if status == PUBLISHED {
-                property::Entity::update_many()
-                    .col_expr(property::Column::PublishedAt, Expr::value(now))
-                    .filter(property::Column::Id.is_in(found.clone()))
-                    .filter(property::Column::PublishedAt.is_null())
-                    .exec(&txn)
-                    .await?;
-            }
-            let result = BulkResult {
-                action: "status",
-                count: found.len(),
-            };
-            (ctx.commit(txn, bulk_change).await?, result)
         }
-        BulkAction::Delete => {
-            let mut files = Vec::new();
-            for id in &found {
-                files.extend(media::delete_rows_for(&txn, owner(*id)).await?);
-            }
-            property::Entity::delete_many()
-                .filter(property::Column::Id.is_in(found.clone()))
-                .exec(&txn)
-                .await?;
-            let committed = ctx.commit(txn, bulk_change).await?;
-            media::delete_files(ctx.media.as_ref(), &files).await;
-            let result = BulkResult {
-                action: "delete",
-                count: found.len(),
-            };
-            (committed, result)
-        }
-    };
-    Ok(committed.with(result))
+        Ok(())
+    }
 }
 
-pub async fn add_image(
-    ctx: &Ctx,
-    id: i64,
-    upload: Upload,
-) -> Result<Committed<ImageOut>, ApiError> {
-    // The property is checked in the image's transaction, under a shared lock on PostgreSQL,
-    // so a concurrent delete cannot leave an orphan image row.
-    let txn = ctx.db.begin().await?;
-    let property = find_locked(&txn, id).await?;
+/// The property `id`, locked (shared on PostgreSQL) until the image write commits, so a
+/// concurrent delete cannot leave an orphan image row.
+async fn locked_property(txn: &DatabaseTransaction, id: i64) -> ApiResult<property::Model> {
+    property::Entity::find_by_id(id)
+        .lock_shared()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// An image write's change: the property's detail, lists and pages.
+fn media_change(property: &property::Model) -> Change {
+    Change::new(
+        Entity::Property,
+        Op::Media,
+        vec![property.id],
+        vec![property.slug.clone()],
+    )
+}
+
+pub async fn add_image(ctx: &Ctx, id: i64, upload: Upload) -> ApiResult<ImageOut> {
+    let txn = ctx.begin().await?;
+    let property = locked_property(&txn, id).await?;
     let image = media::add_image(&txn, ctx.media.as_ref(), owner(id), upload).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Media, &[(id, property.slug)]))
-        .await?;
-    Ok(committed.with(image))
+    ctx.commit(txn, media_change(&property)).await?;
+    Ok(image)
 }
 
-pub async fn reorder_images(
-    ctx: &Ctx,
-    id: i64,
-    ids: Vec<i64>,
-) -> Result<Committed<Vec<ImageOut>>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let property = find_locked(&txn, id).await?;
+pub async fn reorder_images(ctx: &Ctx, id: i64, ids: Vec<i64>) -> ApiResult<Vec<ImageOut>> {
+    let txn = ctx.begin().await?;
+    let property = locked_property(&txn, id).await?;
     let images = media::reorder(&txn, owner(id), &ids).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Media, &[(id, property.slug)]))
-        .await?;
-    Ok(committed.with(images))
+    ctx.commit(txn, media_change(&property)).await?;
+    Ok(images)
 }
 
-pub async fn delete_image(ctx: &Ctx, id: i64, image_id: i64) -> Result<Committed<()>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let property = find(&txn, id).await?;
+pub async fn delete_image(ctx: &Ctx, id: i64, image_id: i64) -> ApiResult<()> {
+    let txn = ctx.begin().await?;
+    let property = locked_property(&txn, id).await?;
     let files = media::delete_image_row(&txn, owner(id), image_id).await?;
-    let committed = ctx
-        .commit(txn, change(Op::Media, &[(id, property.slug)]))
-        .await?;
-    media::delete_files(ctx.media.as_ref(), &files).await;
-    Ok(committed)
+    ctx.commit(txn, media_change(&property)).await?;
+    ctx.media.delete_all(&files).await;
+    Ok(())
 }

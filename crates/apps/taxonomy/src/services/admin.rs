@@ -1,33 +1,29 @@
-//! Admin taxonomy: lists cached for the admin TTL, everything else uncached.
+//! Admin taxonomy, declared once per resource: categories, tags and options. Lists are cached
+//! for the admin TTL (in `strata_api::admin`), everything else is uncached; every write runs in
+//! its own transaction, with what it depends on read and locked inside it.
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, Select,
 };
-use strata_api::{ApiError, Change, Committed, Ctx, Entity, Op, Page, PageRequest};
+use strata_api::admin::{AdminResource, NoFilters};
+use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
-use crate::cache::admin::{self as cache, CATEGORY_LIST, OPTION_LIST, TAG_LIST};
-use crate::cache::shared::ListParams;
+use crate::cache::admin::{CATEGORY_LIST, OPTION_LIST, TAG_LIST};
+use crate::filters::CategoryFilters;
 use crate::models::{category, option, tag};
-use crate::selectors::{self, ListFilter};
 use crate::serializers::{
-    CategoryInput, CategoryOut, OptionInput, OptionOut, TagInput, TagOut, category_out, option_out,
-    tag_out,
+    self, CategoryInput, CategoryOut, OptionInput, OptionOut, TagInput, TagOut, category_out,
+    option_out, tag_out,
 };
+use crate::tree;
 
-fn params<'a>(filter: &'a ListFilter, page: PageRequest) -> ListParams<'a> {
-    ListParams {
-        app: filter.app,
-        q: filter.q.as_deref(),
-        ordering: filter.ordering,
-        page: page.page,
-        page_size: page.page_size,
-    }
-}
+const TAG: &str = "admin: taxonomy";
 
 /// A duplicate slug is the client's mistake: DRF's unique-validator message on `slug`.
-fn write_error(what: &str) -> impl Fn(DbErr) -> ApiError + '_ {
+fn write_error(what: &'static str) -> impl Fn(DbErr) -> ApiError {
     move |err| {
         if is_unique_violation(&err) {
             ApiError::field("slug", format!("{what} with this slug already exists."))
@@ -37,307 +33,316 @@ fn write_error(what: &str) -> impl Fn(DbErr) -> ApiError + '_ {
     }
 }
 
-pub async fn category_list(
-    ctx: &Ctx,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<CategoryOut>, ApiError> {
-    cache::list(
-        &ctx.cache,
-        &CATEGORY_LIST,
-        &params(filter, page),
-        || async { Ok(selectors::category_page(&ctx.db, filter, page).await?) },
-    )
-    .await
-}
-
-pub async fn tag_list(
-    ctx: &Ctx,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<TagOut>, ApiError> {
-    cache::list(&ctx.cache, &TAG_LIST, &params(filter, page), || async {
-        Ok(selectors::tag_page(&ctx.db, filter, page).await?)
-    })
-    .await
-}
-
-pub async fn option_list(
-    ctx: &Ctx,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<Page<OptionOut>, ApiError> {
-    cache::list(&ctx.cache, &OPTION_LIST, &params(filter, page), || async {
-        Ok(selectors::option_page(&ctx.db, filter, page).await?)
-    })
-    .await
-}
-
-async fn find_category(ctx: &Ctx, id: i64) -> Result<category::Model, ApiError> {
-    category::Entity::find_by_id(id)
-        .one(&ctx.db)
+/// A row of `E` by id, inside the write's transaction (already locked by the generic service).
+async fn existing<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    id_column: E::Column,
+    id: i64,
+) -> ApiResult<E::Model>
+where
+    E::Column: ColumnTrait,
+{
+    E::find()
+        .filter(id_column.eq(id))
+        .one(txn)
         .await?
         .ok_or(ApiError::NotFound)
 }
 
-async fn find_tag(ctx: &Ctx, id: i64) -> Result<tag::Model, ApiError> {
-    tag::Entity::find_by_id(id)
-        .one(&ctx.db)
+async fn delete_ids<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    id_column: E::Column,
+    ids: &[i64],
+) -> ApiResult<Vec<String>>
+where
+    E::Column: ColumnTrait,
+{
+    E::delete_many()
+        .filter(id_column.is_in(ids.iter().copied()))
+        .exec(txn)
+        .await?;
+    Ok(Vec::new())
+}
+
+/// One row of `E` as `out` shows it, or `None`.
+async fn read_by_id<E, C, O>(
+    db: &C,
+    id_column: E::Column,
+    id: i64,
+    out: fn(&E::Model) -> O,
+) -> Result<Option<O>, DbErr>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+    C: ConnectionTrait,
+{
+    Ok(E::find()
+        .filter(id_column.eq(id))
+        .one(db)
         .await?
-        .ok_or(ApiError::NotFound)
+        .as_ref()
+        .map(out))
 }
 
-async fn find_option(ctx: &Ctx, id: i64) -> Result<option::Model, ApiError> {
-    option::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
+pub struct Categories;
 
-pub async fn category(ctx: &Ctx, id: i64) -> Result<CategoryOut, ApiError> {
-    Ok(category_out(&find_category(ctx, id).await?))
-}
+impl AdminResource for Categories {
+    const PLURAL: &'static str = "categories";
+    const TAG: &'static str = TAG;
+    const ENTITY: Entity = Entity::Category;
+    const LIST: strata_cache::Namespace = CATEGORY_LIST;
+    const ID: category::Column = category::Column::Id;
+    const SLUG: category::Column = category::Column::Slug;
+    const ORDERING: &'static [(&'static str, category::Column)] = &[
+        ("id", category::Column::Id),
+        ("name", category::Column::Name),
+        ("position", category::Column::Position),
+    ];
+    const DEFAULT_ORDERING: &'static str = "id";
+    const SEARCH: &'static [category::Column] = &[category::Column::Name];
 
-pub async fn tag(ctx: &Ctx, id: i64) -> Result<TagOut, ApiError> {
-    Ok(tag_out(&find_tag(ctx, id).await?))
-}
+    type Table = category::Entity;
+    type Filters = CategoryFilters;
+    type Out = CategoryOut;
+    type Item = CategoryOut;
+    type Input = CategoryInput;
 
-pub async fn option(ctx: &Ctx, id: i64) -> Result<OptionOut, ApiError> {
-    Ok(option_out(&find_option(ctx, id).await?))
-}
+    fn parse(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> {
+        serializers::category_input(body, mode)
+    }
 
-/// A parent must exist, belong to the same app, and not be the category or one of its
-/// descendants (no cycles).
-async fn check_parent(ctx: &Ctx, id: Option<i64>, app: &str, parent: i64) -> Result<(), ApiError> {
-    let invalid = |message: String| ApiError::field("parent", message);
-    let mut cursor = Some(parent);
-    let mut first = true;
-    while let Some(current) = cursor {
-        if Some(current) == id {
-            return Err(invalid("A category cannot be nested under itself.".into()));
+    fn filter(
+        select: Select<category::Entity>,
+        filters: &CategoryFilters,
+    ) -> Select<category::Entity> {
+        match filters.app {
+            Some(app) => select.filter(category::Column::App.eq(app)),
+            None => select,
         }
-        let Some(row) = category::Entity::find_by_id(current).one(&ctx.db).await? else {
-            return Err(invalid(format!(
-                "Invalid pk \"{parent}\" - object does not exist."
-            )));
-        };
-        if first && row.app != app {
-            return Err(invalid("The parent must belong to the same app.".into()));
+    }
+
+    async fn outs<C: ConnectionTrait + Sync>(
+        _: &C,
+        rows: Vec<category::Model>,
+    ) -> Result<Vec<CategoryOut>, DbErr> {
+        Ok(rows.iter().map(category_out).collect())
+    }
+
+    async fn read<C: ConnectionTrait + Sync>(
+        db: &C,
+        id: i64,
+    ) -> Result<Option<CategoryOut>, DbErr> {
+        read_by_id::<category::Entity, _, _>(db, category::Column::Id, id, category_out).await
+    }
+
+    async fn create(txn: &DatabaseTransaction, input: CategoryInput) -> ApiResult<i64> {
+        let app = input.app.unwrap_or_default();
+        let parent = input.parent.flatten();
+        if let Some(parent) = parent {
+            tree::check_parent(txn, None, &app, parent).await?;
         }
-        first = false;
-        cursor = row.parent_id;
+        let now = Utc::now();
+        let row = category::ActiveModel {
+            app: Set(app),
+            name: Set(input.name.unwrap_or_default()),
+            slug: Set(input.slug.unwrap_or_default()),
+            parent_id: Set(parent),
+            position: Set(input.position.unwrap_or(0)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(write_error("category"))?;
+        Ok(row.id)
     }
-    Ok(())
+
+    async fn update(txn: &DatabaseTransaction, id: i64, input: CategoryInput) -> ApiResult<()> {
+        let old = existing::<category::Entity>(txn, category::Column::Id, id).await?;
+        let app = input.app.clone().unwrap_or_else(|| old.app.clone());
+        let parent = input.parent.unwrap_or(old.parent_id);
+        if let Some(parent) = parent {
+            tree::check_parent(txn, Some(id), &app, parent).await?;
+        }
+        let mut row = old.into_active_model();
+        row.app = Set(app);
+        row.parent_id = Set(parent);
+        if let Some(name) = input.name {
+            row.name = Set(name);
+        }
+        if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
+            row.slug = Set(slug);
+        }
+        if let Some(position) = input.position {
+            row.position = Set(position);
+        }
+        row.updated_at = Set(Utc::now());
+        row.update(txn).await.map_err(write_error("category"))?;
+        Ok(())
+    }
+
+    async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
+        delete_ids::<category::Entity>(txn, category::Column::Id, ids).await
+    }
 }
 
-pub async fn create_category(
-    ctx: &Ctx,
-    input: CategoryInput,
-) -> Result<Committed<CategoryOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let app = input.app.unwrap_or_default();
-    let parent = input.parent.flatten();
-    if let Some(parent) = parent {
-        check_parent(ctx, None, &app, parent).await?;
+pub struct Tags;
+
+impl AdminResource for Tags {
+    const PLURAL: &'static str = "tags";
+    const TAG: &'static str = TAG;
+    const ENTITY: Entity = Entity::Tag;
+    const LIST: strata_cache::Namespace = TAG_LIST;
+    const ID: tag::Column = tag::Column::Id;
+    const SLUG: tag::Column = tag::Column::Slug;
+    const ORDERING: &'static [(&'static str, tag::Column)] =
+        &[("id", tag::Column::Id), ("name", tag::Column::Name)];
+    const DEFAULT_ORDERING: &'static str = "id";
+    const SEARCH: &'static [tag::Column] = &[tag::Column::Name];
+
+    type Table = tag::Entity;
+    type Filters = NoFilters;
+    type Out = TagOut;
+    type Item = TagOut;
+    type Input = TagInput;
+
+    fn parse(body: JsonObject, mode: Mode) -> ApiResult<TagInput> {
+        serializers::tag_input(body, mode)
     }
-    let now = Utc::now();
-    let row = category::ActiveModel {
-        app: Set(app),
-        name: Set(input.name.unwrap_or_default()),
-        slug: Set(input.slug.unwrap_or_default()),
-        parent_id: Set(parent),
-        position: Set(input.position.unwrap_or(0)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+
+    fn filter(select: Select<tag::Entity>, _: &NoFilters) -> Select<tag::Entity> {
+        select
     }
-    .insert(&txn)
-    .await
-    .map_err(write_error("category"))?;
-    let change = Change::new(
-        Entity::Category,
-        Op::Create,
-        vec![row.id],
-        vec![row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(category_out(&row)))
+
+    async fn outs<C: ConnectionTrait + Sync>(
+        _: &C,
+        rows: Vec<tag::Model>,
+    ) -> Result<Vec<TagOut>, DbErr> {
+        Ok(rows.iter().map(tag_out).collect())
+    }
+
+    async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<TagOut>, DbErr> {
+        read_by_id::<tag::Entity, _, _>(db, tag::Column::Id, id, tag_out).await
+    }
+
+    async fn create(txn: &DatabaseTransaction, input: TagInput) -> ApiResult<i64> {
+        let now = Utc::now();
+        let row = tag::ActiveModel {
+            name: Set(input.name.unwrap_or_default()),
+            slug: Set(input.slug.unwrap_or_default()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(write_error("tag"))?;
+        Ok(row.id)
+    }
+
+    async fn update(txn: &DatabaseTransaction, id: i64, input: TagInput) -> ApiResult<()> {
+        let mut row = existing::<tag::Entity>(txn, tag::Column::Id, id)
+            .await?
+            .into_active_model();
+        if let Some(name) = input.name {
+            row.name = Set(name);
+        }
+        if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
+            row.slug = Set(slug);
+        }
+        row.updated_at = Set(Utc::now());
+        row.update(txn).await.map_err(write_error("tag"))?;
+        Ok(())
+    }
+
+    async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
+        delete_ids::<tag::Entity>(txn, tag::Column::Id, ids).await
+    }
 }
 
-pub async fn update_category(
-    ctx: &Ctx,
-    id: i64,
-    input: CategoryInput,
-) -> Result<Committed<CategoryOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_category(ctx, id).await?;
-    let app = input.app.clone().unwrap_or_else(|| old.app.clone());
-    let parent = input.parent.unwrap_or(old.parent_id);
-    if let Some(parent) = parent {
-        check_parent(ctx, Some(id), &app, parent).await?;
-    }
-    let old_slug = old.slug.clone();
-    let mut row = old.into_active_model();
-    row.app = Set(app);
-    row.parent_id = Set(parent);
-    if let Some(name) = input.name {
-        row.name = Set(name);
-    }
-    if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
-        row.slug = Set(slug);
-    }
-    if let Some(position) = input.position {
-        row.position = Set(position);
-    }
-    row.updated_at = Set(Utc::now());
-    let row = row.update(&txn).await.map_err(write_error("category"))?;
-    let change = Change::new(
-        Entity::Category,
-        Op::Update,
-        vec![id],
-        vec![old_slug, row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(category_out(&row)))
-}
+pub struct Options;
 
-pub async fn delete_category(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_category(ctx, id).await?;
-    category::Entity::delete_by_id(id).exec(&txn).await?;
-    Ok(ctx
-        .commit(
-            txn,
-            Change::new(Entity::Category, Op::Delete, vec![id], vec![old.slug]),
-        )
-        .await?)
-}
+impl AdminResource for Options {
+    const PLURAL: &'static str = "options";
+    const TAG: &'static str = TAG;
+    const ENTITY: Entity = Entity::Option;
+    const LIST: strata_cache::Namespace = OPTION_LIST;
+    const ID: option::Column = option::Column::Id;
+    const SLUG: option::Column = option::Column::Slug;
+    const ORDERING: &'static [(&'static str, option::Column)] = &[
+        ("id", option::Column::Id),
+        ("name", option::Column::Name),
+        ("group", option::Column::Group),
+        ("position", option::Column::Position),
+    ];
+    const DEFAULT_ORDERING: &'static str = "id";
+    const SEARCH: &'static [option::Column] = &[option::Column::Name, option::Column::Group];
 
-pub async fn create_tag(ctx: &Ctx, input: TagInput) -> Result<Committed<TagOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let now = Utc::now();
-    let row = tag::ActiveModel {
-        name: Set(input.name.unwrap_or_default()),
-        slug: Set(input.slug.unwrap_or_default()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(write_error("tag"))?;
-    let change = Change::new(
-        Entity::Tag,
-        Op::Create,
-        vec![row.id],
-        vec![row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(tag_out(&row)))
-}
+    type Table = option::Entity;
+    type Filters = NoFilters;
+    type Out = OptionOut;
+    type Item = OptionOut;
+    type Input = OptionInput;
 
-pub async fn update_tag(
-    ctx: &Ctx,
-    id: i64,
-    input: TagInput,
-) -> Result<Committed<TagOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_tag(ctx, id).await?;
-    let old_slug = old.slug.clone();
-    let mut row = old.into_active_model();
-    if let Some(name) = input.name {
-        row.name = Set(name);
+    fn parse(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
+        serializers::option_input(body, mode)
     }
-    if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
-        row.slug = Set(slug);
-    }
-    row.updated_at = Set(Utc::now());
-    let row = row.update(&txn).await.map_err(write_error("tag"))?;
-    let change = Change::new(
-        Entity::Tag,
-        Op::Update,
-        vec![id],
-        vec![old_slug, row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(tag_out(&row)))
-}
 
-pub async fn delete_tag(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_tag(ctx, id).await?;
-    tag::Entity::delete_by_id(id).exec(&txn).await?;
-    Ok(ctx
-        .commit(
-            txn,
-            Change::new(Entity::Tag, Op::Delete, vec![id], vec![old.slug]),
-        )
-        .await?)
-}
+    fn filter(select: Select<option::Entity>, _: &NoFilters) -> Select<option::Entity> {
+        select
+    }
 
-pub async fn create_option(
-    ctx: &Ctx,
-    input: OptionInput,
-) -> Result<Committed<OptionOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let now = Utc::now();
-    let row = option::ActiveModel {
-        name: Set(input.name.unwrap_or_default()),
-        slug: Set(input.slug.unwrap_or_default()),
-        group: Set(input.group.unwrap_or_default()),
-        position: Set(input.position.unwrap_or(0)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    async fn outs<C: ConnectionTrait + Sync>(
+        _: &C,
+        rows: Vec<option::Model>,
+    ) -> Result<Vec<OptionOut>, DbErr> {
+        Ok(rows.iter().map(option_out).collect())
     }
-    .insert(&txn)
-    .await
-    .map_err(write_error("option"))?;
-    let change = Change::new(
-        Entity::Option,
-        Op::Create,
-        vec![row.id],
-        vec![row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(option_out(&row)))
-}
 
-pub async fn update_option(
-    ctx: &Ctx,
-    id: i64,
-    input: OptionInput,
-) -> Result<Committed<OptionOut>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_option(ctx, id).await?;
-    let old_slug = old.slug.clone();
-    let mut row = old.into_active_model();
-    if let Some(name) = input.name {
-        row.name = Set(name);
+    async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<OptionOut>, DbErr> {
+        read_by_id::<option::Entity, _, _>(db, option::Column::Id, id, option_out).await
     }
-    if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
-        row.slug = Set(slug);
-    }
-    if let Some(group) = input.group {
-        row.group = Set(group);
-    }
-    if let Some(position) = input.position {
-        row.position = Set(position);
-    }
-    row.updated_at = Set(Utc::now());
-    let row = row.update(&txn).await.map_err(write_error("option"))?;
-    let change = Change::new(
-        Entity::Option,
-        Op::Update,
-        vec![id],
-        vec![old_slug, row.slug.clone()],
-    );
-    Ok(ctx.commit(txn, change).await?.with(option_out(&row)))
-}
 
-pub async fn delete_option(ctx: &Ctx, id: i64) -> Result<Committed<()>, ApiError> {
-    let txn = ctx.db.begin().await?;
-    let old = find_option(ctx, id).await?;
-    option::Entity::delete_by_id(id).exec(&txn).await?;
-    Ok(ctx
-        .commit(
-            txn,
-            Change::new(Entity::Option, Op::Delete, vec![id], vec![old.slug]),
-        )
-        .await?)
+    async fn create(txn: &DatabaseTransaction, input: OptionInput) -> ApiResult<i64> {
+        let now = Utc::now();
+        let row = option::ActiveModel {
+            name: Set(input.name.unwrap_or_default()),
+            slug: Set(input.slug.unwrap_or_default()),
+            group: Set(input.group.unwrap_or_default()),
+            position: Set(input.position.unwrap_or(0)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(write_error("option"))?;
+        Ok(row.id)
+    }
+
+    async fn update(txn: &DatabaseTransaction, id: i64, input: OptionInput) -> ApiResult<()> {
+        let mut row = existing::<option::Entity>(txn, option::Column::Id, id)
+            .await?
+            .into_active_model();
+        if let Some(name) = input.name {
+            row.name = Set(name);
+        }
+        if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
+            row.slug = Set(slug);
+        }
+        if let Some(group) = input.group {
+            row.group = Set(group);
+        }
+        if let Some(position) = input.position {
+            row.position = Set(position);
+        }
+        row.updated_at = Set(Utc::now());
+        row.update(txn).await.map_err(write_error("option"))?;
+        Ok(())
+    }
+
+    async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
+        delete_ids::<option::Entity>(txn, option::Column::Id, ids).await
+    }
 }

@@ -1,6 +1,6 @@
 //! Creating and authenticating staff users; argon2id password hashes.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -10,6 +10,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 use strata_db::is_unique_violation;
+use tokio::sync::Semaphore;
 
 use crate::models::user;
 use crate::roles::Role;
@@ -71,11 +72,35 @@ fn valid_email(email: &str) -> bool {
             .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
 }
 
-/// Hashing is deliberately slow: it runs on the blocking pool, off the request threads.
-async fn hash_password(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
+/// Argon2 runs at most one hash per core at once. Without a bound, a flood of logins queues
+/// thousands of memory-hard hashes on the blocking pool (up to 512 threads × 19 MiB each).
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Arc::new(Semaphore::new(cores))
+});
+
+/// Runs `work` (a hash or a verification) on the blocking pool, off the request threads, once
+/// a core is free. The permit goes with the work: a request cancelled while its hash runs does
+/// not free a slot the still-running hash is using.
+async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AccountError> {
+    let permit = HASHING
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| AccountError::Hash(e.to_string()))?
+        .map_err(|e| AccountError::Hash(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+/// Hashing is deliberately slow: see [`with_hashing_slot`].
+async fn hash_password(password: String) -> Result<String, AccountError> {
+    with_hashing_slot(move || hash_now(&password)).await?
 }
 
 fn hash_now(password: &str) -> Result<String, AccountError> {
@@ -94,7 +119,7 @@ static DUMMY_HASH: LazyLock<Option<String>> =
 
 /// False for a wrong password and for a hash that cannot be read.
 async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_slot(move || {
         let Some(hash) = hash.or_else(|| DUMMY_HASH.clone()) else {
             return false;
         };
@@ -223,6 +248,29 @@ mod tests {
         assert!(!valid_email("a@"));
         assert!(!valid_email("a b@example.com"));
         assert!(!valid_email(&format!("{}@example.com", "a".repeat(250))));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::unwrap_used)]
+    async fn hashing_runs_at_most_one_per_core_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let tasks: Vec<_> = (0..cores * 4)
+            .map(|_| {
+                tokio::spawn(with_hashing_slot(|| {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(MOST.load(Ordering::SeqCst), cores);
     }
 
     #[tokio::test]

@@ -4,11 +4,9 @@
 // Each test binary uses part of these helpers.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
-use strata_api::{ApiSettings, Change, ChangeSink, Ctx, MediaStorage};
+use strata_api::{ApiSettings, Ctx};
 pub use strata_db::testing::{self, TestDb};
 
 /// This crate's migrations alone, as the binary's migrator runs them.
@@ -46,39 +44,8 @@ pub async fn backends(test: &str) -> Vec<TestDb> {
     dbs
 }
 
-/// Media and invalidations are not this app's business: the context's are inert.
-struct Nothing;
-
-#[async_trait::async_trait]
-impl MediaStorage for Nothing {
-    async fn save(&self, _: &str, _: &[u8]) -> std::io::Result<()> {
-        Ok(())
-    }
-    async fn delete(&self, _: &str) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl ChangeSink for Nothing {
-    async fn record(
-        &self,
-        _: &sea_orm::DatabaseTransaction,
-        _: &Change,
-    ) -> Result<(), sea_orm::DbErr> {
-        Ok(())
-    }
-    async fn committed(&self, _: &Change) {}
-}
-
-/// What the binary hands the router, around `db`.
+/// What the binary hands the router, around `db` (media and invalidations are not this app's
+/// business: they are only recorded).
 pub fn ctx(db: &DatabaseConnection, settings: ApiSettings) -> Ctx {
-    let cache = strata_cache::Cache::memory(Default::default()).unwrap();
-    Ctx::new(
-        db.clone(),
-        cache,
-        Arc::new(Nothing),
-        settings,
-        Arc::new(Nothing),
-    )
+    strata_api::testing::ctx(db, settings).ctx
 }

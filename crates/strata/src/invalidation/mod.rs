@@ -1,23 +1,28 @@
 //! The invalidation map: for each model's mutation, the cache namespaces and keys it
 //! invalidates and the web tags it revalidates — every dependency, across apps, declared once.
 //!
-//! Every mutation path reaches [`Invalidator::committed`] through `Ctx::publish`, after its
-//! database commit. `rule` matches [`Entity`] exhaustively, so a new model cannot compile
-//! without its entry; `tests/invalidation.rs` checks that every write endpoint publishes a
-//! change for a model.
+//! Every mutation ends with `Ctx::commit`, which records the change in the mutation's own
+//! transaction (the [`journal`] and the Next.js outbox) and, once committed, runs
+//! [`Invalidator::committed`] on a task the request cannot cancel. `rule` matches [`Entity`]
+//! exhaustively, so a new model cannot compile without its entry; `tests/invalidation.rs`
+//! performs every write endpoint of the OpenAPI document and checks what it published.
+
+pub mod journal;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseTransaction, DbErr};
-use strata_api::{Change, ChangeSink, Entity};
+use strata_api::{Change, ChangeSink, Entity, Receipt};
 use strata_cache::{Cache, CacheKey, Invalidation, Namespace};
 use strata_real_estate::cache as property;
 use strata_taxonomy::cache as taxonomy;
 use strata_web::coherence::Coherence;
 
 use crate::outbox::Outbox;
+
+use self::journal::Journal;
 
 /// A web-tier tag: fixed (`properties`) or made from each changed object (`property:42`,
 /// `category:villa`).
@@ -135,28 +140,29 @@ pub fn plan(change: &Change) -> Plan {
     plan
 }
 
-/// Applies the map: external revalidations into the outbox within the mutation's
+/// Applies the map: the journal entry and external revalidations into the mutation's
 /// transaction; after the commit, the data cache first, then the web tier's tags on every
 /// instance (a page rendered after that reads the new data), then the outbox's dispatcher.
 pub struct Invalidator {
     cache: Cache,
     web: Arc<Coherence>,
     outbox: Arc<Outbox>,
+    journal: Journal,
 }
 
 impl Invalidator {
-    pub fn new(cache: Cache, web: Arc<Coherence>, outbox: Arc<Outbox>) -> Self {
-        Invalidator { cache, web, outbox }
-    }
-}
-
-#[async_trait]
-impl ChangeSink for Invalidator {
-    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<(), DbErr> {
-        self.outbox.record(txn, &plan(change).tags).await
+    pub fn new(cache: Cache, web: Arc<Coherence>, outbox: Arc<Outbox>, journal: Journal) -> Self {
+        Invalidator {
+            cache,
+            web,
+            outbox,
+            journal,
+        }
     }
 
-    async fn committed(&self, change: &Change) {
+    /// Invalidates what `change` affects; `true` when every cache confirmed it (rather than
+    /// queueing it for a replay that a dying process would lose).
+    async fn apply(&self, change: &Change) -> bool {
         let plan = plan(change);
         let mut queued = 0usize;
         for ns in &plan.namespaces {
@@ -181,5 +187,64 @@ impl ChangeSink for Invalidator {
             tags = ?plan.tags,
             "invalidated after commit"
         );
+        queued == 0
+    }
+
+    /// Applies journal rows that outlived their grace period: changes whose process died
+    /// between commit and invalidation, or whose invalidation could only be queued. Runs on
+    /// every instance, forever.
+    pub fn start_sweeper(self: &Arc<Self>) {
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(invalidator) = this.upgrade() else {
+                    return;
+                };
+                invalidator.sweep(journal::GRACE).await;
+                drop(invalidator);
+                tokio::time::sleep(journal::SWEEP_EVERY).await;
+            }
+        });
+    }
+
+    /// One pass of the sweeper over rows older than `grace`.
+    pub async fn sweep(&self, grace: std::time::Duration) {
+        let rows = match self.journal.left_behind(grace).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the invalidation journal");
+                return;
+            }
+        };
+        for (id, change) in rows {
+            tracing::warn!(id, entity = ?change.entity, "applying a change left in the invalidation journal");
+            self.finish(&change, id).await;
+        }
+    }
+
+    async fn finish(&self, change: &Change, id: i64) {
+        if self.apply(change).await
+            && let Err(error) = self.journal.done(id).await
+        {
+            // The row stays; the sweeper applies it again later, which is harmless.
+            tracing::warn!(%error, id, "cannot remove an applied change from the journal");
+        }
+    }
+}
+
+#[async_trait]
+impl ChangeSink for Invalidator {
+    async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<Receipt, DbErr> {
+        self.outbox.record(txn, &plan(change).tags).await?;
+        Ok(Receipt(Some(self.journal.record(txn, change).await?)))
+    }
+
+    async fn committed(&self, change: &Change, receipt: Receipt) {
+        match receipt.0 {
+            Some(id) => self.finish(change, id).await,
+            None => {
+                self.apply(change).await;
+            }
+        }
     }
 }

@@ -1,0 +1,173 @@
+//! One declaration per admin resource.
+//!
+//! An app describes a resource once — its table, URL name, model of record for the invalidation
+//! map, admin-list cache namespace, orderings, search columns, filters, input and output — by
+//! implementing [`AdminResource`] (and [`Publishable`] when it has a draft/published status).
+//! [`routes`] (and [`publishable_routes`]) then give every endpoint DRF's `ModelViewSet` would:
+//! list (filters, `q` search, `ordering` from one `(name, column)` table, pagination; cached
+//! for the admin TTL), retrieve, create, update (PUT and PATCH), delete, and for publishable
+//! resources `POST {id}/status/` and `POST bulk/` — with their OpenAPI operations, each tagged
+//! with the model whose change it publishes (`x-strata-invalidates`).
+//!
+//! Every write runs in one transaction: the rows it depends on are read and locked inside it
+//! ([`AdminResource::lock`]), the output is read inside it (nothing can fail between the commit
+//! and the response), and it ends with [`Ctx::commit`], whose invalidation no request
+//! cancellation can skip. Authorization is not here: the binary guards the whole admin router
+//! by role, so a resource cannot be mounted unguarded.
+
+mod query;
+mod routes;
+pub mod service;
+
+use std::future::Future;
+
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, Select};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use strata_cache::{Namespace, PlainData};
+use utoipa::ToSchema;
+
+use crate::ApiResult;
+use crate::context::Entity;
+use crate::input::{JsonObject, Mode};
+
+pub use query::{Filters, ListQuery, NoFilters, QueryReader, icontains};
+pub use routes::{INVALIDATES_EXTENSION, publishable_routes, routes};
+pub use service::{BulkResult, ListKey};
+
+/// The columns of a resource's table.
+pub type Column<R> = <<R as AdminResource>::Table as EntityTrait>::Column;
+/// One row of a resource's table.
+pub type Model<R> = <<R as AdminResource>::Table as EntityTrait>::Model;
+
+/// What the web tier and the invalidation map need of a row: its id and its slug (pages and
+/// tags are keyed by slug; a resource without slugs gives an empty one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub id: i64,
+    pub slug: String,
+}
+
+/// An admin resource, declared once. See the module documentation.
+pub trait AdminResource: Send + Sync + 'static {
+    /// The URL segment and operation-id stem: `categories` → `/api/admin/categories/`,
+    /// `admin_categories_list`.
+    const PLURAL: &'static str;
+    /// The OpenAPI tag the operations are grouped under.
+    const TAG: &'static str;
+    /// The model whose changes the invalidation map receives.
+    const ENTITY: Entity;
+    /// The admin list's cache namespace (admin-list TTL).
+    const LIST: Namespace;
+    /// The primary key column (`id`).
+    const ID: Column<Self>;
+    /// The column pages and web tags are keyed by.
+    const SLUG: Column<Self>;
+    /// `?ordering=` values and the columns they sort by; each is also accepted with a leading
+    /// `-` (descending). Anything else is a 400. Ties are broken by id, so pages never overlap.
+    const ORDERING: &'static [(&'static str, Column<Self>)];
+    /// The ordering when none is asked for, e.g. `"-updated_at"`.
+    const DEFAULT_ORDERING: &'static str;
+    /// Columns `?q=` (or DRF's `?search=`) matches, case-insensitively, any of them.
+    const SEARCH: &'static [Column<Self>];
+
+    type Table: EntityTrait;
+    /// The resource's own list filters (`?status=`, `?app=`…): they extract and document.
+    type Filters: Filters;
+    /// One object as the API shows it (retrieve and writes answer this).
+    type Out: Serialize + ToSchema + Send + Sync + 'static;
+    /// One entry of the list (DRF's list serializer; often the same as `Out`): plain data,
+    /// cached with the list.
+    type Item: PlainData + Serialize + DeserializeOwned + ToSchema + Send + Sync + 'static;
+    /// A validated request body.
+    type Input: ToSchema + Send + 'static;
+
+    /// Validates a body, DRF-style (every field's errors at once).
+    fn parse(body: JsonObject, mode: Mode) -> ApiResult<Self::Input>;
+
+    /// Narrows a list query by this resource's filters.
+    fn filter(select: Select<Self::Table>, filters: &Self::Filters) -> Select<Self::Table>;
+
+    /// Serializes one page of rows, loading what they embed.
+    fn outs<C: sea_orm::ConnectionTrait + Sync>(
+        db: &C,
+        rows: Vec<Model<Self>>,
+    ) -> impl Future<Output = Result<Vec<Self::Item>, DbErr>> + Send;
+
+    /// One object as the admin API shows it (uncached).
+    fn read<C: sea_orm::ConnectionTrait + Sync>(
+        db: &C,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Self::Out>, DbErr>> + Send;
+
+    /// Reads and locks (`FOR UPDATE` on PostgreSQL) the rows with these ids that exist, so a
+    /// concurrent write cannot change what this write checked until it commits.
+    fn lock(
+        txn: &DatabaseTransaction,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<Row>, DbErr>> + Send {
+        lock_rows::<Self::Table>(txn, Self::ID, Self::SLUG, ids)
+    }
+
+    /// Inserts a row; returns its id.
+    fn create(
+        txn: &DatabaseTransaction,
+        input: Self::Input,
+    ) -> impl Future<Output = ApiResult<i64>> + Send;
+
+    /// Updates a row already locked by [`AdminResource::lock`].
+    fn update(
+        txn: &DatabaseTransaction,
+        id: i64,
+        input: Self::Input,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// Deletes locked rows and what they own; returns the stored files to remove once the
+    /// deletion has committed.
+    fn delete(
+        txn: &DatabaseTransaction,
+        ids: &[i64],
+    ) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
+}
+
+/// A resource with a publication status: adds `POST {id}/status/` and `POST bulk/`.
+pub trait Publishable: AdminResource {
+    /// Every status, as the API spells them.
+    const STATUSES: &'static [&'static str];
+
+    /// Sets the status of locked rows (and whatever goes with it, like `published_at`).
+    fn set_status(
+        txn: &DatabaseTransaction,
+        ids: &[i64],
+        status: &'static str,
+    ) -> impl Future<Output = Result<(), DbErr>> + Send;
+}
+
+/// `id` and `slug` of the existing rows among `ids`, locked for update.
+async fn lock_rows<E>(
+    txn: &DatabaseTransaction,
+    id: E::Column,
+    slug: E::Column,
+    ids: &[i64],
+) -> Result<Vec<Row>, DbErr>
+where
+    E: EntityTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String)> = E::find()
+        .select_only()
+        .column(id)
+        .column(slug)
+        .filter(id.is_in(ids.iter().copied()))
+        .lock_exclusive()
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug)| Row { id, slug })
+        .collect())
+}

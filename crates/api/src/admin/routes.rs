@@ -1,0 +1,400 @@
+//! The HTTP side of an admin resource: generic handlers and the OpenAPI operations that
+//! document them, both made from the one declaration.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, get, post};
+use sea_orm::{ColumnTrait, EntityTrait};
+use utoipa::ToSchema;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, Paths,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::query::ListQuery;
+use super::service::{self, BulkAction, BulkResult};
+use super::{AdminResource, Column, Publishable};
+use crate::ApiResult;
+use crate::context::Ctx;
+use crate::input::BULK_IDS_MAX;
+use crate::input::{Fields, JsonObject, Mode};
+use crate::pagination::{PageRequest, Paginated};
+use crate::path::Id;
+use crate::query::UrlQuery;
+
+/// The OpenAPI extension on each write operation naming the model whose change it publishes,
+/// so the invalidation map's completeness can be checked from the document.
+pub const INVALIDATES_EXTENSION: &str = "x-strata-invalidates";
+
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// List, create, retrieve, update (PUT, PATCH) and delete of `R`, with their documentation.
+pub fn routes<R: AdminResource>() -> OpenApiRouter<Ctx>
+where
+    Column<R>: ColumnTrait,
+    <R::Table as EntityTrait>::Model: Sync,
+{
+    let doc = Doc::<R>::new();
+    let collection = MethodRouter::new().get(list::<R>).post(create::<R>);
+    let member = get(retrieve::<R>)
+        .put(update::<R>)
+        .patch(partial_update::<R>)
+        .delete(destroy::<R>);
+    OpenApiRouter::new()
+        .routes((doc.schemas(), doc.collection(), collection))
+        .routes((Vec::new(), doc.member(), member))
+}
+
+/// `POST {id}/status/` and `POST bulk/` of a resource with a status.
+pub fn publishable_routes<R: Publishable>() -> OpenApiRouter<Ctx> {
+    let doc = Doc::<R>::new();
+    let mut schemas = Vec::new();
+    schema_of::<BulkResult>(&mut schemas);
+    OpenApiRouter::new()
+        .routes((Vec::new(), doc.status(), post(status::<R>)))
+        .routes((schemas, doc.bulk(), post(bulk::<R>)))
+}
+
+async fn list<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    url: UrlQuery,
+) -> ApiResult<Json<Paginated<R::Item>>>
+where
+    Column<R>: ColumnTrait,
+    <R::Table as EntityTrait>::Model: Sync,
+{
+    let query = ListQuery::read::<R>(&url)?;
+    let page = PageRequest::from_query(&url, ctx.settings.page_size, ctx.settings.max_page_size)?;
+    let found = service::list::<R>(&ctx, &query, page).await?;
+    Ok(Json(found.respond(page, &url)?))
+}
+
+async fn create<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    body: JsonObject,
+) -> ApiResult<(StatusCode, Json<R::Out>)> {
+    let input = R::parse(body, Mode::Create)?;
+    let out = service::create::<R>(&ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn retrieve<R: AdminResource>(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<R::Out>> {
+    Ok(Json(service::retrieve::<R>(&ctx, id).await?))
+}
+
+async fn update<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+    body: JsonObject,
+) -> ApiResult<Json<R::Out>> {
+    let input = R::parse(body, Mode::Replace)?;
+    Ok(Json(service::update::<R>(&ctx, id, input).await?))
+}
+
+async fn partial_update<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+    body: JsonObject,
+) -> ApiResult<Json<R::Out>> {
+    let input = R::parse(body, Mode::Patch)?;
+    Ok(Json(service::update::<R>(&ctx, id, input).await?))
+}
+
+async fn destroy<R: AdminResource>(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<StatusCode> {
+    service::delete::<R>(&ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body: `{"status": "<one of R::STATUSES>"}`.
+async fn status<R: Publishable>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+    body: JsonObject,
+) -> ApiResult<Json<R::Out>> {
+    let mut fields = Fields::new(body, false);
+    let status = fields.choice("status", true, R::STATUSES);
+    let status = fields.finish(status)?;
+    let status =
+        status.ok_or_else(|| crate::ApiError::field("status", "This field is required."))?;
+    Ok(Json(service::set_status::<R>(&ctx, id, status).await?))
+}
+
+/// Body: `{"action": "status", "status": "archived", "ids": [1, 2]}` or
+/// `{"action": "delete", "ids": [1, 2]}`.
+async fn bulk<R: Publishable>(
+    State(ctx): State<Ctx>,
+    body: JsonObject,
+) -> ApiResult<Json<BulkResult>> {
+    let (action, ids) = bulk_input(body, R::STATUSES)?;
+    Ok(Json(service::bulk::<R>(&ctx, action, &ids).await?))
+}
+
+fn bulk_input(body: JsonObject, statuses: &[&'static str]) -> ApiResult<(BulkAction, Vec<i64>)> {
+    let mut f = Fields::new(body, false);
+    let action = f.choice("action", true, &["status", "delete"]);
+    let ids = f.bulk_ids("ids");
+    let action = match action {
+        Some("status") => f.choice("status", true, statuses).map(BulkAction::Status),
+        Some(_) => Some(BulkAction::Delete),
+        None => None,
+    };
+    let parsed = f.finish((action, ids))?;
+    match parsed {
+        (Some(action), Some(ids)) => Ok((action, ids)),
+        // Unreachable in practice: a missing field was reported by `finish`.
+        _ => Err(crate::ApiError::field("ids", "This field is required.")),
+    }
+}
+
+/// `T`'s schema and the schemas it refers to, for the document's components.
+fn schema_of<T: ToSchema>(schemas: &mut Schemas) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}
+
+fn reference<T: ToSchema>() -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(T::name()))
+}
+
+/// The OpenAPI operations of one resource.
+struct Doc<R>(std::marker::PhantomData<R>);
+
+impl<R: AdminResource> Doc<R> {
+    fn new() -> Self {
+        Doc(std::marker::PhantomData)
+    }
+
+    fn schemas(&self) -> Schemas {
+        let mut schemas = Vec::new();
+        schema_of::<R::Out>(&mut schemas);
+        schema_of::<R::Item>(&mut schemas);
+        schema_of::<R::Input>(&mut schemas);
+        schemas
+    }
+
+    fn collection_path() -> String {
+        format!("/api/admin/{}/", R::PLURAL)
+    }
+
+    fn member_path(suffix: &str) -> String {
+        format!("/api/admin/{}/{{id}}/{suffix}", R::PLURAL)
+    }
+
+    /// An operation with this resource's id, tag and authentication.
+    fn operation(action: &str, summary: String) -> OperationBuilder {
+        OperationBuilder::new()
+            .operation_id(Some(format!("admin_{}_{action}", R::PLURAL)))
+            .tag(R::TAG)
+            .summary(Some(summary))
+            .security(SecurityRequirement::new("token", Vec::<String>::new()))
+            .security(SecurityRequirement::new("session", Vec::<String>::new()))
+            .response("401", detail("Not authenticated"))
+            .response("403", detail("Not allowed for this role, or CSRF failed"))
+    }
+
+    /// A write: documents its body, its 400, and the model whose change it publishes.
+    fn write(action: &str, summary: String, body: Option<RefOr<Schema>>) -> OperationBuilder {
+        let mut op = Self::operation(action, summary)
+            .response(
+                "400",
+                json("Invalid input", reference::<crate::FieldErrors>()),
+            )
+            .response("415", detail("Not JSON"))
+            .extensions(Some(
+                ExtensionsBuilder::new()
+                    .add(INVALIDATES_EXTENSION, serde_json::json!(R::ENTITY))
+                    .build(),
+            ));
+        if let Some(schema) = body {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content("application/json", Content::new(Some(schema)))
+                    .build(),
+            ));
+        }
+        op
+    }
+
+    fn collection(&self) -> Paths {
+        let noun = R::PLURAL;
+        let mut list = Self::operation("list", format!("List {noun}"))
+            .response("200", json("One page", paginated(reference::<R::Item>())))
+            .response(
+                "400",
+                json("A bad filter", reference::<crate::FieldErrors>()),
+            )
+            .response("404", detail("Invalid page"));
+        for param in ListQuery::<R::Filters>::params::<R>() {
+            list = list.parameter(param);
+        }
+        for name in ["page", "page_size"] {
+            list = list.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    )),
+            );
+        }
+        let create = Self::write(
+            "create",
+            format!("Create one of {noun}"),
+            Some(reference::<R::Input>()),
+        )
+        .response("201", json("Created", reference::<R::Out>()));
+        let item = PathItem::new(HttpMethod::Get, list);
+        let mut paths = Paths::new();
+        paths.paths.insert(Self::collection_path(), item);
+        paths.add_path_operation(Self::collection_path(), vec![HttpMethod::Post], create);
+        paths
+    }
+
+    fn member(&self) -> Paths {
+        let noun = R::PLURAL;
+        let with_id = |op: OperationBuilder| {
+            op.parameter(id_param())
+                .response("404", detail("Not found"))
+        };
+        let retrieve = with_id(Self::operation("retrieve", format!("One of {noun}")))
+            .response("200", json("Found", reference::<R::Out>()));
+        let update = with_id(Self::write(
+            "update",
+            format!("Replace one of {noun} (every required field)"),
+            Some(reference::<R::Input>()),
+        ))
+        .response("200", json("Updated", reference::<R::Out>()));
+        let partial = with_id(Self::write(
+            "partial_update",
+            format!("Update the given fields of one of {noun}"),
+            Some(reference::<R::Input>()),
+        ))
+        .response("200", json("Updated", reference::<R::Out>()));
+        let destroy = with_id(Self::write(
+            "destroy",
+            format!("Delete one of {noun}"),
+            None,
+        ))
+        .response("204", ResponseBuilder::new().description("Deleted").build());
+        let path = Self::member_path("");
+        let mut paths = Paths::new();
+        paths.add_path_operation(&path, vec![HttpMethod::Get], retrieve);
+        paths.add_path_operation(&path, vec![HttpMethod::Put], update);
+        paths.add_path_operation(&path, vec![HttpMethod::Patch], partial);
+        paths.add_path_operation(&path, vec![HttpMethod::Delete], destroy);
+        paths
+    }
+}
+
+impl<R: Publishable> Doc<R> {
+    fn status(&self) -> Paths {
+        let body = ObjectBuilder::new()
+            .property("status", string_enum(R::STATUSES))
+            .required("status");
+        let op = Self::write(
+            "status",
+            format!("Set the status of one of {}", R::PLURAL),
+            Some(body.into()),
+        )
+        .parameter(id_param())
+        .response("200", json("Updated", reference::<R::Out>()))
+        .response("404", detail("Not found"));
+        let mut paths = Paths::new();
+        paths.add_path_operation(Self::member_path("status/"), vec![HttpMethod::Post], op);
+        paths
+    }
+
+    fn bulk(&self) -> Paths {
+        let body = ObjectBuilder::new()
+            .property("action", string_enum(&["status", "delete"]))
+            .required("action")
+            .property(
+                "ids",
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    )
+                    .min_items(Some(1))
+                    .max_items(Some(BULK_IDS_MAX)),
+            )
+            .required("ids")
+            .property("status", string_enum(R::STATUSES))
+            .description(Some(
+                "`status` is required when `action` is `status`. All or nothing.",
+            ));
+        let op = Self::write(
+            "bulk",
+            format!("Change the status of, or delete, several {}", R::PLURAL),
+            Some(body.into()),
+        )
+        .response("200", json("Done", reference::<BulkResult>()));
+        let mut paths = Paths::new();
+        paths.add_path_operation(
+            format!("/api/admin/{}/bulk/", R::PLURAL),
+            vec![HttpMethod::Post],
+            op,
+        );
+        paths
+    }
+}
+
+fn id_param() -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        ))
+}
+
+fn string_enum(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+}
+
+fn json(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", Content::new(Some(schema)))
+        .build()
+}
+
+fn detail(description: &str) -> utoipa::openapi::Response {
+    json(description, reference::<crate::Detail>())
+}
+
+/// DRF's page: `{count, next, previous, results}`.
+fn paginated(item: RefOr<Schema>) -> RefOr<Schema> {
+    let nullable_url = || {
+        ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+    };
+    ObjectBuilder::new()
+        .property("count", ObjectBuilder::new().schema_type(Type::Integer))
+        .required("count")
+        .property("next", nullable_url())
+        .required("next")
+        .property("previous", nullable_url())
+        .required("previous")
+        .property("results", ArrayBuilder::new().items(item))
+        .required("results")
+        .into()
+}

@@ -1,0 +1,172 @@
+//! The services every admin resource shares: the list cached for the admin TTL (the only cache
+//! access here), everything else uncached, each write one transaction ended by [`Ctx::commit`].
+
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait};
+use serde::Serialize;
+use strata_cache::TtlClass;
+use utoipa::ToSchema;
+
+use super::query::{ListQuery, select_page};
+use super::{AdminResource, Column, Publishable, Row};
+use crate::ApiResult;
+use crate::context::{Change, Ctx, Op};
+use crate::error::{ApiError, FieldErrors};
+use crate::pagination::{Page, PageRequest};
+
+/// A list key's parameters: the validated query (absent filters left out) and the page —
+/// exactly what the result depends on, so unknown query parameters (`utm_*`) never split it.
+#[derive(Debug, Serialize)]
+pub struct ListKey<'a, Q: Serialize> {
+    #[serde(flatten)]
+    pub query: &'a Q,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl<'a, Q: Serialize> ListKey<'a, Q> {
+    pub fn new(query: &'a Q, page: PageRequest) -> Self {
+        ListKey {
+            query,
+            page: page.page,
+            page_size: page.page_size,
+        }
+    }
+}
+
+pub async fn list<R: AdminResource>(
+    ctx: &Ctx,
+    query: &ListQuery<R::Filters>,
+    page: PageRequest,
+) -> ApiResult<Page<R::Item>>
+where
+    Column<R>: ColumnTrait,
+    <R::Table as EntityTrait>::Model: Sync,
+{
+    let key = R::LIST.hashed(&ListKey::new(query, page));
+    ctx.cache
+        .get_or_load(&key, TtlClass::AdminList, || async {
+            Ok(select_page::<R, _>(&ctx.db, query, page).await?)
+        })
+        .await
+}
+
+pub async fn retrieve<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<R::Out> {
+    R::read(&ctx.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The change a write publishes: its rows' ids and slugs (old and new), each once.
+fn change<R: AdminResource>(op: Op, rows: &[Row]) -> Change {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut slugs: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.slug.is_empty())
+        .map(|r| r.slug.clone())
+        .collect();
+    slugs.sort_unstable();
+    slugs.dedup();
+    Change::new(R::ENTITY, op, ids, slugs)
+}
+
+/// The output, read inside the write's transaction: once it commits nothing is left to fail.
+async fn read_in<R: AdminResource>(txn: &DatabaseTransaction, id: i64) -> ApiResult<R::Out> {
+    R::read(txn, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a row written in this transaction cannot be read"))
+}
+
+/// The one row `id`, locked; a 404 if it does not exist.
+async fn lock_one<R: AdminResource>(txn: &DatabaseTransaction, id: i64) -> ApiResult<Vec<Row>> {
+    let rows = R::lock(txn, &[id]).await?;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(rows)
+}
+
+pub async fn create<R: AdminResource>(ctx: &Ctx, input: R::Input) -> ApiResult<R::Out> {
+    let txn = ctx.begin().await?;
+    let id = R::create(&txn, input).await?;
+    let rows = R::lock(&txn, &[id]).await?;
+    let out = read_in::<R>(&txn, id).await?;
+    ctx.commit(txn, change::<R>(Op::Create, &rows)).await?;
+    Ok(out)
+}
+
+pub async fn update<R: AdminResource>(ctx: &Ctx, id: i64, input: R::Input) -> ApiResult<R::Out> {
+    let txn = ctx.begin().await?;
+    let mut rows = lock_one::<R>(&txn, id).await?;
+    R::update(&txn, id, input).await?;
+    // Both slugs: pages under the old one must go, pages under the new one may exist (404s).
+    rows.extend(R::lock(&txn, &[id]).await?);
+    let out = read_in::<R>(&txn, id).await?;
+    ctx.commit(txn, change::<R>(Op::Update, &rows)).await?;
+    Ok(out)
+}
+
+pub async fn delete<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<()> {
+    let txn = ctx.begin().await?;
+    let rows = lock_one::<R>(&txn, id).await?;
+    let files = R::delete(&txn, &[id]).await?;
+    ctx.commit(txn, change::<R>(Op::Delete, &rows)).await?;
+    ctx.media.delete_all(&files).await;
+    Ok(())
+}
+
+pub async fn set_status<R: Publishable>(
+    ctx: &Ctx,
+    id: i64,
+    status: &'static str,
+) -> ApiResult<R::Out> {
+    let txn = ctx.begin().await?;
+    let rows = lock_one::<R>(&txn, id).await?;
+    R::set_status(&txn, &[id], status).await?;
+    let out = read_in::<R>(&txn, id).await?;
+    ctx.commit(txn, change::<R>(Op::Status, &rows)).await?;
+    Ok(out)
+}
+
+/// What `POST …/bulk/` does to the listed objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    Status(&'static str),
+    Delete,
+}
+
+/// What a bulk action did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub action: &'static str,
+    pub count: usize,
+}
+
+/// All listed objects change, or none: an id that does not exist is a 400 and nothing is
+/// written. `ids` are already deduplicated and capped.
+pub async fn bulk<R: Publishable>(
+    ctx: &Ctx,
+    action: BulkAction,
+    ids: &[i64],
+) -> ApiResult<BulkResult> {
+    let txn = ctx.begin().await?;
+    let rows = R::lock(&txn, ids).await?;
+    if let Some(missing) = ids.iter().find(|id| !rows.iter().any(|r| r.id == **id)) {
+        return Err(ApiError::Invalid(FieldErrors::single(
+            "ids",
+            format!("Invalid pk \"{missing}\" - object does not exist."),
+        )));
+    }
+    let (name, files) = match action {
+        BulkAction::Status(status) => {
+            R::set_status(&txn, ids, status).await?;
+            ("status", Vec::new())
+        }
+        BulkAction::Delete => ("delete", R::delete(&txn, ids).await?),
+    };
+    ctx.commit(txn, change::<R>(Op::Bulk, &rows)).await?;
+    ctx.media.delete_all(&files).await;
+    Ok(BulkResult {
+        action: name,
+        count: rows.len(),
+    })
+}

@@ -1,0 +1,168 @@
+//! Real estate's admin services (no HTTP, no binary): relations checked inside the write,
+//! `published_at` set once, bulk actions all or nothing, and a property's image files removed
+//! only once its deletion has committed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sea_orm::{ConnectionTrait, Statement};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use serde_json::{Value, json};
+use strata_api::admin::service::{self, BulkAction};
+use strata_api::testing::{self, TestCtx};
+use strata_api::{ApiError, ApiSettings, Entity, JsonObject, Mode, Op};
+use strata_db::testing::TestDb;
+use strata_media::upload::Upload;
+use strata_media::validate::validate_image;
+use strata_real_estate::serializers::{PropertyInput, property_input};
+use strata_real_estate::services::admin::{self as admin, Properties};
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = strata_media::migrations();
+        all.extend(strata_taxonomy::migrations());
+        all.extend(strata_real_estate::migrations());
+        all
+    }
+}
+
+async fn databases(test: &str) -> Vec<TestDb> {
+    let mut all = vec![strata_db::testing::sqlite("strata_real_estate_services").await];
+    all.extend(strata_db::testing::postgres("strata_real_estate_services", test).await);
+    for db in &all {
+        Migrator::up(&db.db, None).await.unwrap();
+    }
+    all
+}
+
+fn input(body: Value, mode: Mode) -> PropertyInput {
+    property_input(
+        JsonObject::parse(body.to_string().as_bytes()).unwrap(),
+        mode,
+    )
+    .unwrap()
+}
+
+fn villa(slug: &str) -> Value {
+    json!({"title": "Villa", "slug": slug, "deal": "sale", "price": "100", "area": "80", "city": "Shiraz"})
+}
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+fn png() -> Upload {
+    Upload {
+        bytes: PNG.to_vec(),
+        image: validate_image(PNG, 1 << 20).unwrap(),
+        alt: String::new(),
+    }
+}
+
+async fn count(test: &TestDb, table: &str) -> i64 {
+    test.db
+        .query_one_raw(Statement::from_string(
+            test.db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn relations_are_checked_in_the_write_and_published_at_is_set_once() {
+    for test in databases("relations_and_publication").await {
+        let TestCtx { ctx, changes, .. } = testing::ctx(&test.db, ApiSettings::default());
+        let mut body = villa("villa-1");
+        body["tags"] = json!([41, 41]);
+        let err = service::create::<Properties>(&ctx, input(body, Mode::Create))
+            .await
+            .unwrap_err();
+        let ApiError::Invalid(errors) = err else {
+            panic!("expected a 400")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({"tags": ["Invalid pk \"41\" - object does not exist."]})
+        );
+        assert_eq!(count(&test, "real_estate_property").await, 0);
+        assert!(changes.take().is_empty());
+
+        let created = service::create::<Properties>(&ctx, input(villa("villa-1"), Mode::Create))
+            .await
+            .unwrap();
+        assert_eq!(created.status, "draft");
+        let published = service::set_status::<Properties>(&ctx, created.id, "published")
+            .await
+            .unwrap();
+        let first = published.published_at.clone().expect("set on publishing");
+        service::set_status::<Properties>(&ctx, created.id, "archived")
+            .await
+            .unwrap();
+        let again = service::set_status::<Properties>(&ctx, created.id, "published")
+            .await
+            .unwrap();
+        assert_eq!(again.published_at, Some(first), "set only the first time");
+        let ops: Vec<Op> = changes.take().iter().map(|c| c.op).collect();
+        assert_eq!(ops, [Op::Create, Op::Status, Op::Status, Op::Status]);
+        test.close().await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_is_all_or_nothing_and_files_go_after_the_commit() {
+    for test in databases("bulk_and_files").await {
+        let TestCtx {
+            ctx,
+            changes,
+            media,
+        } = testing::ctx(&test.db, ApiSettings::default());
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let created =
+                service::create::<Properties>(&ctx, input(villa(&format!("v-{n}")), Mode::Create))
+                    .await
+                    .unwrap();
+            ids.push(created.id);
+        }
+        admin::add_image(&ctx, ids[0], png()).await.unwrap();
+        assert_eq!(media.names().len(), 1);
+        changes.take();
+
+        // One missing id: nothing changes.
+        let err = service::bulk::<Properties>(&ctx, BulkAction::Delete, &[ids[0], 999_999])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApiError::Invalid(_)));
+        assert_eq!(count(&test, "real_estate_property").await, 3);
+        assert_eq!(media.names().len(), 1);
+        assert!(changes.take().is_empty());
+
+        let done = service::bulk::<Properties>(&ctx, BulkAction::Delete, &ids[..2])
+            .await
+            .unwrap();
+        assert_eq!((done.action, done.count), ("delete", 2));
+        assert_eq!(count(&test, "real_estate_property").await, 1);
+        assert_eq!(count(&test, "media_image").await, 0);
+        assert!(media.names().is_empty(), "the image file went with its row");
+        let published = changes.take();
+        assert_eq!(published.len(), 1);
+        assert_eq!(
+            (
+                published[0].entity,
+                published[0].op,
+                published[0].ids.clone()
+            ),
+            (Entity::Property, Op::Bulk, vec![ids[0], ids[1]])
+        );
+        test.close().await;
+    }
+}

@@ -1,0 +1,178 @@
+//! Authorization is by route: every operation of the OpenAPI document under `/api/admin/`, and
+//! `/api/auth/me`, is walked as each kind of caller. An endpoint added without its guard — in a
+//! router that is not guarded, or with a handler that forgets to ask — fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::Site;
+use common::api::Api;
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+/// An id no object has: the guard must answer before any handler looks it up.
+const MISSING: &str = "999999";
+
+struct Operation {
+    method: Method,
+    path: String,
+}
+
+impl Operation {
+    fn unsafe_method(&self) -> bool {
+        !matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+    }
+
+    fn is_me(&self) -> bool {
+        self.path == "/api/auth/me"
+    }
+}
+
+/// Every guarded operation of the live document, path parameters filled with a missing id.
+async fn guarded_operations(public: &Api) -> Vec<Operation> {
+    let document = public.ok("/api/schema/").await;
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !(path.starts_with("/api/admin/") || path == "/api/auth/me") {
+            continue;
+        }
+        let filled = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    MISSING
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                operations.push(Operation {
+                    method: method.to_uppercase().parse().unwrap(),
+                    path: filled.clone(),
+                });
+            }
+        }
+    }
+    assert!(
+        operations.len() >= 20,
+        "only {} guarded operations in the document",
+        operations.len()
+    );
+    operations
+}
+
+/// A session of `username`: the cookie header and the CSRF token.
+async fn login(base: &str, username: &str) -> (String, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let csrf = response.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (cookies, csrf)
+}
+
+/// The operation as `builder` sends it, with a JSON body where it takes one.
+async fn call(op: &Operation, builder: RequestBuilder) -> (u16, Value) {
+    let builder = if op.unsafe_method() {
+        builder.json(&json!({}))
+    } else {
+        builder
+    };
+    Api::send(builder).await
+}
+
+fn denied(status: u16) -> bool {
+    status == 401 || status == 403
+}
+
+#[tokio::test]
+async fn every_admin_operation_is_guarded_by_its_route() {
+    let site = Site::new(common::Backend::Embedded, "authorization")
+        .await
+        .unwrap();
+    let editor = site.token("editor1", "editor");
+    let support = site.token("support1", "support");
+    let server = site.serve();
+    let base = server.url("");
+    let anonymous = Api::at(base.clone(), None);
+    let as_editor = Api::at(base.clone(), Some(&editor));
+    let as_support = Api::at(base.clone(), Some(&support));
+    let (cookies, csrf) = login(&base, "editor1").await;
+    let client = reqwest::Client::new();
+    let with_session = |op: &Operation| {
+        client
+            .request(op.method.clone(), format!("{base}{}", op.path))
+            .header("cookie", &cookies)
+    };
+
+    for op in guarded_operations(&anonymous).await {
+        let what = format!("{} {}", op.method, op.path);
+
+        let (status, body) = call(&op, anonymous.request(op.method.clone(), &op.path)).await;
+        assert_eq!(
+            (status, body),
+            (
+                401,
+                json!({"detail": "Authentication credentials were not provided."})
+            ),
+            "anonymous {what}"
+        );
+
+        let (status, body) = call(&op, as_support.request(op.method.clone(), &op.path)).await;
+        if op.is_me() {
+            assert_eq!(status, 200, "support {what}: {body}");
+        } else {
+            assert_eq!(
+                (status, body),
+                (
+                    403,
+                    json!({"detail": "You do not have permission to perform this action."})
+                ),
+                "support {what}"
+            );
+        }
+
+        let (status, body) = call(&op, as_editor.request(op.method.clone(), &op.path)).await;
+        assert!(
+            !denied(status),
+            "editor's token refused on {what}: {status} {body}"
+        );
+
+        let (status, body) = call(&op, with_session(&op).header("X-CSRFToken", &csrf)).await;
+        assert!(
+            !denied(status),
+            "editor's session refused on {what}: {status} {body}"
+        );
+
+        let (status, body) = call(&op, with_session(&op)).await;
+        if op.unsafe_method() {
+            assert_eq!(
+                (status, body),
+                (403, json!({"detail": "CSRF Failed: CSRF token missing."})),
+                "session without CSRF on {what}"
+            );
+        } else {
+            assert!(
+                !denied(status),
+                "editor's session refused on {what}: {status} {body}"
+            );
+        }
+    }
+}

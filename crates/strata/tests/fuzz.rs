@@ -1,0 +1,99 @@
+//! OpenAPI-driven fuzzing: schemathesis (`tests/fuzz/requirements.txt`, in the venv that
+//! `scripts/test` makes) generates requests for every operation of `/api/schema/`, public and
+//! admin (with an admin's token), against `strata serve` on PostgreSQL + Redis with the demo data.
+//! No response may be a 5xx, and the server's log may not hold a panic: a panicking handler drops
+//! the connection rather than answering 500, so only the log shows it.
+//!
+//! Reproducible: a fixed seed and no example database; bounded by examples per operation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::{Backend, Site};
+
+/// Examples per operation and phase; the whole run stays within a few minutes on two cores.
+const MAX_EXAMPLES: &str = "50";
+const SEED: &str = "20250901";
+
+#[tokio::test]
+async fn every_operation_survives_schemathesis() {
+    let test = "fuzz";
+    let Some(python) = schemathesis_python(test) else {
+        return;
+    };
+    let Some(site) = Site::new(Backend::Production, test).await else {
+        return;
+    };
+    assert!(
+        site.run(&["seed", "--demo", "--properties", "30"])
+            .status
+            .success()
+    );
+    let token = site.token("fuzzer", "admin");
+    let server = site.serve_logged();
+
+    let started = Instant::now();
+    let status = Command::new(&python)
+        .args(["-m", "schemathesis.cli", "run", &server.url("/api/schema/")])
+        .args(["--url", &server.url("")])
+        .args(["--header", &format!("Authorization: Token {token}")])
+        .args(["--checks", "not_a_server_error"])
+        .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
+        .args(["--generation-database", "none"])
+        // NUL bytes are what the input hardening must refuse with a 400.
+        .args(["--generation-allow-x00", "true"])
+        .args(["--request-timeout", "20", "--workers", "2"])
+        .args(["--continue-on-failure", "--no-color"])
+        // Logging out would revoke the token the rest of the run authenticates with.
+        .args(["--exclude-operation-id-regex", "logout"])
+        // schemathesis writes nothing here (no reports, no database), but keep the repo clean.
+        .current_dir(&site.dir)
+        .stdin(Stdio::null())
+        .status()
+        .expect("run schemathesis");
+    eprintln!("schemathesis took {:?}", started.elapsed());
+
+    let log = server.log();
+    let panics: Vec<&str> = log.lines().filter(|l| l.contains("panicked at")).collect();
+    assert!(
+        panics.is_empty(),
+        "the server panicked {} time(s):\n{}",
+        panics.len(),
+        panics.join("\n")
+    );
+    assert!(
+        status.success(),
+        "schemathesis found failures (see its report above)"
+    );
+}
+
+/// The venv's Python with schemathesis, or `None` (a loud skip outside CI).
+fn schemathesis_python(test: &str) -> Option<PathBuf> {
+    let python = std::env::var_os("STRATA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
+    let usable = Command::new(&python)
+        .args(["-c", "import schemathesis"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if usable {
+        return Some(python);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "{test}: {} cannot import schemathesis, and CI=true",
+            python.display()
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: no Python with schemathesis at {} (run scripts/test, or set \
+         STRATA_PYTHON); {test} did not run ***\n",
+        python.display()
+    );
+    None
+}

@@ -1,0 +1,355 @@
+//! What a hostile client or a failing dependency meets, through the real binary: slow and
+//! excess connections, login hammering (per address, per username, behind trusted proxies),
+//! security headers, and PostgreSQL going away and coming back.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/tcp_proxy.rs"]
+mod tcp_proxy;
+
+use std::time::{Duration, Instant};
+
+use common::{Backend, Server, Site};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tcp_proxy::TcpProxy;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads until the server closes the connection (EOF or reset); `None` if it is still open
+/// after `within`.
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0) | Err(_)) => return Some(seen),
+            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+async fn get(server: &Server, path: &str) -> reqwest::Response {
+    reqwest::get(server.url(path)).await.unwrap()
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_do_not_keep_others_waiting() {
+    let server = Server::start(&[
+        ("STRATA_HEADER_READ_TIMEOUT_SECS", "1"),
+        ("STRATA_KEEP_ALIVE_TIMEOUT_SECS", "30"),
+    ]);
+    // 200 clients send half a request line and stall.
+    let opened = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+
+    let started = Instant::now();
+    let response = get(&server, "/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a normal request waited {:?} behind slow clients",
+        started.elapsed()
+    );
+
+    for stream in &mut slow {
+        let ended = closed_within(stream, Duration::from_secs(5)).await;
+        assert!(ended.is_some(), "a slow client was never cut off");
+    }
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "slow clients were cut off after {took:?}, not at the 1 s header timeout"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_its_timeout() {
+    // The header timeout would close the idle connection only after 5 s.
+    let server = Server::start(&[
+        ("STRATA_HEADER_READ_TIMEOUT_SECS", "5"),
+        ("STRATA_KEEP_ALIVE_TIMEOUT_SECS", "1"),
+    ]);
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: strata\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let idle = Instant::now();
+    let ended = closed_within(&mut stream, Duration::from_secs(4)).await;
+    assert!(ended.is_some(), "an idle keep-alive connection stayed open");
+    let took = idle.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_millis(2500),
+        "closed after {took:?} of idleness, not the 1 s keep-alive timeout"
+    );
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_refused_and_the_server_recovers() {
+    let server = Server::start(&[
+        ("STRATA_MAX_CONNECTIONS", "20"),
+        ("STRATA_HEADER_READ_TIMEOUT_SECS", "30"),
+        ("STRATA_KEEP_ALIVE_TIMEOUT_SECS", "30"),
+    ]);
+    // Twenty kept-alive connections, each known to be accepted (it got an answer).
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: strata\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(stream);
+    }
+
+    // The next one is told why and closed at once.
+    for _ in 0..3 {
+        let mut extra = TcpStream::connect(server.addr).await.unwrap();
+        let said = closed_within(&mut extra, Duration::from_secs(1))
+            .await
+            .expect("a connection past the cap was left open");
+        let said = String::from_utf8_lossy(&said);
+        assert!(said.starts_with("HTTP/1.1 503"), "{said}");
+        assert!(said.contains("Retry-After: 1"), "{said}");
+    }
+
+    // Closing the held connections frees their places.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        match reqwest::get(server.url("/metrics")).await {
+            Ok(response) if response.status() == StatusCode::OK => {
+                break response.text().await.unwrap();
+            }
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+            other => panic!("the server did not recover: {other:?}"),
+        }
+    };
+    let refused = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("strata_http_connections_refused_total "))
+        .unwrap_or_else(|| panic!("no refusal counter in:\n{metrics}"));
+    assert!(refused.trim().parse::<f64>().unwrap() >= 3.0, "{refused}");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = Server::start(&[]);
+    for (path, policy) in [
+        ("/", "default-src 'self'"),
+        ("/api/properties/", "default-src 'self'"),
+        ("/api/no/such/", "default-src 'self'"),
+        ("/media/missing.png", "sandbox"),
+        ("/admin/", "connect-src 'self'"),
+        ("/api/docs/", "https://cdn.jsdelivr.net"),
+    ] {
+        let response = get(&server, path).await;
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+        };
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(
+            header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        let csp = header("content-security-policy");
+        assert!(csp.contains(policy), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        if !path.starts_with("/api/docs") {
+            assert!(!csp.contains("'unsafe-inline'") || path.starts_with("/media/"));
+        }
+    }
+}
+
+/// One login attempt with a wrong password; the status, `Retry-After` and body.
+async fn login(
+    server: &Server,
+    username: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"username": username, "password": "not the password"}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry, response.json().await.unwrap())
+}
+
+fn assert_throttled((status, retry, body): (StatusCode, Option<String>, Value)) {
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let wait: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        body,
+        json!({"detail": format!("Request was throttled. Expected available in {wait} seconds.")})
+    );
+}
+
+#[tokio::test]
+async fn logins_are_throttled_per_address_and_per_username() {
+    let site = Site::new(Backend::Embedded, "logins_are_throttled")
+        .await
+        .unwrap();
+    let mut env: Vec<(&str, &str)> = site
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("STRATA_TRUSTED_PROXIES", "127.0.0.1"));
+    let server = Server::start(&env);
+    let from = |ip: &'static str| [("x-forwarded-for", ip)];
+
+    // Per address: ten attempts a minute, whatever the usernames.
+    for n in 0..10 {
+        let (status, _, body) = login(&server, &format!("u{n}"), &from("198.51.100.1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    assert_throttled(login(&server, "u10", &from("198.51.100.1")).await);
+    // Another client behind the same (trusted) proxy has its own window.
+    let (status, _, _) = login(&server, "u10", &from("198.51.100.2")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Per username: five attempts a minute, whatever the addresses.
+    for n in 0..5 {
+        let ip = format!("203.0.113.{n}");
+        let (status, _, _) = login(&server, "mina", &[("x-forwarded-for", &ip)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_throttled(login(&server, "mina", &from("203.0.113.99")).await);
+
+    // A browser on another site cannot post a login here.
+    let (status, _, body) = login(&server, "sara", &[("origin", "https://evil.example")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let server = Server::start(&[]);
+    // A client rotating forged X-Forwarded-For values is still one address.
+    for n in 0..10 {
+        let ip = format!("198.51.100.{n}");
+        let (status, _, _) = login(&server, &format!("u{n}"), &[("x-forwarded-for", &ip)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_throttled(login(&server, "u10", &[("x-forwarded-for", "192.0.2.77")]).await);
+}
+
+/// Polls `/readyz` until its status is `want`.
+async fn wait_ready(server: &Server, want: StatusCode, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let response = get(server, "/readyz").await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        if status == want {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz stayed {status} for {within:?}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// Multi-threaded: the proxy's tasks must run while the test blocks on starting the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_down_is_a_fast_503_and_recovers() {
+    let Some(site) = Site::new(Backend::Production, "postgres_down_is_a_fast_503").await else {
+        return;
+    };
+    let token = site.token("ops", "admin");
+    let proxy = TcpProxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let through_proxy = site
+        .database_url
+        .replace("127.0.0.1:5432", &proxy.addr.to_string());
+    let env: Vec<(&str, &str)> = site
+        .env
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "DATABASE_URL" => (k.as_str(), through_proxy.as_str()),
+            _ => (k.as_str(), v.as_str()),
+        })
+        .collect();
+    let server = Server::start(&env);
+    let client = reqwest::Client::new();
+    let me = || {
+        client
+            .get(server.url("/api/auth/me"))
+            .header("Authorization", format!("Token {token}"))
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+    let ready = wait_ready(&server, StatusCode::OK, Duration::from_secs(5)).await;
+    assert_eq!(ready["database"]["state"], "up", "{ready}");
+    // Cached from now on.
+    assert_eq!(
+        get(&server, "/api/categories/").await.status(),
+        StatusCode::OK
+    );
+
+    proxy.stop();
+    let ready = wait_ready(
+        &server,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(ready["status"], "unavailable", "{ready}");
+    assert_eq!(ready["database"]["state"], "down", "{ready}");
+    assert!(ready["cache"].is_object(), "{ready}");
+
+    // Requests that need the database fail at once, with DRF's body and Retry-After.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = me().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(took < Duration::from_millis(500), "a 503 took {took:?}");
+        assert_eq!(response.headers()["retry-after"], "5");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"detail": "Service temporarily unavailable, try again later."})
+        );
+    }
+    // What the caches hold is still served.
+    assert_eq!(
+        get(&server, "/api/categories/").await.status(),
+        StatusCode::OK
+    );
+
+    proxy.resume().await;
+    let ready = wait_ready(&server, StatusCode::OK, Duration::from_secs(10)).await;
+    assert_eq!(ready["database"]["state"], "up", "{ready}");
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+}
