@@ -1,5 +1,6 @@
 //! Authorization is by route: every operation of the OpenAPI document under `/api/admin/`, and
-//! `/api/auth/me`, is walked as each kind of caller. An endpoint added without its guard — in a
+//! `/api/auth/me`, is walked as each kind of caller (anonymous, a role without rights, token,
+//! session with and without CSRF, session from another site's page). An endpoint added without its guard — in a
 //! router that is not guarded, or with a handler that forgets to ask — fails here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -160,6 +161,17 @@ async fn every_admin_operation_is_guarded_by_its_route() {
             !denied(status),
             "editor's session refused on {what}: {status} {body}"
         );
+
+        if op.unsafe_method() {
+            let foreign = with_session(&op)
+                .header("X-CSRFToken", &csrf)
+                .header("Origin", "https://elsewhere.example");
+            let (status, body) = call(&op, foreign).await;
+            assert_eq!(
+                status, 403,
+                "a session request from another site on {what}: {body}"
+            );
+        }
 
         let (status, body) = call(&op, with_session(&op)).await;
         if op.unsafe_method() {

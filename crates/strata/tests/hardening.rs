@@ -347,6 +347,10 @@ async fn postgres_down_is_a_fast_503_and_recovers() {
         get(&server, "/api/categories/").await.status(),
         StatusCode::OK
     );
+    // A page that must be rendered from the database says so too: 503, not 500.
+    let page = get(&server, "/en/properties/no-such-listing/").await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(page.headers()["retry-after"], "5");
 
     proxy.resume().await;
     let ready = wait_ready(&server, StatusCode::OK, Duration::from_secs(10)).await;

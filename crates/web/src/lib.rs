@@ -75,7 +75,7 @@ pub struct Site {
     html: HtmlCache,
     coherence: Arc<Coherence>,
     settings: Arc<WebSettings>,
-    limiter: Arc<revalidate::Limiter>,
+    limiter: Arc<strata_api::WindowLimit<std::net::IpAddr>>,
 }
 
 impl Site {
@@ -86,7 +86,7 @@ impl Site {
             ctx,
             html: coherence.html().clone(),
             coherence,
-            limiter: Arc::new(revalidate::Limiter::new(settings.revalidate_per_minute)),
+            limiter: Arc::new(revalidate::limiter(settings.revalidate_per_minute)),
             settings: Arc::new(settings),
         }
     }
@@ -128,7 +128,7 @@ impl Site {
             ),
             Err(error) => {
                 tracing::error!(%error, key, "page render failed");
-                pages::error_page(self, lang)
+                pages::error_page(self, lang, &error)
             }
         }
     }

@@ -4,9 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::to_bytes;
@@ -16,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use strata_api::ClientAddr;
+use strata_api::{ClientAddr, WindowLimit};
 use subtle::ConstantTimeEq;
 
 use crate::Site;
@@ -45,7 +43,7 @@ pub async fn revalidate(State(site): State<Site>, request: Request) -> Response 
         Ok(ClientAddr(ip)) => ip,
         Err(error) => return error.into_response(),
     };
-    if let Some(retry_after) = site.limiter.check(client) {
+    if let Err(retry_after) = site.limiter.hit(client) {
         let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate limited");
         response
             .headers_mut()
@@ -91,73 +89,7 @@ fn same_secret(expected: &str, given: &str) -> bool {
 /// seen lose their count, which only lets them start a new window early.
 const MAX_CLIENTS: u64 = 65_536;
 
-/// A fixed window per client address. Each address's window is a cache entry that lives one
-/// window from its first request, so nothing is ever scanned to forget old ones; the cache
-/// (LRU, so a new address is always admitted and counted) bounds how many are held.
-pub struct Limiter {
-    per_window: u32,
-    clients: moka::sync::Cache<IpAddr, Arc<Window>>,
-}
-
-struct Window {
-    start: Instant,
-    used: AtomicU32,
-}
-
-impl Limiter {
-    pub fn new(per_minute: u32) -> Self {
-        Limiter {
-            per_window: per_minute,
-            clients: moka::sync::Cache::builder()
-                .max_capacity(MAX_CLIENTS)
-                .eviction_policy(moka::policy::EvictionPolicy::lru())
-                .time_to_live(WINDOW)
-                .build(),
-        }
-    }
-
-    /// `Some(wait)` when `ip` has used up its window.
-    fn check(&self, ip: IpAddr) -> Option<Duration> {
-        let window = self.clients.get_with(ip, || {
-            Arc::new(Window {
-                start: Instant::now(),
-                used: AtomicU32::new(0),
-            })
-        });
-        if window.used.fetch_add(1, Ordering::Relaxed) >= self.per_window {
-            return Some(WINDOW.saturating_sub(window.start.elapsed()));
-        }
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::Ipv6Addr;
-
-    use super::*;
-
-    #[test]
-    fn a_client_is_limited_to_its_window() {
-        let limiter = Limiter::new(2);
-        let ip = IpAddr::from([192, 0, 2, 1]);
-        assert_eq!(limiter.check(ip), None);
-        assert_eq!(limiter.check(ip), None);
-        let wait = limiter.check(ip).unwrap();
-        assert!(wait > Duration::ZERO && wait <= WINDOW);
-        assert_eq!(limiter.check(IpAddr::from([192, 0, 2, 2])), None);
-    }
-
-    #[test]
-    fn the_clients_held_stay_bounded() {
-        let limiter = Limiter::new(1);
-        for n in 0..(MAX_CLIENTS as u128 * 2) {
-            limiter.check(IpAddr::V6(Ipv6Addr::from(n)));
-        }
-        limiter.clients.run_pending_tasks();
-        assert!(limiter.clients.entry_count() <= MAX_CLIENTS);
-        // The newest address is counted, not refused admission.
-        let newest = IpAddr::V6(Ipv6Addr::from(MAX_CLIENTS as u128 * 2 - 1));
-        assert!(limiter.check(newest).is_some());
-    }
+/// `/api/revalidate`'s per-client limit: `per_minute` calls a minute per client address.
+pub fn limiter(per_minute: u32) -> WindowLimit<IpAddr> {
+    WindowLimit::new(per_minute, WINDOW, MAX_CLIENTS)
 }

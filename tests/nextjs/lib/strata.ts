@@ -1,5 +1,6 @@
 // Reads Strata's public API the way the original front end does: every fetch is kept in Next's
-// data cache under a tag Strata revalidates (`properties`, `property:<id>`).
+// data cache under a tag Strata revalidates (`properties`, `property:<id>`). No time-based
+// `revalidate`: only Strata's calls refresh the data, which is what the test observes.
 
 export type Property = { id: number; title: string; city: string };
 type Page<T> = { count: number; results: T[] };

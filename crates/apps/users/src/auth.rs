@@ -12,6 +12,7 @@ use strata_api::{ApiError, Ctx};
 use subtle::ConstantTimeEq;
 
 use crate::models::user;
+use crate::origin::check_origin;
 use crate::roles::Role;
 use crate::services::{sessions, tokens};
 
@@ -72,6 +73,7 @@ impl Staff {
                 if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
                     return Err(ApiError::CsrfFailed("CSRF token incorrect."));
                 }
+                check_origin(parts, &ctx.settings.site_origin)?;
             }
             (user, AuthVia::Session(key))
         };

@@ -142,7 +142,8 @@ pub fn plan(change: &Change) -> Plan {
 
 /// Applies the map: the journal entry and external revalidations into the mutation's
 /// transaction; after the commit, the data cache first, then the web tier's tags on every
-/// instance (a page rendered after that reads the new data), then the outbox's dispatcher.
+/// instance (a page rendered after that reads the new data), then one delivery attempt to the
+/// external front ends.
 pub struct Invalidator {
     cache: Cache,
     web: Arc<Coherence>,
@@ -176,7 +177,7 @@ impl Invalidator {
             }
         }
         self.web.revalidate(&plan.tags).await;
-        self.outbox.wake();
+        self.outbox.deliver_now().await;
         tracing::info!(
             entity = ?change.entity,
             op = ?change.op,

@@ -104,9 +104,20 @@ impl Outbox {
         Ok(())
     }
 
-    /// After a commit: deliver now rather than at the next poll.
-    pub fn wake(&self) {
-        self.wake.notify_one();
+    /// After a commit, on the commit's invalidation path (which the request awaits): one
+    /// delivery attempt now, bounded by the protocol's 2 s timeout as the original stack's
+    /// `notify_nextjs_revalidate` was, so a front end is normally fresh on its first load after
+    /// the ack. Whatever is not delivered in that time stays for the dispatcher.
+    pub async fn deliver_now(&self) {
+        if self.targets.is_empty() {
+            return;
+        }
+        match tokio::time::timeout(TIMEOUT, self.deliver_due()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "outbox: reading due revalidations failed"),
+            // Rows claimed by the attempt are retried once their claim lapses.
+            Err(_) => self.wake.notify_one(),
+        }
     }
 
     /// Runs the dispatcher until the process ends (only when targets are configured).

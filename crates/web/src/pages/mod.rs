@@ -430,9 +430,20 @@ pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
     http::uncached(StatusCode::BAD_REQUEST, body)
 }
 
-/// A render failed and no earlier page exists: a plain 500, never cached.
-pub fn error_page(site: &Site, lang: Lang) -> Response {
+/// A render failed and no earlier page exists: never cached. A database known to be down is a
+/// 503 with `Retry-After` (as the API answers), anything else a plain 500.
+pub fn error_page(site: &Site, lang: Lang, error: &PageError) -> Response {
     let w = lang.words();
     let body = message(site, lang, w.error, String::new()).unwrap_or_default();
-    http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body)
+    match error {
+        PageError::Data(ApiError::Unavailable { retry_after }) => {
+            let mut response = http::uncached(StatusCode::SERVICE_UNAVAILABLE, body);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                retry_after.as_secs().max(1).into(),
+            );
+            response
+        }
+        _ => http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body),
+    }
 }
