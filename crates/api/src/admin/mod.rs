@@ -21,7 +21,7 @@ pub mod service;
 
 use std::future::Future;
 
-use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, Select};
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use strata_cache::{Namespace, PlainData};
@@ -72,8 +72,9 @@ pub trait AdminResource: Send + Sync + 'static {
     const SEARCH: &'static [Column<Self>];
 
     type Table: EntityTrait;
-    /// The resource's own list filters (`?status=`, `?app=`…): they extract and document.
-    type Filters: Filters;
+    /// The resource's own list filters (`?status=`, `?app=`…): they extract, narrow the
+    /// query and document.
+    type Filters: Filters<Self::Table>;
     /// One object as the API shows it (retrieve and writes answer this).
     type Out: Serialize + ToSchema + Send + Sync + 'static;
     /// One entry of the list (DRF's list serializer; often the same as `Out`): plain data,
@@ -84,9 +85,6 @@ pub trait AdminResource: Send + Sync + 'static {
 
     /// Validates a body, DRF-style (every field's errors at once).
     fn parse(body: JsonObject, mode: Mode) -> ApiResult<Self::Input>;
-
-    /// Narrows a list query by this resource's filters.
-    fn filter(select: Select<Self::Table>, filters: &Self::Filters) -> Select<Self::Table>;
 
     /// Serializes one page of rows, loading what they embed.
     fn outs<C: sea_orm::ConnectionTrait + Sync>(

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    Select,
 };
 use serde::{Serialize, Serializer};
 use utoipa::IntoParams;
@@ -19,11 +20,13 @@ use crate::pagination::{Page, PageRequest, fetch_page};
 use crate::query::UrlQuery;
 use crate::serial::to_hundredths;
 
-/// A resource's own list filters. `from_query` reads them (reporting into `errors`);
-/// `IntoParams` documents them; `Serialize` makes them part of the list's cache key (absent
-/// filters skipped, so `?status=` and no `status` share a key).
-pub trait Filters: IntoParams + Serialize + Send + Sync + Sized + 'static {
+/// A resource's own list filters. `from_query` reads them (reporting into `errors`); `apply`
+/// narrows the list's query; `IntoParams` documents them; `Serialize` makes them part of the
+/// list's cache key (absent filters skipped, so `?status=` and no `status` share a key).
+pub trait Filters<E: EntityTrait>: IntoParams + Serialize + Send + Sync + Sized + 'static {
     fn from_query(query: &mut QueryReader<'_>) -> Self;
+
+    fn apply(&self, select: Select<E>) -> Select<E>;
 }
 
 /// For resources whose lists have no filters of their own.
@@ -36,9 +39,13 @@ impl IntoParams for NoFilters {
     }
 }
 
-impl Filters for NoFilters {
+impl<E: EntityTrait> Filters<E> for NoFilters {
     fn from_query(_: &mut QueryReader<'_>) -> Self {
         NoFilters
+    }
+
+    fn apply(&self, select: Select<E>) -> Select<E> {
+        select
     }
 }
 
@@ -152,8 +159,11 @@ pub struct ListQuery<F> {
     pub filters: F,
 }
 
-impl<F: Filters> ListQuery<F> {
-    pub fn read<R: AdminResource<Filters = F>>(url: &UrlQuery) -> ApiResult<Self> {
+impl<F: Serialize> ListQuery<F> {
+    pub fn read<R: AdminResource<Filters = F>>(url: &UrlQuery) -> ApiResult<Self>
+    where
+        F: Filters<R::Table>,
+    {
         let mut reader = QueryReader::new(url);
         let asked = url
             .get("ordering")
@@ -180,7 +190,10 @@ impl<F: Filters> ListQuery<F> {
     }
 
     /// The query parameters every admin list documents, then the resource's own.
-    pub fn params<R: AdminResource>() -> Vec<Parameter> {
+    pub fn params<R: AdminResource<Filters = F>>() -> Vec<Parameter>
+    where
+        F: Filters<R::Table>,
+    {
         let orderings: Vec<String> = R::ORDERING
             .iter()
             .flat_map(|(name, _)| [name.to_string(), format!("-{name}")])
@@ -241,7 +254,7 @@ where
     Column<R>: ColumnTrait,
     <R::Table as EntityTrait>::Model: Sync,
 {
-    let mut select = R::filter(R::Table::find(), &query.filters);
+    let mut select = query.filters.apply(R::Table::find());
     if let Some(q) = &query.q {
         let any = R::SEARCH.iter().fold(Condition::any(), |any, column| {
             any.add(icontains(*column, q))

@@ -51,7 +51,7 @@ pub struct AdminFilters {
     pub featured: Option<bool>,
 }
 
-impl Filters for AdminFilters {
+impl Filters<property::Entity> for AdminFilters {
     fn from_query(query: &mut QueryReader<'_>) -> Self {
         AdminFilters {
             status: query.choice("status", STATUSES),
@@ -60,10 +60,8 @@ impl Filters for AdminFilters {
             featured: query.boolean("featured"),
         }
     }
-}
 
-impl AdminFilters {
-    pub fn apply(&self, mut select: Select<property::Entity>) -> Select<property::Entity> {
+    fn apply(&self, mut select: Select<property::Entity>) -> Select<property::Entity> {
         if let Some(status) = self.status {
             select = select.filter(property::Column::Status.eq(status));
         }

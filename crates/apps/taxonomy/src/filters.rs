@@ -1,9 +1,11 @@
 //! Admin list filters of this app's own, as typed query parameters that extract and document.
 
+use sea_orm::{ColumnTrait, QueryFilter, Select};
 use serde::Serialize;
 use strata_api::admin::{Filters, QueryReader};
 use utoipa::IntoParams;
 
+use crate::models::category;
 use crate::serializers::CATEGORY_APPS;
 
 /// `GET /api/admin/categories/?app=`.
@@ -16,10 +18,17 @@ pub struct CategoryFilters {
     pub app: Option<&'static str>,
 }
 
-impl Filters for CategoryFilters {
+impl Filters<category::Entity> for CategoryFilters {
     fn from_query(query: &mut QueryReader<'_>) -> Self {
         CategoryFilters {
             app: query.choice("app", CATEGORY_APPS),
+        }
+    }
+
+    fn apply(&self, select: Select<category::Entity>) -> Select<category::Entity> {
+        match self.app {
+            Some(app) => select.filter(category::Column::App.eq(app)),
+            None => select,
         }
     }
 }

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{AdminResource, Publishable};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
@@ -222,12 +222,6 @@ impl AdminResource for Properties {
         serializers::property_input(body, mode)
     }
 
-    fn filter(
-        select: Select<property::Entity>,
-        filters: &AdminFilters,
-    ) -> Select<property::Entity> {
-        filters.apply(select)
-    }
 
     async fn outs<C: ConnectionTrait + Sync>(
         db: &C,

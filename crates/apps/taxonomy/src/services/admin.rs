@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Select,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 use strata_api::admin::{AdminResource, NoFilters};
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
@@ -111,15 +111,6 @@ impl AdminResource for Categories {
         serializers::category_input(body, mode)
     }
 
-    fn filter(
-        select: Select<category::Entity>,
-        filters: &CategoryFilters,
-    ) -> Select<category::Entity> {
-        match filters.app {
-            Some(app) => select.filter(category::Column::App.eq(app)),
-            None => select,
-        }
-    }
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
@@ -211,9 +202,6 @@ impl AdminResource for Tags {
         serializers::tag_input(body, mode)
     }
 
-    fn filter(select: Select<tag::Entity>, _: &NoFilters) -> Select<tag::Entity> {
-        select
-    }
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
@@ -289,9 +277,6 @@ impl AdminResource for Options {
         serializers::option_input(body, mode)
     }
 
-    fn filter(select: Select<option::Entity>, _: &NoFilters) -> Select<option::Entity> {
-        select
-    }
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
