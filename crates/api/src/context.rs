@@ -103,6 +103,8 @@ pub struct ApiSettings {
     /// The site's own origin (`https://example.com`), which cookie-authenticated unsafe requests
     /// must come from (Django's CSRF origin check).
     pub site_origin: String,
+    /// Unknown fields in a JSON body are a 400 instead of being ignored as DRF ignores them.
+    pub strict_input: bool,
 }
 
 impl Default for ApiSettings {
@@ -115,6 +117,7 @@ impl Default for ApiSettings {
             secure_cookies: false,
             trusted_proxies: crate::client::TrustedProxies::default(),
             site_origin: "http://127.0.0.1:8000".to_owned(),
+            strict_input: false,
         }
     }
 }
@@ -170,5 +173,40 @@ impl Ctx {
             tracing::error!(%error, "the invalidation task of a committed change failed");
         }
         outcome
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+    use crate::testing;
+
+    /// A service that commits and then fails, as a re-read after the commit once could.
+    async fn commit_then_fail(ctx: &Ctx, change: Change) -> Result<(), crate::ApiError> {
+        let txn = ctx.begin().await?;
+        txn.execute_raw(Statement::from_string(
+            txn.get_database_backend(),
+            "CREATE TABLE IF NOT EXISTS probe (id INTEGER)",
+        ))
+        .await?;
+        ctx.commit(txn, change).await?;
+        Err(crate::ApiError::internal("a failure after the commit"))
+    }
+
+    #[tokio::test]
+    async fn an_error_after_the_commit_cannot_skip_its_invalidation() {
+        let mut databases = vec![strata_db::testing::sqlite("strata_api_commit").await];
+        databases
+            .extend(strata_db::testing::postgres("strata_api_commit", "commit_then_fail").await);
+        for test in databases {
+            let t = testing::ctx(&test.db, ApiSettings::default());
+            let change = Change::new(Entity::Tag, Op::Update, vec![7], vec!["sea".into()]);
+            assert!(commit_then_fail(&t.ctx, change.clone()).await.is_err());
+            assert_eq!(t.changes.take(), [change]);
+            test.close().await;
+        }
     }
 }

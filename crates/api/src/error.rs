@@ -93,6 +93,10 @@ pub enum ApiError {
     PermissionDenied,
     #[error("CSRF Failed: {0}")]
     CsrfFailed(&'static str),
+    /// A 409: the write would break what other rows rely on (a term still in use, which
+    /// Django's `on_delete=PROTECT` refuses); the message says how many and what to do.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Request body is too large.")]
     PayloadTooLarge,
     #[error("Unsupported media type \"{0}\" in request.")]
@@ -126,6 +130,7 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::PermissionDenied | ApiError::CsrfFailed(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -1,5 +1,7 @@
 //! Request bodies as DRF reads them: a JSON object validated field by field, every problem
-//! reported at once under its field's name, unknown fields refused.
+//! reported at once under its field's name. Read-only fields (`id`, timestamps, what only the
+//! output shows) are ignored, as DRF ignores them: clients send back what they fetched. Unknown
+//! fields are ignored too, unless `api.strict_input` is on (then each is a 400).
 
 use std::collections::HashSet;
 
@@ -9,6 +11,7 @@ use axum::http::header;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+use crate::context::Ctx;
 use crate::error::{ApiError, FieldErrors};
 
 /// Most ids a relation field (tags, options, an image order) accepts in one write.
@@ -17,14 +20,18 @@ pub const RELATION_IDS_MAX: usize = 100;
 pub const BULK_IDS_MAX: usize = 500;
 
 /// A JSON object body. Rejects other content types (415), malformed JSON (400 `detail`) and
-/// anything but an object (400 `non_field_errors`), with DRF's messages.
+/// anything but an object (400 `non_field_errors`), with DRF's messages. Extracted from a
+/// request, it carries the `api.strict_input` setting to the [`Fields`] that read it.
 #[derive(Debug)]
-pub struct JsonObject(pub Map<String, Value>);
+pub struct JsonObject {
+    map: Map<String, Value>,
+    strict: bool,
+}
 
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
+impl FromRequest<Ctx> for JsonObject {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, ApiError> {
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -35,21 +42,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         if !media_type.eq_ignore_ascii_case("application/json") {
             return Err(ApiError::UnsupportedMediaType(content_type));
         }
-        let bytes = Bytes::from_request(req, state)
+        let bytes = Bytes::from_request(req, ctx)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
-        JsonObject::parse(&bytes)
+        Ok(JsonObject::parse(&bytes)?.strict(ctx.settings.strict_input))
     }
 }
 
 impl JsonObject {
+    /// The body's object; unknown fields are ignored unless [`JsonObject::strict`] says not.
     pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::Parse(format!("JSON parse error - {e}")))?;
         match value {
             Value::Object(map) => {
                 crate::text::check_json(&map)?;
-                Ok(JsonObject(map))
+                Ok(JsonObject { map, strict: false })
             }
             other => Err(ApiError::field(
                 FieldErrors::NON_FIELD,
@@ -59,6 +67,13 @@ impl JsonObject {
                 ),
             )),
         }
+    }
+
+    /// With `strict`, a field no reader takes is a 400 "This field is not allowed." instead of
+    /// being ignored (`api.strict_input`).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
     }
 }
 
@@ -99,15 +114,26 @@ impl Mode {
 pub struct Fields {
     map: Map<String, Value>,
     partial: bool,
+    strict: bool,
     errors: FieldErrors,
 }
 
 impl Fields {
-    pub fn new(JsonObject(map): JsonObject, partial: bool) -> Self {
+    pub fn new(JsonObject { map, strict }: JsonObject, partial: bool) -> Self {
         Fields {
             map,
             partial,
+            strict,
             errors: FieldErrors::new(),
+        }
+    }
+
+    /// Drops the serializer's read-only fields (DRF's `read_only_fields`: the id, timestamps,
+    /// what only the output shows) whatever their value, even in strict mode: a client may send
+    /// back the object it fetched.
+    pub fn read_only(&mut self, fields: &[&str]) {
+        for field in fields {
+            self.map.remove(*field);
         }
     }
 
@@ -403,12 +429,15 @@ impl Fields {
         Some(ids)
     }
 
-    /// Refuses fields no reader took (unknown ones), then returns `value` or every error found.
+    /// Returns `value` or every error found. Fields no reader took (unknown ones) are ignored,
+    /// as DRF ignores them; in strict mode each is refused.
     pub fn finish<T>(mut self, value: T) -> Result<T, ApiError> {
-        let mut unknown: Vec<String> = self.map.keys().cloned().collect();
-        unknown.sort();
-        for field in unknown {
-            self.errors.add(&field, "This field is not allowed.");
+        if self.strict {
+            let mut unknown: Vec<String> = self.map.keys().cloned().collect();
+            unknown.sort();
+            for field in unknown {
+                self.errors.add(&field, "This field is not allowed.");
+            }
         }
         self.errors.check(value)
     }
@@ -442,7 +471,7 @@ mod tests {
         let Value::Object(map) = body else {
             unreachable!("tests pass objects")
         };
-        Fields::new(JsonObject(map), false)
+        Fields::new(JsonObject { map, strict: false }, false)
     }
 
     fn messages(f: Fields) -> Value {
@@ -512,11 +541,7 @@ mod tests {
     /// take minutes.
     #[test]
     fn deduplication_is_linear() {
-        let mut f = Fields {
-            map: Map::new(),
-            partial: false,
-            errors: FieldErrors::new(),
-        };
+        let mut f = fields(json!({}));
         let distinct: Vec<Value> = (1..=200_000).map(|n: i64| json!(n)).collect();
         f.map.insert("ids".into(), Value::Array(distinct));
         let started = std::time::Instant::now();
@@ -525,6 +550,29 @@ mod tests {
             Some(200_000)
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_unless_strict() {
+        let body = || JsonObject::parse(br#"{"name": "x", "colour": "red"}"#).unwrap();
+        let mut f = Fields::new(body(), false);
+        assert_eq!(f.string("name", true, 10, false).as_deref(), Some("x"));
+        assert!(f.finish(()).is_ok());
+        let mut f = Fields::new(body().strict(true), false);
+        f.string("name", true, 10, false);
+        assert_eq!(
+            messages(f),
+            json!({"colour": ["This field is not allowed."]})
+        );
+    }
+
+    #[test]
+    fn read_only_fields_are_ignored_even_when_strict() {
+        let body = JsonObject::parse(br#"{"id": 7, "created_at": "x", "name": "y"}"#).unwrap();
+        let mut f = Fields::new(body.strict(true), false);
+        f.read_only(&["id", "created_at"]);
+        assert_eq!(f.string("name", true, 10, false).as_deref(), Some("y"));
+        assert!(f.finish(()).is_ok());
     }
 
     #[test]

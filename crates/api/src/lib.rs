@@ -7,11 +7,12 @@ mod client;
 mod context;
 mod error;
 mod input;
+pub mod openapi;
 mod pagination;
 mod path;
 mod query;
 pub mod serial;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, 
 use serde::{Deserialize, Serialize};
 use strata_cache::PlainData;
 
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::query::UrlQuery;
 
 /// The page a list request asks for. Build it with [`PageRequest::new`] or
@@ -35,25 +35,15 @@ impl PageRequest {
         }
     }
 
-    /// `page` that is not a positive integer is DRF's 404 "Invalid page."; `page_size` above the
-    /// maximum is clamped (as DRF does); a `page_size` that is not a positive integer is a 400.
+    /// `page` that is not a positive integer is DRF's 404 "Invalid page."; `page_size` is read
+    /// as DRF's `PageNumberPagination.get_page_size` reads it: above the maximum it is clamped,
+    /// and anything but a positive integer (0, negative, not a number) means the default.
     pub fn from_query(
         query: &UrlQuery,
         default_size: u64,
         max_size: u64,
     ) -> Result<Self, ApiError> {
-        let page_size = match query.get("page_size") {
-            None | Some("") => default_size,
-            Some(text) => match text.parse::<u64>() {
-                Ok(n) if n >= 1 => n.min(max_size),
-                _ => {
-                    return Err(ApiError::Invalid(FieldErrors::single(
-                        "page_size",
-                        "Enter a positive whole number.",
-                    )));
-                }
-            },
-        };
+        let page_size = page_size(query.get("page_size"), default_size, max_size);
         let page = match query.get("page") {
             None | Some("") => 1,
             Some(text) => text.parse::<u64>().map_err(|_| ApiError::InvalidPage)?,
@@ -72,6 +62,17 @@ impl PageRequest {
         self.page
             .checked_mul(self.page_size)
             .is_some_and(|end| (1..=MAX_ROW).contains(&end))
+    }
+}
+
+/// DRF's `_positive_int(value, strict=True, cutoff=max)`, falling back to the default on the
+/// `ValueError` it raises. A number too large for `u64` is still a number: clamped.
+fn page_size(text: Option<&str>, default_size: u64, max_size: u64) -> u64 {
+    use std::num::IntErrorKind;
+    match text.map(|t| t.trim().parse::<u64>()) {
+        Some(Ok(n)) if n >= 1 => n.min(max_size),
+        Some(Err(e)) if *e.kind() == IntErrorKind::PosOverflow => max_size,
+        _ => default_size,
     }
 }
 
@@ -154,6 +155,25 @@ mod tests {
         assert!(invalid(PageRequest::new(u64::MAX, u64::MAX)));
         assert!(invalid(PageRequest::new(0, 20)));
         assert!(invalid(PageRequest::new(1, 0)));
+    }
+
+    #[test]
+    fn page_size_behaves_as_drfs_get_page_size() {
+        for (text, expected) in [
+            (None, 20),
+            (Some(""), 20),
+            (Some("0"), 20),
+            (Some("-5"), 20),
+            (Some("abc"), 20),
+            (Some("2.5"), 20),
+            (Some("7"), 7),
+            (Some(" 7 "), 7),
+            (Some("100"), 100),
+            (Some("101"), 100),
+            (Some("99999999999999999999999"), 100),
+        ] {
+            assert_eq!(page_size(text, 20, 100), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -75,16 +75,17 @@ impl CommandError {
 
 pub fn execute(cli: Cli) -> Result<(), CommandError> {
     let not_yet = |command, arrives| Err(CommandError::NotYet { command, arrives });
+    let config = load(&cli.command)?;
     match cli.command {
         Command::Serve(args) => {
-            let mut config = load()?;
+            let mut config = config;
             if let Some(bind) = args.bind {
                 config.bind = bind;
             }
             runtime()?.block_on(server::serve(config, args.demo))?;
             Ok(())
         }
-        Command::Migrate => with_db(|_, db| async move {
+        Command::Migrate => with_db(config, |_, db| async move {
             let applied = migrate::migrate(&db).await?;
             print_line(&match applied {
                 0 => "No migrations to apply.".to_owned(),
@@ -93,7 +94,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }),
         Command::CreateSuperuser(args) => {
             let (username, email, password) = superuser_fields(args)?;
-            with_db(|_, db| async move {
+            with_db(config, |_, db| async move {
                 let user =
                     strata_users::create_superuser(&db, &username, &email, &password).await?;
                 print_line(&format!("Superuser {:?} created.", user.username))
@@ -101,11 +102,11 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }
         Command::Token {
             command: TokenCommand::Create { user },
-        } => with_db(|_, db| async move {
+        } => with_db(config, |_, db| async move {
             let key = strata_users::create_token(&db, &user).await?;
             print_line(&key)
         }),
-        Command::Seed(args) => with_db(|config, db| async move {
+        Command::Seed(args) => with_db(config, |config, db| async move {
             let cache = open_cache(&config).await?;
             // Tells running instances what changed; this process serves no pages and
             // delivers no outbox rows.
@@ -116,7 +117,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
                 Journal::new(db.clone()),
             );
             let report = seed::demo(&db, &changes, args.properties).await?;
-            if args.posts > 0 {
+            if args.posts.is_some() {
                 eprintln!("note: --posts is ignored until the blog app exists");
             }
             print_line(&report.to_string())
@@ -124,21 +125,25 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Cache { command } => match command {
             CacheCommand::Warm => not_yet("cache warm", WITH_APPS),
             CacheCommand::Audit { max_bytes } => {
-                with_cache(|config, cache| audit(config, cache, max_bytes))
+                with_cache(config, |config, cache| audit(config, cache, max_bytes))
             }
-            CacheCommand::Stats => with_cache(stats),
-            CacheCommand::Flags(args) => with_cache(|config, cache| flags(config, cache, args)),
+            CacheCommand::Stats => with_cache(config, stats),
+            CacheCommand::Flags(args) => {
+                with_cache(config, |config, cache| flags(config, cache, args))
+            }
             CacheCommand::Invalidate { namespace } => {
-                with_cache(|config, cache| invalidate(config, cache, namespace))
+                with_cache(config, |config, cache| invalidate(config, cache, namespace))
             }
         },
     }
 }
 
-/// Loads the configuration and starts logging with it.
-fn load() -> Result<Config, CommandError> {
+/// Loads the configuration and starts logging with it. Only `serve` and `migrate` report the
+/// migrations they apply; for the other commands those lines are noise before their output.
+fn load(command: &Command) -> Result<Config, CommandError> {
     let loaded = Config::load()?;
-    telemetry::init(loaded.config.log_format);
+    let migration_logs = matches!(command, Command::Serve(_) | Command::Migrate);
+    telemetry::init(loaded.config.log_format, migration_logs);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
@@ -152,12 +157,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .map_err(CommandError::Runtime)
 }
 
-fn with_cache<F, Fut>(command: F) -> Result<(), CommandError>
+fn with_cache<F, Fut>(config: Config, command: F) -> Result<(), CommandError>
 where
     F: FnOnce(Config, Cache) -> Fut,
     Fut: Future<Output = Result<(), CommandError>>,
 {
-    let config = load()?;
     runtime()?.block_on(async {
         let cache = open_cache(&config).await?;
         command(config, cache).await
@@ -166,12 +170,11 @@ where
 
 /// Runs a database command on a migrated schema (migrating first on the embedded default,
 /// as `serve` does there).
-fn with_db<F, Fut>(command: F) -> Result<(), CommandError>
+fn with_db<F, Fut>(config: Config, command: F) -> Result<(), CommandError>
 where
     F: FnOnce(Config, sea_orm::DatabaseConnection) -> Fut,
     Fut: Future<Output = Result<(), CommandError>>,
 {
-    let config = load()?;
     runtime()?.block_on(async {
         let db = open_db(&config).await?;
         if strata_db::Backend::of_url(&config.database_url)? == strata_db::Backend::Sqlite {

@@ -157,6 +157,8 @@ pub struct ApiConfig {
     pub session_ttl_hours: u64,
     /// `Secure` session and CSRF cookies: turn on behind HTTPS.
     pub secure_cookies: bool,
+    /// Unknown fields in a JSON body are a 400 (by default they are ignored, as in DRF).
+    pub strict_input: bool,
 }
 
 impl Default for ApiConfig {
@@ -167,6 +169,7 @@ impl Default for ApiConfig {
             upload_max_bytes: 5 * 1024 * 1024,
             session_ttl_hours: 14 * 24,
             secure_cookies: false,
+            strict_input: false,
         }
     }
 }

@@ -105,6 +105,18 @@ const ADJECTIVES_EN: &[&str] = &[
 ];
 const ADJECTIVES_FA: &[&str] = &["دلباز", "نورگیر", "نوساز", "شیک", "آرام", "بزرگ"];
 
+/// Kinds of property that have no rooms to count.
+const ROOMLESS: &[&str] = &["land", "shop"];
+
+/// "A" or "An" before `word` (the demo's adjectives: by their first letter).
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    }
+}
+
 const BATCH: usize = 500;
 
 /// `changes` receives what the seed changed (the invalidation map: data cache and web tier).
@@ -163,8 +175,19 @@ pub async fn demo(
                 .map_or(("", "", ""), |c| (c.0, c.1, c.2));
             let rent = rng.below(3) == 0;
             let area = 45 + rng.below(400) as i64;
-            let rooms = 1 + rng.below(5) as i32;
+            // Drawn for every kind, so the stream (and every later field) stays the same.
+            let drawn_rooms = 1 + rng.below(5) as i32;
+            let rooms = if ROOMLESS.contains(&kind.0) {
+                0
+            } else {
+                drawn_rooms
+            };
             let (title, description) = if persian {
+                let with_rooms = if rooms > 0 {
+                    format!(" با {rooms} خواب")
+                } else {
+                    String::new()
+                };
                 (
                     format!(
                         "{} {} {} متری در {}",
@@ -174,23 +197,29 @@ pub async fn demo(
                         city_fa
                     ),
                     format!(
-                        "<p>{} {} با {} خواب در {}.</p><p>دسترسی عالی و امکانات کامل.</p>",
+                        "<p>{} {}{with_rooms} در {}.</p><p>دسترسی عالی و امکانات کامل.</p>",
                         kind.2,
                         rng.pick(ADJECTIVES_FA),
-                        rooms,
                         city_fa
                     ),
                 )
             } else {
+                let title = format!(
+                    "{} {} of {area} m² in {city_en}",
+                    rng.pick(ADJECTIVES_EN),
+                    kind.1
+                );
+                let adjective = rng.pick(ADJECTIVES_EN).to_lowercase();
+                let with_rooms = match rooms {
+                    0 => String::new(),
+                    1 => " with 1 bedroom".to_owned(),
+                    n => format!(" with {n} bedrooms"),
+                };
                 (
+                    title,
                     format!(
-                        "{} {} of {area} m² in {city_en}",
-                        rng.pick(ADJECTIVES_EN),
-                        kind.1
-                    ),
-                    format!(
-                        "<p>A {} {} with {rooms} bedrooms in {city_en}.</p><p>Close to shops and transport.</p>",
-                        rng.pick(ADJECTIVES_EN).to_lowercase(),
+                        "<p>{} {adjective} {}{with_rooms} in {city_en}.</p><p>Close to shops and transport.</p>",
+                        article(&adjective),
                         kind.1.to_lowercase()
                     ),
                 )
@@ -389,4 +418,15 @@ async fn seed_options(
         });
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_follow_the_sound() {
+        assert_eq!(article("elegant"), "An");
+        assert_eq!(article("bright"), "A");
+    }
 }

@@ -131,6 +131,7 @@ fn api_settings(config: &Config) -> ApiSettings {
         secure_cookies: config.api.secure_cookies,
         trusted_proxies: config.trusted_proxies.clone(),
         site_origin: site_url(config),
+        strict_input: config.api.strict_input,
     }
 }
 

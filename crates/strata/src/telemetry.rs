@@ -11,14 +11,28 @@ use crate::config::LogFormat;
 /// Redis errors stay visible even when someone narrows the default (policy §10: mandatory).
 pub const DEFAULT_FILTER: &str = "info,strata_cache=info";
 
+/// Added to the default filter for commands that should not report applied migrations (the
+/// migrator and sqlx log at INFO); `RUST_LOG`, when set, is taken as it is.
+const QUIET_MIGRATIONS: &str = ",sea_orm_migration=warn,sqlx=warn";
+
+/// The default filter, with or without the migrations' INFO lines.
+fn default_filter(migration_logs: bool) -> String {
+    if migration_logs {
+        DEFAULT_FILTER.to_owned()
+    } else {
+        format!("{DEFAULT_FILTER}{QUIET_MIGRATIONS}")
+    }
+}
+
 /// Installs the global subscriber. A second call (tests building the app twice) is a no-op.
-pub fn init(format: LogFormat) {
+pub fn init(format: LogFormat, migration_logs: bool) {
+    let default = default_filter(migration_logs);
     let (filter, bad_filter) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => match EnvFilter::try_new(&directives) {
             Ok(filter) => (filter, None),
-            Err(error) => (EnvFilter::new(DEFAULT_FILTER), Some(error.to_string())),
+            Err(error) => (EnvFilter::new(&default), Some(error.to_string())),
         },
-        _ => (EnvFilter::new(DEFAULT_FILTER), None),
+        _ => (EnvFilter::new(&default), None),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -32,6 +46,6 @@ pub fn init(format: LogFormat) {
     if installed.is_ok()
         && let Some(error) = bad_filter
     {
-        tracing::warn!("RUST_LOG is invalid ({error}); using `{DEFAULT_FILTER}`");
+        tracing::warn!("RUST_LOG is invalid ({error}); using `{default}`");
     }
 }

@@ -449,7 +449,6 @@ async fn bad_input_is_a_drf_4xx_and_writes_nothing(backend: Backend) {
             "price": ["Ensure this value is greater than or equal to 0."],
             "area": ["Ensure that there are no more than 2 decimal places."],
             "rooms": ["A valid integer is required."],
-            "colour": ["This field is not allowed."],
         })
     );
     // Relations are checked in the write's transaction: nothing is half-written.
@@ -550,7 +549,6 @@ async fn bad_input_is_a_drf_4xx_and_writes_nothing(backend: Backend) {
         ("deal=swap", "deal"),
         ("ordering=title", "ordering"),
         ("rooms=-1", "rooms"),
-        ("page_size=x", "page_size"),
     ] {
         let (status, error) = public.get(&format!("/api/properties/?{query}")).await;
         assert_eq!(status, 400, "{query}: {error}");

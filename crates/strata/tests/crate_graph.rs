@@ -70,7 +70,13 @@ const CACHE_TOKENS: &[&str] = &["strata_cache", "crate::cache", "ctx.cache", ".c
 
 fn rust_files(path: &std::path::Path) -> Vec<std::path::PathBuf> {
     if path.is_file() {
-        return vec![path.to_owned()];
+        // Only sources: crates also hold binary assets (an icon, a vendored bundle).
+        let source = path.extension().is_some_and(|e| e == "rs");
+        return if source {
+            vec![path.to_owned()]
+        } else {
+            Vec::new()
+        };
     }
     std::fs::read_dir(path)
         .map(|entries| {

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -22,7 +21,7 @@ const SEED: &str = "20250901";
 #[tokio::test]
 async fn every_operation_survives_schemathesis() {
     let test = "fuzz";
-    let Some(python) = schemathesis_python(test) else {
+    let Some(python) = common::python_with("schemathesis", test) else {
         return;
     };
     let Some(site) = Site::new(Backend::Production, test).await else {
@@ -69,31 +68,4 @@ async fn every_operation_survives_schemathesis() {
         status.success(),
         "schemathesis found failures (see its report above)"
     );
-}
-
-/// The venv's Python with schemathesis, or `None` (a loud skip outside CI).
-fn schemathesis_python(test: &str) -> Option<PathBuf> {
-    let python = std::env::var_os("STRATA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
-    let usable = Command::new(&python)
-        .args(["-c", "import schemathesis"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if usable {
-        return Some(python);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "{test}: {} cannot import schemathesis, and CI=true",
-            python.display()
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED: no Python with schemathesis at {} (run scripts/test, or set \
-         STRATA_PYTHON); {test} did not run ***\n",
-        python.display()
-    );
-    None
 }

@@ -1,5 +1,5 @@
 //! The site's stylesheet, compiled in and served with a content hash in its URL, so it can be
-//! cached for a year and never goes stale.
+//! cached for a year and never goes stale; and its icon.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -25,5 +25,20 @@ pub async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
         STYLESHEET,
+    )
+}
+
+pub const FAVICON_PATH: &str = "/favicon.ico";
+/// A 32×32 PNG in an ICO container (every browser asks for `/favicon.ico` on every site).
+const FAVICON: &[u8] = include_bytes!("../static/favicon.ico");
+
+/// Its URL is fixed, so it is cached for a day rather than forever.
+pub async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
     )
 }

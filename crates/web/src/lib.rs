@@ -150,6 +150,7 @@ pub fn router(site: Site) -> Router {
             }),
         )
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(assets::FAVICON_PATH, get(assets::favicon))
         .route("/api/revalidate", post(revalidate::revalidate))
         .route("/en", get(|| async { Redirect::permanent("/en/") }));
     for lang in Lang::ALL {

@@ -15,6 +15,7 @@
 //! cancellation can skip. Authorization is not here: the binary guards the whole admin router
 //! by role, so a resource cannot be mounted unguarded.
 
+mod protect;
 mod query;
 mod routes;
 pub mod service;
@@ -31,6 +32,7 @@ use crate::ApiResult;
 use crate::context::Entity;
 use crate::input::{JsonObject, Mode};
 
+pub use protect::{InUse, OnDelete, count_of};
 pub use query::{Filters, ListQuery, NoFilters, QueryReader, icontains};
 pub use routes::{INVALIDATES_EXTENSION, publishable_routes, routes};
 pub use service::{BulkResult, ListKey};
@@ -126,6 +128,23 @@ pub trait AdminResource: Send + Sync + 'static {
         txn: &DatabaseTransaction,
         ids: &[i64],
     ) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
+
+    /// Which instruction `DELETE {id}/` accepts for a row other rows still use (see
+    /// [`AdminResource::release`]); documented as the operation's query parameter.
+    const IN_USE: InUse = InUse::Unused;
+
+    /// Runs in `DELETE {id}/`'s transaction, the row `id` locked, before
+    /// [`AdminResource::delete`]: while other rows use it, refuses with
+    /// [`crate::ApiError::Conflict`] (how many, and what to pass) unless `on_delete` says what
+    /// to do with them, which it then does. Returns the other rows of this resource it changed
+    /// (a reassignment's target, moved children), published with the deletion.
+    fn release(
+        _txn: &DatabaseTransaction,
+        _id: i64,
+        _on_delete: OnDelete,
+    ) -> impl Future<Output = ApiResult<Vec<Row>>> + Send {
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// A resource with a publication status: adds `POST {id}/status/` and `POST bulk/`.

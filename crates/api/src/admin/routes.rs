@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::query::ListQuery;
 use super::service::{self, BulkAction, BulkResult};
-use super::{AdminResource, Column, Publishable};
+use super::{AdminResource, Column, InUse, OnDelete, Publishable};
 use crate::ApiResult;
 use crate::context::Ctx;
 use crate::input::BULK_IDS_MAX;
@@ -106,8 +106,13 @@ async fn partial_update<R: AdminResource>(
     Ok(Json(service::update::<R>(&ctx, id, input).await?))
 }
 
-async fn destroy<R: AdminResource>(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<StatusCode> {
-    service::delete::<R>(&ctx, id).await?;
+async fn destroy<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+    url: UrlQuery,
+) -> ApiResult<StatusCode> {
+    let on_delete = OnDelete::from_query(R::IN_USE, &url)?;
+    service::delete::<R>(&ctx, id, on_delete).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,6 +167,19 @@ fn reference<T: ToSchema>() -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(T::name()))
 }
 
+/// PATCH's body, `Patched<Input>` (drf-spectacular's name): the input with no field required.
+fn patched_name<T: ToSchema>() -> String {
+    format!("Patched{}", T::name())
+}
+
+fn patched<T: ToSchema>() -> RefOr<Schema> {
+    let mut schema = T::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.required.clear();
+    }
+    schema
+}
+
 /// The OpenAPI operations of one resource.
 struct Doc<R>(std::marker::PhantomData<R>);
 
@@ -175,6 +193,7 @@ impl<R: AdminResource> Doc<R> {
         schema_of::<R::Out>(&mut schemas);
         schema_of::<R::Item>(&mut schemas);
         schema_of::<R::Input>(&mut schemas);
+        schemas.push((patched_name::<R::Input>(), patched::<R::Input>()));
         schemas
     }
 
@@ -277,15 +296,35 @@ impl<R: AdminResource> Doc<R> {
         let partial = with_id(Self::write(
             "partial_update",
             format!("Update the given fields of one of {noun}"),
-            Some(reference::<R::Input>()),
+            Some(RefOr::Ref(
+                Ref::from_schema_name(patched_name::<R::Input>()),
+            )),
         ))
         .response("200", json("Updated", reference::<R::Out>()));
-        let destroy = with_id(Self::write(
+        let mut destroy = with_id(Self::write(
             "destroy",
             format!("Delete one of {noun}"),
             None,
         ))
         .response("204", ResponseBuilder::new().description("Deleted").build());
+        if let Some((name, description)) = R::IN_USE.parameter() {
+            let schema = match R::IN_USE {
+                InUse::Force => ObjectBuilder::new().schema_type(Type::Boolean),
+                _ => ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            };
+            destroy = destroy
+                .parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Query)
+                        .required(Required::False)
+                        .description(Some(description))
+                        .schema(Some(schema)),
+                )
+                .response("409", detail("In use, and no instruction given"));
+        }
         let path = Self::member_path("");
         let mut paths = Paths::new();
         paths.add_path_operation(&path, vec![HttpMethod::Get], retrieve);
@@ -299,7 +338,7 @@ impl<R: AdminResource> Doc<R> {
 impl<R: Publishable> Doc<R> {
     fn status(&self) -> Paths {
         let body = ObjectBuilder::new()
-            .property("status", string_enum(R::STATUSES))
+            .property("status", crate::openapi::choices(R::STATUSES))
             .required("status");
         let op = Self::write(
             "status",
@@ -316,7 +355,7 @@ impl<R: Publishable> Doc<R> {
 
     fn bulk(&self) -> Paths {
         let body = ObjectBuilder::new()
-            .property("action", string_enum(&["status", "delete"]))
+            .property("action", crate::openapi::choices(&["status", "delete"]))
             .required("action")
             .property(
                 "ids",
@@ -330,7 +369,7 @@ impl<R: Publishable> Doc<R> {
                     .max_items(Some(BULK_IDS_MAX)),
             )
             .required("ids")
-            .property("status", string_enum(R::STATUSES))
+            .property("status", crate::openapi::choices(R::STATUSES))
             .description(Some(
                 "`status` is required when `action` is `status`. All or nothing.",
             ));
@@ -360,12 +399,6 @@ fn id_param() -> ParameterBuilder {
                 .schema_type(Type::Integer)
                 .minimum(Some(1)),
         ))
-}
-
-fn string_enum(values: &[&str]) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
 }
 
 fn json(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {

@@ -7,7 +7,7 @@ use strata_cache::TtlClass;
 use utoipa::ToSchema;
 
 use super::query::{ListQuery, select_page};
-use super::{AdminResource, Column, Publishable, Row};
+use super::{AdminResource, Column, OnDelete, Publishable, Row};
 use crate::ApiResult;
 use crate::context::{Change, Ctx, Op};
 use crate::error::{ApiError, FieldErrors};
@@ -105,9 +105,12 @@ pub async fn update<R: AdminResource>(ctx: &Ctx, id: i64, input: R::Input) -> Ap
     Ok(out)
 }
 
-pub async fn delete<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<()> {
+/// Deletes `id`; what still uses it is refused, moved or detached by
+/// [`AdminResource::release`] as `on_delete` says, in the same transaction.
+pub async fn delete<R: AdminResource>(ctx: &Ctx, id: i64, on_delete: OnDelete) -> ApiResult<()> {
     let txn = ctx.begin().await?;
-    let rows = lock_one::<R>(&txn, id).await?;
+    let mut rows = lock_one::<R>(&txn, id).await?;
+    rows.extend(R::release(&txn, id, on_delete).await?);
     let files = R::delete(&txn, &[id]).await?;
     ctx.commit(txn, change::<R>(Op::Delete, &rows)).await?;
     ctx.media.delete_all(&files).await;

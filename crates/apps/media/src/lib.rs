@@ -21,7 +21,7 @@ use sea_orm_migration::MigrationTrait;
 pub use serializers::ImageOut;
 pub use services::{MediaError, Owner};
 pub use storage::LocalDirStorage;
-pub use upload::{Upload, read_image_upload};
+pub use upload::{ImageForm, Upload, read_image_upload};
 pub use validate::{ImageFormat, InvalidImage, ValidImage, validate_image};
 
 /// Where stored files are served: a stored name `images/property/ab12….png` is at

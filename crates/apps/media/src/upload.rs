@@ -1,8 +1,8 @@
 //! Reading an image upload from a `multipart/form-data` body, bounded while it streams.
 
-use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
 use strata_api::{ApiError, FieldErrors};
 
 use crate::validate::{InvalidImage, ValidImage, validate_image};
@@ -13,6 +13,28 @@ pub const ALT_MAX_CHARS: usize = 200;
 /// What the parts other than the file (`alt`, unknown parts) may add up to: ample for a short
 /// text, small enough that nobody makes the server buffer much beside the file.
 const OTHER_PARTS_MAX_BYTES: usize = 64 * 1024;
+
+/// A `multipart/form-data` body (with its boundary). Any other content type is DRF's 415
+/// naming it: `Unsupported media type "application/json" in request.`
+pub struct ImageForm(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ImageForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        // Multipart's only rejection is a content type without a multipart boundary.
+        Multipart::from_request(req, state)
+            .await
+            .map(ImageForm)
+            .map_err(|_| ApiError::UnsupportedMediaType(content_type))
+    }
+}
 
 /// A validated upload: the bytes, what they are, and the alternative text (trimmed).
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use crate::models::property;
 pub use crate::selectors::PublicFilter;
-use crate::serializers::{DEALS, STATUSES};
+use crate::serializers::{DEALS, Deal, PropertyStatus, STATUSES};
 
 pub const PUBLIC_ORDERING: &[&str] = &["-published_at", "price", "-price"];
 
@@ -38,11 +38,11 @@ pub fn public(query: &UrlQuery) -> ApiResult<PublicFilter> {
 pub struct AdminFilters {
     /// `draft`, `published` or `archived`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<PropertyStatus>, inline)]
     pub status: Option<&'static str>,
     /// `sale` or `rent`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<Deal>, inline)]
     pub deal: Option<&'static str>,
     /// A category's id.
     #[serde(skip_serializing_if = "Option::is_none")]

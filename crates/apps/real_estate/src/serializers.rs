@@ -17,6 +17,15 @@ pub const DEALS: &[&str] = &["sale", "rent"];
 pub const STATUSES: &[&str] = &["draft", "published", "archived"];
 pub const PUBLISHED: &str = "published";
 
+strata_api::choice_schema!(
+    /// How a property is offered: one of [`DEALS`].
+    Deal = DEALS
+);
+strata_api::choice_schema!(
+    /// A property's publication status: one of [`STATUSES`].
+    PropertyStatus = STATUSES
+);
+
 /// Largest amount accepted: DRF's `DecimalField(max_digits=14, decimal_places=2)`.
 fn max_amount() -> Decimal {
     Decimal::new(99_999_999_999_999, 2)
@@ -28,21 +37,27 @@ pub struct PropertyListItem {
     pub id: i64,
     pub title: String,
     pub slug: String,
+    #[schema(value_type = Deal)]
     pub deal: String,
     /// Decimal string, two places.
     pub price: String,
+    #[schema(required)]
     pub deposit: Option<String>,
     /// Square metres, decimal string.
     pub area: String,
     pub rooms: i32,
     pub city: String,
     pub district: String,
+    #[schema(value_type = PropertyStatus)]
     pub status: String,
     pub featured: bool,
+    #[schema(required)]
     pub category: Option<TermSummary>,
     pub tags: Vec<TermSummary>,
     /// The first image, if any.
+    #[schema(required)]
     pub cover: Option<ImageOut>,
+    #[schema(required)]
     pub published_at: Option<String>,
     pub updated_at: String,
 }
@@ -55,20 +70,25 @@ pub struct PropertyDetail {
     pub slug: String,
     /// Sanitized HTML.
     pub description: String,
+    #[schema(value_type = Deal)]
     pub deal: String,
     pub price: String,
+    #[schema(required)]
     pub deposit: Option<String>,
     pub area: String,
     pub rooms: i32,
     pub city: String,
     pub district: String,
     pub address: String,
+    #[schema(value_type = PropertyStatus)]
     pub status: String,
     pub featured: bool,
+    #[schema(required)]
     pub category: Option<TermSummary>,
     pub tags: Vec<TermSummary>,
     pub options: Vec<OptionSummary>,
     pub images: Vec<ImageOut>,
+    #[schema(required)]
     pub published_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -159,32 +179,49 @@ pub fn sanitize_html(html: &str) -> String {
 }
 
 /// Admin input for a property; on PATCH absent fields stay `None`. Amounts are validated
-/// decimals converted to stored hundredths.
+/// decimals converted to stored hundredths. The document shows what a client sends: required
+/// fields as `property_input` requires them on create and replace (PATCH's `PatchedPropertyInput`
+/// requires none), null only where null is accepted.
 #[derive(Debug, Default, ToSchema)]
 pub struct PropertyInput {
+    #[schema(required, nullable = false)]
     pub title: Option<String>,
+    /// Made from the title on create when absent.
+    #[schema(nullable = false)]
     pub slug: Option<String>,
     /// HTML; sanitized on the way in.
+    #[schema(nullable = false)]
     pub description: Option<String>,
-    #[schema(example = "sale")]
+    #[schema(value_type = Deal)]
     pub deal: Option<&'static str>,
-    #[schema(value_type = Option<String>, example = "4500000000.00")]
+    /// Decimal, two places at most.
+    #[schema(value_type = String, example = "4500000000.00")]
     pub price: Option<i64>,
     #[schema(value_type = Option<String>)]
     pub deposit: Option<Option<i64>>,
-    #[schema(value_type = Option<String>, example = "120.50")]
+    /// Square metres, decimal, two places at most.
+    #[schema(value_type = String, example = "120.50")]
     pub area: Option<i64>,
+    #[schema(nullable = false)]
     pub rooms: Option<i32>,
+    #[schema(required, nullable = false)]
     pub city: Option<String>,
+    #[schema(nullable = false)]
     pub district: Option<String>,
+    #[schema(nullable = false)]
     pub address: Option<String>,
-    #[schema(example = "draft")]
+    #[schema(value_type = Option<PropertyStatus>, nullable = false)]
     pub status: Option<&'static str>,
+    #[schema(nullable = false)]
     pub featured: Option<bool>,
     /// A real-estate category id, or null.
     #[schema(value_type = Option<i64>)]
     pub category: Option<Option<i64>>,
+    /// Tag ids.
+    #[schema(nullable = false)]
     pub tags: Option<Vec<i64>>,
+    /// Option ids.
+    #[schema(nullable = false)]
     pub options: Option<Vec<i64>>,
 }
 
@@ -193,8 +230,20 @@ fn amount(f: &mut Fields, field: &'static str, required: bool) -> Option<i64> {
         .and_then(to_hundredths)
 }
 
+/// What the output has and no input sets; ignored in a body, as DRF does (`published_at`
+/// follows the status, images have their own endpoints).
+const READ_ONLY: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "images",
+    "cover",
+];
+
 pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> {
     let mut f = Fields::new(body, mode.partial());
+    f.read_only(READ_ONLY);
     let title = f.string("title", true, 200, false);
     let mut slug = f.string("slug", false, 220, true).filter(|s| !s.is_empty());
     if let Some(text) = &slug
@@ -253,6 +302,30 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
         options,
     })
 }
+
+/// `POST …/{id}/images/reorder/`: `{"ids": [3, 1, 2]}`, every image of the property once, as
+/// `reorder_input` reads it. Documentation only.
+pub struct ImageOrder;
+
+impl utoipa::PartialSchema for ImageOrder {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let id = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1));
+        ObjectBuilder::new()
+            .property(
+                "ids",
+                ArrayBuilder::new()
+                    .items(id)
+                    .max_items(Some(strata_api::RELATION_IDS_MAX)),
+            )
+            .required("ids")
+            .into()
+    }
+}
+
+impl ToSchema for ImageOrder {}
 
 /// `POST …/{id}/images/reorder/`: `{"ids": [3, 1, 2]}`.
 pub fn reorder_input(body: JsonObject) -> ApiResult<Vec<i64>> {

@@ -6,7 +6,7 @@ use strata_api::admin::{Filters, QueryReader};
 use utoipa::IntoParams;
 
 use crate::models::category;
-use crate::serializers::CATEGORY_APPS;
+use crate::serializers::{CATEGORY_APPS, CategoryApp};
 
 /// `GET /api/admin/categories/?app=`.
 #[derive(Debug, Serialize, IntoParams)]
@@ -14,7 +14,7 @@ use crate::serializers::CATEGORY_APPS;
 pub struct CategoryFilters {
     /// Only the categories of one app: `real_estate`, `blog` or `portfolio`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<CategoryApp>, inline)]
     pub app: Option<&'static str>,
 }
 

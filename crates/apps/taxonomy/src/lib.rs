@@ -13,6 +13,7 @@ pub mod selectors;
 pub mod serializers;
 pub mod services;
 pub mod tree;
+pub mod usage;
 pub mod views;
 
 use sea_orm_migration::MigrationTrait;
@@ -28,7 +29,9 @@ pub fn public_router() -> OpenApiRouter<Ctx> {
     views::public::router()
 }
 
-/// Admin routes, for content editors (the binary mounts them behind that role guard).
-pub fn admin_router() -> OpenApiRouter<Ctx> {
-    views::admin::router()
+/// Admin routes, for content editors (the binary mounts them behind that role guard). `U`:
+/// the apps whose rows use categories, tags and options ([`usage::TermUsers`]), so deleting a
+/// term in use is refused or resolved rather than leaving their rows without it.
+pub fn admin_router<U: usage::TermUsers>() -> OpenApiRouter<Ctx> {
+    views::admin::router::<U>()
 }

@@ -11,13 +11,20 @@ use crate::models::{category, option, tag};
 /// Apps whose content has categories.
 pub const CATEGORY_APPS: &[&str] = &["real_estate", "blog", "portfolio"];
 
+strata_api::choice_schema!(
+    /// The app a category belongs to: one of [`CATEGORY_APPS`].
+    CategoryApp = CATEGORY_APPS
+);
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryOut {
     pub id: i64,
+    #[schema(value_type = CategoryApp)]
     pub app: String,
     pub name: String,
     pub slug: String,
     /// The parent category's id, for nesting.
+    #[schema(required)]
     pub parent: Option<i64>,
     pub position: i32,
     pub created_at: String,
@@ -127,6 +134,9 @@ pub fn option_summary(m: &option::Model) -> OptionSummary {
     }
 }
 
+/// What every term's output has and no input sets; ignored in a body, as DRF does.
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+
 /// A validated name + slug. On create the slug defaults to the slugified name (as Django's
 /// admin prepopulates it); on update an absent slug stays as it is, so a rename keeps URLs.
 fn name_and_slug(
@@ -160,20 +170,28 @@ fn name_and_slug(
     (name, slug)
 }
 
-/// Admin input for a category; on PATCH (`partial`) absent fields stay `None`.
+/// Admin input for a category; on PATCH (`partial`) absent fields stay `None`. Documented as a
+/// client sends it: required on create and replace (PATCH's `PatchedCategoryInput` requires
+/// nothing), null only for `parent`.
 #[derive(Debug, Default, ToSchema)]
 pub struct CategoryInput {
+    #[schema(value_type = CategoryApp)]
     pub app: Option<String>,
+    #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// Made from the name on create when absent.
+    #[schema(nullable = false)]
     pub slug: Option<String>,
-    /// `Some(None)` detaches from the parent.
+    /// The parent category's id; null detaches from the parent (`Some(None)`).
     #[schema(value_type = Option<i64>)]
     pub parent: Option<Option<i64>>,
+    #[schema(nullable = false)]
     pub position: Option<i32>,
 }
 
 pub fn category_input(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> {
     let mut f = Fields::new(body, mode.partial());
+    f.read_only(READ_ONLY);
     let app = f.choice("app", true, CATEGORY_APPS).map(str::to_owned);
     let (name, slug) = name_and_slug(&mut f, 200, mode.creating());
     let parent = f.nullable_integer("parent", 1, i64::MAX);
@@ -187,28 +205,40 @@ pub fn category_input(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> 
     })
 }
 
+/// Admin input for a tag (`PatchedTagInput` on PATCH requires nothing).
 #[derive(Debug, Default, ToSchema)]
 pub struct TagInput {
+    #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// Made from the name on create when absent.
+    #[schema(nullable = false)]
     pub slug: Option<String>,
 }
 
 pub fn tag_input(body: JsonObject, mode: Mode) -> ApiResult<TagInput> {
     let mut f = Fields::new(body, mode.partial());
+    f.read_only(READ_ONLY);
     let (name, slug) = name_and_slug(&mut f, 100, mode.creating());
     f.finish(TagInput { name, slug })
 }
 
+/// Admin input for an option (`PatchedOptionInput` on PATCH requires nothing).
 #[derive(Debug, Default, ToSchema)]
 pub struct OptionInput {
+    #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// Made from the name on create when absent.
+    #[schema(nullable = false)]
     pub slug: Option<String>,
+    #[schema(nullable = false)]
     pub group: Option<String>,
+    #[schema(nullable = false)]
     pub position: Option<i32>,
 }
 
 pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
     let mut f = Fields::new(body, mode.partial());
+    f.read_only(READ_ONLY);
     let (name, slug) = name_and_slug(&mut f, 100, mode.creating());
     let group = f.string("group", false, 100, true);
     let position = f.integer("position", false, 0, 1_000_000).map(|p| p as i32);

@@ -34,10 +34,52 @@ pub async fn check_parent(
     app: &str,
     parent: i64,
 ) -> Result<(), ApiError> {
+    check_new_parent(txn, id, app, parent, &AS_PARENT).await
+}
+
+/// Checks that the children of category `id` (of `app`), about to be deleted, may move to
+/// `target` (a 400 on `reassign_to` otherwise), as [`check_parent`] does for one category and
+/// with the same lock: the target exists, belongs to `app`, is neither `id` nor below it, and
+/// is not too deep.
+pub async fn check_reassign(
+    txn: &DatabaseTransaction,
+    id: i64,
+    app: &str,
+    target: i64,
+) -> Result<(), ApiError> {
+    check_new_parent(txn, Some(id), app, target, &AS_REASSIGNMENT).await
+}
+
+/// The field a new parent was given in, and the messages about it.
+struct Wording {
+    field: &'static str,
+    under_itself: &'static str,
+    other_app: &'static str,
+}
+
+const AS_PARENT: Wording = Wording {
+    field: "parent",
+    under_itself: "A category cannot be nested under itself.",
+    other_app: "The parent must belong to the same app.",
+};
+
+const AS_REASSIGNMENT: Wording = Wording {
+    field: "reassign_to",
+    under_itself: "Cannot reassign to the category being deleted or one of its subcategories.",
+    other_app: "The category to reassign to must belong to the same app.",
+};
+
+async fn check_new_parent(
+    txn: &DatabaseTransaction,
+    id: Option<i64>,
+    app: &str,
+    parent: i64,
+    wording: &Wording,
+) -> Result<(), ApiError> {
     lock_tree(txn, app).await?;
-    let invalid = |message: String| Err(ApiError::field("parent", message));
+    let invalid = |message: String| Err(ApiError::field(wording.field, message));
     if Some(parent) == id {
-        return invalid(NESTED_UNDER_ITSELF.into());
+        return invalid(wording.under_itself.into());
     }
     let Some((parent_app, mut cursor)) = category::Entity::find_by_id(parent)
         .select_only()
@@ -50,12 +92,12 @@ pub async fn check_parent(
         return invalid(format!("Invalid pk \"{parent}\" - object does not exist."));
     };
     if parent_app != app {
-        return invalid("The parent must belong to the same app.".into());
+        return invalid(wording.other_app.into());
     }
     let mut seen = HashSet::from([parent]);
     while let Some(current) = cursor {
         if Some(current) == id {
-            return invalid(NESTED_UNDER_ITSELF.into());
+            return invalid(wording.under_itself.into());
         }
         if !seen.insert(current) {
             // A loop above the parent that does not pass through `id`: written by someone
@@ -79,8 +121,6 @@ pub async fn check_parent(
     }
     Ok(())
 }
-
-const NESTED_UNDER_ITSELF: &str = "A category cannot be nested under itself.";
 
 /// Serializes the tree writes of `app` until the transaction ends.
 async fn lock_tree(txn: &DatabaseTransaction, app: &str) -> Result<(), ApiError> {

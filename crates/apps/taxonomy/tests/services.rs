@@ -6,7 +6,7 @@
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use serde_json::json;
-use strata_api::admin::{ListQuery, service};
+use strata_api::admin::{ListQuery, OnDelete, service};
 use strata_api::testing::{self, TestCtx};
 use strata_api::{
     ApiError, ApiSettings, Change, Entity, JsonObject, Mode, Op, PageRequest, UrlQuery,
@@ -123,12 +123,12 @@ async fn category_writes_publish_their_ids_and_every_slug() {
             "both slugs: pages under the old one must go"
         );
 
-        service::delete::<Categories>(&ctx, villas.id)
+        service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect)
             .await
             .unwrap();
         assert_eq!(changes.take()[0].op, Op::Delete);
         assert!(matches!(
-            service::delete::<Categories>(&ctx, villas.id).await,
+            service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect).await,
             Err(ApiError::NotFound)
         ));
         assert!(changes.take().is_empty(), "a 404 publishes nothing");

@@ -139,7 +139,7 @@ async fn logout(
 #[utoipa::path(
     get, path = "/api/auth/me", tag = "auth", operation_id = "auth_me",
     responses(
-        (status = 200, body = UserOut),
+        (status = 200, body = UserOut, description = "The signed-in user"),
         (status = 401, body = Detail, description = "Not logged in, or an invalid token"),
     )
 )]

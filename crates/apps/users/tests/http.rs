@@ -284,7 +284,6 @@ async fn bad_logins_are_drf_400s() {
         json!({
             "username": ["This field is required."],
             "password": ["This field is required."],
-            "user": ["This field is not allowed."],
         })
     );
     let reply = send(&app, login_request(json!(["mina"]), &[])).await;

@@ -1,5 +1,7 @@
 //! The REST API: every app's routes, the OpenAPI document built from them (`/api/schema/`)
-//! and its docs UI (`/api/docs/`).
+//! and its docs UI (`/api/docs/`, in `docs`).
+
+mod docs;
 
 use std::sync::Arc;
 
@@ -13,7 +15,6 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_scalar::{Scalar, Servable};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -70,7 +71,9 @@ fn apps() -> Apps {
             .merge(strata_taxonomy::public_router())
             .merge(strata_real_estate::public_router()),
         staff: strata_users::staff_router(),
-        content: strata_taxonomy::admin_router().merge(strata_real_estate::admin_router()),
+        // Taxonomy is told which apps' rows use its terms (deleting one in use is refused).
+        content: strata_taxonomy::admin_router::<strata_real_estate::TermUses>()
+            .merge(strata_real_estate::admin_router()),
     }
 }
 
@@ -102,12 +105,12 @@ pub fn routes(ctx: Ctx) -> Router {
         .merge(guarded(&ctx, roles::STAFF, staff))
         .merge(guarded(&ctx, roles::CONTENT, content))
         .split_for_parts();
-    let schema = Arc::new(document.clone());
+    let schema = Arc::new(document);
     router
         .with_state(ctx)
         .route(
             "/api/schema/",
             get(move || std::future::ready(Json(schema.as_ref().clone()))),
         )
-        .merge(Scalar::with_url("/api/docs/", document))
+        .merge(docs::routes())
 }

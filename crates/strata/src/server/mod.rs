@@ -3,8 +3,10 @@
 mod api;
 mod conn;
 mod headers;
+mod media;
 pub mod metrics;
 mod ops;
+mod slash;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,7 +24,6 @@ use serde_json::json;
 use strata_api::ChangeSink;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -87,7 +88,7 @@ impl App {
 pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
     let config = state.config.clone();
     let site = state.site.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route(
@@ -97,14 +98,20 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .with_state(state.clone())
         .merge(api::routes(state.api.clone()))
         .merge(strata_web::router(state.site.clone()))
-        .nest_service("/media", ServeDir::new(&config.media_dir))
+        .nest_service("/media", media::files(&config.media_dir));
+    let slashes = slash::Routes::new(routes.clone());
+    routes
         .route_layer(middleware::from_fn(metrics::note_route))
-        .fallback(move |uri: Uri| async move {
+        .fallback(move |method: Method, uri: Uri| async move {
+            if let Some(response) = slashes.append_slash(&method, &uri).await {
+                return response;
+            }
             // API clients get DRF's JSON; people and crawlers get the site's page.
-            if uri.path().starts_with("/api/") {
+            let path = uri.path();
+            if path.starts_with("/api/") {
                 not_found().await
             } else {
-                site.missing_page(uri.path())
+                site.missing_page(path)
             }
         })
         .method_not_allowed_fallback(method_not_allowed)

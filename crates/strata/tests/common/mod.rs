@@ -346,6 +346,26 @@ impl Site {
         Server::start(&self.env_refs())
     }
 
+    /// `strata serve` on this site, reaching its PostgreSQL through `proxy` (a `TcpProxy` the
+    /// test can stop to take the database away).
+    pub fn serve_through(&self, proxy: std::net::SocketAddr) -> Server {
+        let through = self
+            .database_url
+            .replace("127.0.0.1:5432", &proxy.to_string());
+        let env: Vec<(&str, &str)> = self
+            .env_refs()
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "DATABASE_URL" {
+                    (k, through.as_str())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        Server::start(&env)
+    }
+
     pub fn serve_logged(&self) -> Server {
         Server::start_logged(&self.env_refs())
     }
@@ -420,6 +440,35 @@ async fn fresh_postgres_database(n: u32) -> String {
         .unwrap();
     format!("postgres://root@127.0.0.1:5432/{name}")
 }
+/// The venv's Python if it can import `module`, or `None` (a loud skip outside CI).
+pub fn python_with(module: &str, test: &str) -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("STRATA_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
+        });
+    let usable = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if usable {
+        return Some(python);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "{test}: {} cannot import {module}, and CI=true",
+            python.display()
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: no Python with {module} at {} (run scripts/test, or set STRATA_PYTHON); \
+         {test} did not run ***\n",
+        python.display()
+    );
+    None
+}
+
 pub mod api;
 pub mod inprocess;
 pub mod web;

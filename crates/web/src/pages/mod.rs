@@ -17,7 +17,7 @@ use strata_api::{ApiError, FieldErrors, UrlQuery};
 use strata_real_estate::serializers::PropertyListItem;
 
 use crate::http;
-use crate::i18n::{Lang, Words};
+use crate::i18n::{INVALID_QUERY, Lang, Said, Words};
 use crate::isr::Rendered;
 use crate::{Site, assets};
 
@@ -371,19 +371,70 @@ pub fn html(status: StatusCode, body: String, tags: Vec<String>) -> Rendered {
     }
 }
 
+/// A field's label in the interface's words.
+type Label = fn(&Words) -> &'static str;
+
+/// The parameters the site reads, in the order the filter form shows them, with the labels it
+/// shows: a 400 page names a field as the visitor saw it, never by its parameter name.
+const FIELDS: [(&str, Label); 11] = [
+    ("q", |w| w.search),
+    ("category", |w| w.category),
+    ("deal", |w| w.deal),
+    ("city", |w| w.city),
+    ("min_price", |w| w.min_price),
+    ("max_price", |w| w.max_price),
+    ("rooms", |w| w.rooms),
+    ("ordering", |w| w.ordering),
+    ("tag", |w| w.tag),
+    ("featured", |w| w.featured),
+    ("page", |w| w.page),
+];
+
+/// One error, as the 400 page lists it.
+struct Problem {
+    /// `None` for the query as a whole, or a parameter the site does not read.
+    label: Option<&'static str>,
+    said: Said,
+}
+
+/// Every message of `errors` in `lang`, in the filter form's order (the API's is alphabetical
+/// by parameter name).
+fn problems(lang: Lang, errors: &FieldErrors) -> Vec<Problem> {
+    let w = lang.words();
+    let mut listed: Vec<(usize, Problem)> = errors
+        .iter()
+        .flat_map(|(field, messages)| {
+            let (order, label) = FIELDS
+                .iter()
+                .enumerate()
+                .find(|(_, (name, _))| *name == field)
+                .map_or((FIELDS.len(), None), |(i, (_, label))| (i, Some(label(w))));
+            messages.iter().map(move |text| {
+                let said = lang.said(text);
+                (order, Problem { label, said })
+            })
+        })
+        .collect();
+    listed.sort_by_key(|(order, _)| *order);
+    listed.into_iter().map(|(_, problem)| problem).collect()
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessageView {
     meta: Meta,
     heading: &'static str,
     text: String,
+    problems: Vec<Problem>,
 }
 
+/// A page that only says something (404, 400, 500, 503), in the visitor's language.
 fn message(
     site: &Site,
     lang: Lang,
     heading: &'static str,
     text: String,
+    problems: Vec<Problem>,
 ) -> Result<String, askama::Error> {
     let mut meta = Meta::new(site, lang, "/", heading.to_owned(), text.clone());
     meta.canonical.clear();
@@ -391,20 +442,33 @@ fn message(
         meta,
         heading,
         text,
+        problems,
     }
     .render()
 }
 
-fn not_found(site: &Site, lang: Lang, tags: Vec<String>) -> Result<Rendered, PageError> {
+fn not_found_body(site: &Site, lang: Lang) -> Result<String, askama::Error> {
     let w = lang.words();
-    let body = message(site, lang, w.not_found, w.not_found_text.to_owned())?;
-    Ok(html(StatusCode::NOT_FOUND, body, tags))
+    message(
+        site,
+        lang,
+        w.not_found,
+        w.not_found_text.to_owned(),
+        Vec::new(),
+    )
+}
+
+fn not_found(site: &Site, lang: Lang, tags: Vec<String>) -> Result<Rendered, PageError> {
+    Ok(html(
+        StatusCode::NOT_FOUND,
+        not_found_body(site, lang)?,
+        tags,
+    ))
 }
 
 /// No route matched: the 404 page, uncached.
 pub fn missing(site: &Site, lang: Lang) -> Response {
-    let w = lang.words();
-    let body = message(site, lang, w.not_found, w.not_found_text.to_owned()).unwrap_or_default();
+    let body = not_found_body(site, lang).unwrap_or_default();
     http::uncached(StatusCode::NOT_FOUND, body)
 }
 
@@ -413,37 +477,45 @@ pub fn missing(site: &Site, lang: Lang) -> Response {
 pub fn bad_query(site: &Site, lang: Lang, error: ApiError) -> Response {
     let errors = match error {
         ApiError::Invalid(errors) => errors,
-        other => FieldErrors::single(FieldErrors::NON_FIELD, other.to_string()),
+        _ => FieldErrors::single(FieldErrors::NON_FIELD, INVALID_QUERY),
     };
     bad_request(site, lang, &errors)
 }
 
-/// A bad filter value: a 400 page naming the fields, never cached.
+/// A bad filter value: a 400 page listing each error by the field's label, never cached.
 pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
     let w = lang.words();
-    let text = errors
-        .iter()
-        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let body = message(site, lang, w.bad_request, text).unwrap_or_default();
+    let body = message(
+        site,
+        lang,
+        w.bad_request,
+        w.bad_request_text.to_owned(),
+        problems(lang, errors),
+    )
+    .unwrap_or_default();
     http::uncached(StatusCode::BAD_REQUEST, body)
 }
 
 /// A render failed and no earlier page exists: never cached. A database known to be down is a
-/// 503 with `Retry-After` (as the API answers), anything else a plain 500.
+/// 503 with `Retry-After` (as the API answers) and the page says how long, anything else a
+/// plain 500.
 pub fn error_page(site: &Site, lang: Lang, error: &PageError) -> Response {
     let w = lang.words();
-    let body = message(site, lang, w.error, String::new()).unwrap_or_default();
     match error {
         PageError::Data(ApiError::Unavailable { retry_after }) => {
+            let seconds = retry_after.as_secs().max(1);
+            let text = format!("{} {}", w.unavailable_text, lang.try_again_in(seconds));
+            let body = message(site, lang, w.unavailable, text, Vec::new()).unwrap_or_default();
             let mut response = http::uncached(StatusCode::SERVICE_UNAVAILABLE, body);
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                retry_after.as_secs().max(1).into(),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
             response
         }
-        _ => http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body),
+        _ => {
+            let text = w.error_text.to_owned();
+            let body = message(site, lang, w.error, text, Vec::new()).unwrap_or_default();
+            http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body)
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::{
     property_url, segment,
 };
 use crate::Site;
-use crate::i18n::Lang;
+use crate::i18n::{INVALID_QUERY, Lang};
 use crate::isr::Rendered;
 
 /// The list's parameters, in the order canonical URLs spell them.
@@ -71,7 +71,7 @@ pub fn list_page(lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldError
     let filter = match filters::public(query) {
         Ok(filter) => filter,
         Err(ApiError::Invalid(errors)) => return Err(errors),
-        Err(_) => return Err(FieldErrors::single("non_field_errors", "Invalid query.")),
+        Err(_) => return Err(FieldErrors::single(FieldErrors::NON_FIELD, INVALID_QUERY)),
     };
     let params = PARAMS
         .iter()

@@ -222,7 +222,6 @@ impl AdminResource for Properties {
         serializers::property_input(body, mode)
     }
 
-
     async fn outs<C: ConnectionTrait + Sync>(
         db: &C,
         rows: Vec<property::Model>,

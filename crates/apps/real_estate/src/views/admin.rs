@@ -3,17 +3,17 @@
 //! this router behind the content roles' guard.
 
 use axum::Json;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use strata_api::admin::{publishable_routes, routes};
 use strata_api::{ApiError, ApiResult, Ctx, Detail, FieldErrors, Id, JsonObject};
-use strata_media::ImageOut;
+use strata_media::serializers::ImageUpload;
 use strata_media::upload::read_image_upload;
+use strata_media::{ImageForm, ImageOut};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::serializers;
+use crate::serializers::{self, ImageOrder};
 use crate::services::admin::{self, Properties};
 
 pub fn router() -> OpenApiRouter<Ctx> {
@@ -28,19 +28,23 @@ pub fn router() -> OpenApiRouter<Ctx> {
 #[utoipa::path(
     post, path = "/api/admin/properties/{id}/images/", tag = "admin: properties", operation_id = "admin_properties_images_create",
     extensions(("x-strata-invalidates" = json!("property"))),
-    params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", content = Object),
+    params(("id" = i64, Path)), security(("token" = []), ("session" = [])),
+    request_body(content_type = "multipart/form-data", content = ImageUpload),
     responses(
-        (status = 201, body = ImageOut), (status = 400, body = FieldErrors), (status = 401, body = Detail),
-        (status = 403, body = Detail), (status = 404, body = Detail), (status = 413, body = Detail), (status = 415, body = Detail),
+        (status = 201, body = ImageOut, description = "Added last in the property's order"),
+        (status = 400, body = FieldErrors, description = "No file, not an image, or a bad `alt`"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not allowed for this role, or CSRF failed"),
+        (status = 404, body = Detail, description = "No property has this id"),
+        (status = 413, body = Detail, description = "The body is over the upload limit"),
+        (status = 415, body = Detail, description = "Not `multipart/form-data` with a boundary"),
     )
 )]
 async fn image_create(
     State(ctx): State<Ctx>,
     Id(id): Id,
-    multipart: Result<Multipart, MultipartRejection>,
+    ImageForm(multipart): ImageForm,
 ) -> ApiResult<(StatusCode, Json<ImageOut>)> {
-    let multipart = multipart.map_err(|e| ApiError::UnsupportedMediaType(e.body_text()))?;
     let upload = read_image_upload(multipart, ctx.settings.upload_max_bytes).await?;
     let image = admin::add_image(&ctx, id, upload).await?;
     Ok((StatusCode::CREATED, Json(image)))
@@ -50,8 +54,15 @@ async fn image_create(
 #[utoipa::path(
     post, path = "/api/admin/properties/{id}/images/reorder/", tag = "admin: properties", operation_id = "admin_properties_images_reorder",
     extensions(("x-strata-invalidates" = json!("property"))),
-    params(("id" = i64, Path)), request_body = Object,
-    responses((status = 200, body = Vec<ImageOut>), (status = 400, body = FieldErrors), (status = 401, body = Detail), (status = 403, body = Detail), (status = 404, body = Detail))
+    params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = ImageOrder,
+    responses(
+        (status = 200, body = Vec<ImageOut>, description = "The images in their new order"),
+        (status = 400, body = FieldErrors, description = "Not every image exactly once"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not allowed for this role, or CSRF failed"),
+        (status = 404, body = Detail, description = "No property has this id"),
+        (status = 415, body = Detail, description = "Not JSON"),
+    )
 )]
 async fn image_reorder(
     State(ctx): State<Ctx>,
@@ -65,8 +76,13 @@ async fn image_reorder(
 #[utoipa::path(
     delete, path = "/api/admin/properties/{id}/images/{image_id}/", tag = "admin: properties", operation_id = "admin_properties_images_destroy",
     extensions(("x-strata-invalidates" = json!("property"))),
-    params(("id" = i64, Path), ("image_id" = i64, Path)),
-    responses((status = 204), (status = 401, body = Detail), (status = 403, body = Detail), (status = 404, body = Detail))
+    params(("id" = i64, Path), ("image_id" = i64, Path)), security(("token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Deleted, and its file removed"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not allowed for this role, or CSRF failed"),
+        (status = 404, body = Detail, description = "No such image of this property"),
+    )
 )]
 async fn image_destroy(
     State(ctx): State<Ctx>,

@@ -6,9 +6,14 @@ use strata_api::{ApiResult, Ctx, Detail, FieldErrors, Id, PageRequest, Paginated
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::filters;
-use crate::serializers::{PropertyDetail, PropertyListItem};
+use crate::filters::{self, PUBLIC_ORDERING};
+use crate::serializers::{Deal, PropertyDetail, PropertyListItem};
 use crate::services::public;
+
+strata_api::choice_schema!(
+    /// `?ordering=` of the public list: one of [`PUBLIC_ORDERING`].
+    PropertyOrdering = PUBLIC_ORDERING
+);
 
 pub fn router() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
@@ -21,15 +26,15 @@ pub fn router() -> OpenApiRouter<Ctx> {
     get, path = "/api/properties/", tag = "properties", operation_id = "properties_list",
     params(
         ("category" = Option<String>, Query, description = "Category slug (its subcategories included)"),
-        ("city" = Option<String>, Query), ("deal" = Option<String>, Query, description = "sale or rent"),
+        ("city" = Option<String>, Query), ("deal" = inline(Option<Deal>), Query),
         ("min_price" = Option<String>, Query, description = "Decimal"), ("max_price" = Option<String>, Query, description = "Decimal"),
         ("rooms" = Option<u32>, Query), ("q" = Option<String>, Query, description = "Title, city or district contains"),
         ("tag" = Option<String>, Query, description = "Tag slug"), ("featured" = Option<bool>, Query),
-        ("ordering" = Option<String>, Query, description = "-published_at (default), price or -price"),
+        ("ordering" = inline(Option<PropertyOrdering>), Query, description = "Default `-published_at`"),
         ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "At most 100"),
     ),
     responses(
-        (status = 200, body = Paginated<PropertyListItem>),
+        (status = 200, body = Paginated<PropertyListItem>, description = "One page"),
         (status = 400, body = FieldErrors, description = "A bad filter value"),
         (status = 404, body = Detail, description = "Invalid page"),
     )
@@ -50,7 +55,10 @@ async fn list(
 #[utoipa::path(
     get, path = "/api/properties/{id}/", tag = "properties", operation_id = "properties_retrieve",
     params(("id" = i64, Path)),
-    responses((status = 200, body = PropertyDetail), (status = 404, body = Detail))
+    responses(
+        (status = 200, body = PropertyDetail, description = "A published property"),
+        (status = 404, body = Detail, description = "No published property has this id"),
+    )
 )]
 async fn detail(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<PropertyDetail>> {
     Ok(Json(public::detail(&ctx, id).await?))

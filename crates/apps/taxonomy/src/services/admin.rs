@@ -2,12 +2,15 @@
 //! for the admin TTL (in `strata_api::admin`), everything else is uncached; every write runs in
 //! its own transaction, with what it depends on read and locked inside it.
 
+use std::marker::PhantomData;
+
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
-use strata_api::admin::{AdminResource, NoFilters};
+use strata_api::admin::{AdminResource, InUse, NoFilters, OnDelete, Row};
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
@@ -19,6 +22,7 @@ use crate::serializers::{
     option_out, tag_out,
 };
 use crate::tree;
+use crate::usage::{self, NoUsers, Reference, Term, TermUsers};
 
 const TAG: &str = "admin: taxonomy";
 
@@ -84,9 +88,45 @@ where
         .map(out))
 }
 
-pub struct Categories;
+/// What other rows hold a term, as the refusal to delete it names them.
+fn used_by(found: &[(Reference, u64)], children: u64) -> String {
+    usage::describe(
+        found
+            .iter()
+            .map(|(reference, n)| (*n, reference.noun))
+            .chain([(children, ("child category", "child categories"))]),
+    )
+}
 
-impl AdminResource for Categories {
+/// A tag or option still linked to rows of other apps is deleted only with `?force=true`,
+/// which removes the links with it (what Django's many-to-many deletion does silently).
+async fn release_links(
+    txn: &DatabaseTransaction,
+    term: Term,
+    references: &[Reference],
+    id: i64,
+    on_delete: OnDelete,
+) -> ApiResult<Vec<Row>> {
+    let found = usage::count(txn, references, id).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    if on_delete != OnDelete::Detach {
+        let what = if term == Term::Tag { "tag" } else { "option" };
+        return Err(ApiError::Conflict(format!(
+            "Cannot delete this {what}: it is used by {}. Pass ?force=true to remove it from them.",
+            used_by(&found, 0)
+        )));
+    }
+    usage::detach(txn, references, id).await?;
+    Ok(Vec::new())
+}
+
+/// Real-estate categories and those of other apps, nestable. `U` names the apps whose rows use
+/// categories (see [`crate::usage`]).
+pub struct Categories<U = NoUsers>(PhantomData<fn() -> U>);
+
+impl<U: TermUsers> AdminResource for Categories<U> {
     const PLURAL: &'static str = "categories";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Category;
@@ -110,7 +150,6 @@ impl AdminResource for Categories {
     fn parse(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> {
         serializers::category_input(body, mode)
     }
-
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
@@ -176,11 +215,56 @@ impl AdminResource for Categories {
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
         delete_ids::<category::Entity>(txn, category::Column::Id, ids).await
     }
+
+    const IN_USE: InUse = InUse::Reassign;
+
+    /// A category used by other rows or with child categories is deleted only with
+    /// `?reassign_to=<id>`: both move to that category (same app, not this one nor below it).
+    async fn release(
+        txn: &DatabaseTransaction,
+        id: i64,
+        on_delete: OnDelete,
+    ) -> ApiResult<Vec<Row>> {
+        let references = U::references(Term::Category);
+        let found = usage::count(txn, &references, id).await?;
+        let mut children: Vec<i64> = category::Entity::find()
+            .select_only()
+            .column(category::Column::Id)
+            .filter(category::Column::ParentId.eq(id))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if found.is_empty() && children.is_empty() {
+            return Ok(Vec::new());
+        }
+        let OnDelete::ReassignTo(target) = on_delete else {
+            return Err(ApiError::Conflict(format!(
+                "Cannot delete this category: it is used by {}. Pass \
+                 ?reassign_to=<id of another category of the same app> to move them there.",
+                used_by(&found, children.len() as u64)
+            )));
+        };
+        let app = existing::<category::Entity>(txn, category::Column::Id, id)
+            .await?
+            .app;
+        tree::check_reassign(txn, id, &app, target).await?;
+        usage::reassign(txn, &references, id, target).await?;
+        category::Entity::update_many()
+            .col_expr(category::Column::ParentId, Expr::value(target))
+            .col_expr(category::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(category::Column::ParentId.eq(id))
+            .exec(txn)
+            .await?;
+        // The target's pages list the moved rows now; the children's show a new parent.
+        children.push(target);
+        Ok(Self::lock(txn, &children).await?)
+    }
 }
 
-pub struct Tags;
+/// Tags; `U` names the apps whose rows are tagged (see [`crate::usage`]).
+pub struct Tags<U = NoUsers>(PhantomData<fn() -> U>);
 
-impl AdminResource for Tags {
+impl<U: TermUsers> AdminResource for Tags<U> {
     const PLURAL: &'static str = "tags";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Tag;
@@ -201,7 +285,6 @@ impl AdminResource for Tags {
     fn parse(body: JsonObject, mode: Mode) -> ApiResult<TagInput> {
         serializers::tag_input(body, mode)
     }
-
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
@@ -247,11 +330,23 @@ impl AdminResource for Tags {
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
         delete_ids::<tag::Entity>(txn, tag::Column::Id, ids).await
     }
+
+    const IN_USE: InUse = InUse::Force;
+
+    async fn release(
+        txn: &DatabaseTransaction,
+        id: i64,
+        on_delete: OnDelete,
+    ) -> ApiResult<Vec<Row>> {
+        release_links(txn, Term::Tag, &U::references(Term::Tag), id, on_delete).await
+    }
 }
 
-pub struct Options;
+/// Options (grouped amenities); `U` names the apps whose rows have options (see
+/// [`crate::usage`]).
+pub struct Options<U = NoUsers>(PhantomData<fn() -> U>);
 
-impl AdminResource for Options {
+impl<U: TermUsers> AdminResource for Options<U> {
     const PLURAL: &'static str = "options";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Option;
@@ -276,7 +371,6 @@ impl AdminResource for Options {
     fn parse(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
         serializers::option_input(body, mode)
     }
-
 
     async fn outs<C: ConnectionTrait + Sync>(
         _: &C,
@@ -329,5 +423,22 @@ impl AdminResource for Options {
 
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
         delete_ids::<option::Entity>(txn, option::Column::Id, ids).await
+    }
+
+    const IN_USE: InUse = InUse::Force;
+
+    async fn release(
+        txn: &DatabaseTransaction,
+        id: i64,
+        on_delete: OnDelete,
+    ) -> ApiResult<Vec<Row>> {
+        release_links(
+            txn,
+            Term::Option,
+            &U::references(Term::Option),
+            id,
+            on_delete,
+        )
+        .await
     }
 }

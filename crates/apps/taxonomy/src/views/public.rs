@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use strata_api::{ApiResult, Ctx, Detail, FieldErrors, UrlQuery};
+use strata_api::{ApiResult, Ctx, FieldErrors, UrlQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::serializers::{CATEGORY_APPS, CategoryOut, OptionOut, TagOut};
+use crate::serializers::{CATEGORY_APPS, CategoryApp, CategoryOut, OptionOut, TagOut};
 use crate::services::public;
 
 pub fn router() -> OpenApiRouter<Ctx> {
@@ -20,9 +20,9 @@ pub fn router() -> OpenApiRouter<Ctx> {
 /// Every category, optionally of one app.
 #[utoipa::path(
     get, path = "/api/categories/", tag = "taxonomy", operation_id = "categories_list",
-    params(("app" = Option<String>, Query, description = "real_estate, blog or portfolio")),
+    params(("app" = inline(Option<CategoryApp>), Query, description = "Only this app's categories")),
     responses(
-        (status = 200, body = Vec<CategoryOut>),
+        (status = 200, body = Vec<CategoryOut>, description = "Every category"),
         (status = 400, body = FieldErrors, description = "Unknown app"),
     )
 )]
@@ -33,7 +33,7 @@ async fn categories(State(ctx): State<Ctx>, query: UrlQuery) -> ApiResult<Json<V
 
 #[utoipa::path(
     get, path = "/api/tags/", tag = "taxonomy", operation_id = "tags_list",
-    responses((status = 200, body = Vec<TagOut>), (status = 500, body = Detail))
+    responses((status = 200, body = Vec<TagOut>, description = "Every tag"))
 )]
 async fn tags(State(ctx): State<Ctx>) -> ApiResult<Json<Vec<TagOut>>> {
     Ok(Json(public::tags(&ctx).await?))
@@ -41,7 +41,7 @@ async fn tags(State(ctx): State<Ctx>) -> ApiResult<Json<Vec<TagOut>>> {
 
 #[utoipa::path(
     get, path = "/api/options/", tag = "taxonomy", operation_id = "options_list",
-    responses((status = 200, body = Vec<OptionOut>), (status = 500, body = Detail))
+    responses((status = 200, body = Vec<OptionOut>, description = "Every option"))
 )]
 async fn options(State(ctx): State<Ctx>) -> ApiResult<Json<Vec<OptionOut>>> {
     Ok(Json(public::options(&ctx).await?))
