@@ -145,6 +145,11 @@ impl Fields {
         self.errors.has(field)
     }
 
+    /// A PATCH: absent fields are left as they are.
+    pub(crate) fn partial(&self) -> bool {
+        self.partial
+    }
+
     /// The raw value, with the required / null checks done. `Some(None)` is an explicit null
     /// on a nullable field.
     fn take(

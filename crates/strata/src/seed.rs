@@ -1,5 +1,5 @@
-//! `strata seed --demo`: deterministic demo content in Persian and English — taxonomy and
-//! properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
+//! `strata seed --demo`: deterministic demo content, every text in Persian and English —
+//! taxonomy and properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
 //! rows are keyed by slug and only missing ones are added.
 
 use std::collections::{HashMap, HashSet};
@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
 use strata_real_estate::models::{property, property_option, property_tag};
+use strata_real_estate::serializers::SearchColumns;
 use strata_taxonomy::models::{category, option, tag};
 
 #[derive(Debug, thiserror::Error)]
@@ -64,49 +65,95 @@ const CATEGORIES: &[(&str, &str, &str, Option<&str>)] = &[
     ("shop", "Shop", "مغازه", None),
     ("land", "Land", "زمین", None),
 ];
-const TAGS: &[(&str, &str)] = &[
-    ("new-build", "نوساز"),
-    ("sea-view", "چشم‌انداز دریا"),
-    ("near-metro", "نزدیک مترو"),
-    ("luxury", "لوکس"),
-    ("renovated", "بازسازی‌شده"),
-    ("quiet", "آرام"),
+/// (slug, English name, Persian name)
+const TAGS: &[(&str, &str, &str)] = &[
+    ("new-build", "New build", "نوساز"),
+    ("sea-view", "Sea view", "چشم‌انداز دریا"),
+    ("near-metro", "Near the metro", "نزدیک مترو"),
+    ("luxury", "Luxury", "لوکس"),
+    ("renovated", "Renovated", "بازسازی‌شده"),
+    ("quiet", "Quiet", "آرام"),
 ];
-/// (slug, name, group)
-const OPTIONS: &[(&str, &str, &str)] = &[
-    ("parking", "پارکینگ", "امکانات"),
-    ("elevator", "آسانسور", "امکانات"),
-    ("storage", "انباری", "امکانات"),
-    ("balcony", "Balcony", "Comfort"),
-    ("pool", "Pool", "Comfort"),
-    ("gym", "Gym", "Comfort"),
-    ("security", "نگهبانی", "امنیت"),
+/// (slug, English name, Persian name, group)
+const OPTIONS: &[(&str, &str, &str, &str)] = &[
+    ("parking", "Parking", "پارکینگ", "facilities"),
+    ("elevator", "Elevator", "آسانسور", "facilities"),
+    ("storage", "Storage room", "انباری", "facilities"),
+    ("balcony", "Balcony", "بالکن", "comfort"),
+    ("pool", "Swimming pool", "استخر", "comfort"),
+    ("gym", "Gym", "باشگاه ورزشی", "comfort"),
+    ("security", "Security guard", "نگهبانی", "security"),
 ];
-/// (English, Persian, districts)
-const CITIES: &[(&str, &str, &[&str])] = &[
+/// (English, Persian, districts as (English, Persian))
+type City = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const CITIES: &[City] = &[
     (
         "Tehran",
         "تهران",
-        &["Niavaran", "Saadat Abad", "Jordan", "Pasdaran"],
+        &[
+            ("Niavaran", "نیاوران"),
+            ("Saadat Abad", "سعادت‌آباد"),
+            ("Jordan", "جردن"),
+            ("Pasdaran", "پاسداران"),
+        ],
     ),
-    ("Shiraz", "شیراز", &["Eram", "Zand", "Maaliabad"]),
+    (
+        "Shiraz",
+        "شیراز",
+        &[("Eram", "ارم"), ("Zand", "زند"), ("Maaliabad", "معالی‌آباد")],
+    ),
     (
         "Isfahan",
         "اصفهان",
-        &["Jolfa", "Chaharbagh", "Sepahan Shahr"],
+        &[
+            ("Jolfa", "جلفا"),
+            ("Chaharbagh", "چهارباغ"),
+            ("Sepahan Shahr", "سپاهان‌شهر"),
+        ],
     ),
-    ("Tabriz", "تبریز", &["Valiasr", "Roshdieh"]),
-    ("Mashhad", "مشهد", &["Sajjad", "Vakilabad"]),
-    ("Rasht", "رشت", &["Golsar", "Manzarieh"]),
-    ("Kish", "کیش", &["Marjan", "Sadaf"]),
+    (
+        "Tabriz",
+        "تبریز",
+        &[("Valiasr", "ولیعصر"), ("Roshdieh", "رشدیه")],
+    ),
+    (
+        "Mashhad",
+        "مشهد",
+        &[("Sajjad", "سجاد"), ("Vakilabad", "وکیل‌آباد")],
+    ),
+    (
+        "Rasht",
+        "رشت",
+        &[("Golsar", "گلسار"), ("Manzarieh", "منظریه")],
+    ),
+    ("Kish", "کیش", &[("Marjan", "مرجان"), ("Sadaf", "صدف")]),
 ];
-const ADJECTIVES_EN: &[&str] = &[
-    "Bright", "Spacious", "Cozy", "Modern", "Sunny", "Quiet", "Elegant",
+/// (English, Persian): the same adjective in both languages.
+const ADJECTIVES: &[(&str, &str)] = &[
+    ("bright", "نورگیر"),
+    ("spacious", "دلباز"),
+    ("cozy", "دنج"),
+    ("modern", "مدرن"),
+    ("sunny", "آفتاب‌گیر"),
+    ("quiet", "آرام"),
+    ("elegant", "شیک"),
 ];
-const ADJECTIVES_FA: &[&str] = &["دلباز", "نورگیر", "نوساز", "شیک", "آرام", "بزرگ"];
 
 /// Kinds of property that have no rooms to count.
 const ROOMLESS: &[&str] = &["land", "shop"];
+
+/// `word` with its first letter in upper case.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
 
 /// "A" or "An" before `word` (the demo's adjectives: by their first letter).
 fn article(word: &str) -> &'static str {
@@ -167,7 +214,6 @@ pub async fn demo(
                 continue;
             }
             let (city_en, city_fa, districts) = *rng.pick(CITIES);
-            let persian = n % 2 == 1;
             let category = *rng.pick(&category_ids);
             let kind = CATEGORIES
                 .iter()
@@ -182,48 +228,49 @@ pub async fn demo(
             } else {
                 drawn_rooms
             };
-            let (title, description) = if persian {
-                let with_rooms = if rooms > 0 {
-                    format!(" با {rooms} خواب")
-                } else {
-                    String::new()
-                };
-                (
-                    format!(
-                        "{} {} {} متری در {}",
-                        kind.2,
-                        rng.pick(ADJECTIVES_FA),
-                        area,
-                        city_fa
-                    ),
-                    format!(
-                        "<p>{} {}{with_rooms} در {}.</p><p>دسترسی عالی و امکانات کامل.</p>",
-                        kind.2,
-                        rng.pick(ADJECTIVES_FA),
-                        city_fa
-                    ),
-                )
-            } else {
-                let title = format!(
-                    "{} {} of {area} m² in {city_en}",
-                    rng.pick(ADJECTIVES_EN),
-                    kind.1
-                );
-                let adjective = rng.pick(ADJECTIVES_EN).to_lowercase();
-                let with_rooms = match rooms {
-                    0 => String::new(),
-                    1 => " with 1 bedroom".to_owned(),
-                    n => format!(" with {n} bedrooms"),
-                };
-                (
-                    title,
-                    format!(
-                        "<p>{} {adjective} {}{with_rooms} in {city_en}.</p><p>Close to shops and transport.</p>",
-                        article(&adjective),
-                        kind.1.to_lowercase()
-                    ),
-                )
+            let (adjective_en, adjective_fa) = *rng.pick(ADJECTIVES);
+            let (district_en, district_fa) = *rng.pick(districts);
+            let number = 1 + rng.below(200);
+            let fa_digits = |n: &dyn fmt::Display| {
+                strata_web::i18n::SiteLang::digits(strata_api::Lang::Fa, &n.to_string())
             };
+            let kind_en = kind.1.to_lowercase();
+            let title_en = format!(
+                "{} {kind_en} of {area} m² in {city_en}",
+                capitalized(adjective_en)
+            );
+            let title_fa = format!(
+                "{} {adjective_fa} {} متری در {city_fa}",
+                kind.2,
+                fa_digits(&area)
+            );
+            // Homes count bedrooms, offices rooms.
+            let (room_en, room_fa) = if kind.0 == "office" {
+                ("room", "اتاق")
+            } else {
+                ("bedroom", "خواب")
+            };
+            let (rooms_en, rooms_fa) = match rooms {
+                0 => (String::new(), String::new()),
+                1 => (format!(" with 1 {room_en}"), format!(" با یک {room_fa}")),
+                n => (
+                    format!(" with {n} {room_en}s"),
+                    format!(" با {} {room_fa}", fa_digits(&n)),
+                ),
+            };
+            let description_en = format!(
+                "<p>{} {adjective_en} {kind_en}{rooms_en} in {district_en}, {city_en}.</p><p>Close to shops and public transport.</p>",
+                article(adjective_en)
+            );
+            let description_fa = format!(
+                "<p>{} {adjective_fa}{rooms_fa} در {district_fa}، {city_fa}.</p><p>نزدیک به فروشگاه‌ها و حمل‌ونقل عمومی.</p>",
+                kind.2
+            );
+            let search = SearchColumns::new(
+                [&title_fa, &title_en],
+                [city_fa, city_en],
+                [district_fa, district_en],
+            );
             let price_per_m2 =
                 if rent { 400_000 } else { 90_000_000 } + rng.below(50) as i64 * 1_000_000;
             let roll = rng.below(20);
@@ -234,9 +281,11 @@ pub async fn demo(
             };
             let created = base + Duration::minutes(i64::from(n) * 7);
             rows.push(property::ActiveModel {
-                title: Set(title),
+                title_fa: Set(title_fa),
+                title_en: Set(title_en),
                 slug: Set(slug.clone()),
-                description: Set(description),
+                description_fa: Set(description_fa),
+                description_en: Set(description_en),
                 deal: Set(if rent { "rent" } else { "sale" }.to_owned()),
                 price: Set(if rent {
                     price_per_m2 / 100 * area
@@ -246,13 +295,14 @@ pub async fn demo(
                 deposit: Set(rent.then(|| price_per_m2 * area * 10)),
                 area: Set(area * 100),
                 rooms: Set(rooms),
-                city: Set(city_en.to_owned()),
-                district: Set((*rng.pick(districts)).to_owned()),
-                address: Set(format!(
-                    "No. {}, {} St.",
-                    1 + rng.below(200),
-                    rng.pick(districts)
-                )),
+                city_fa: Set(city_fa.to_owned()),
+                city_en: Set(city_en.to_owned()),
+                district_fa: Set(district_fa.to_owned()),
+                district_en: Set(district_en.to_owned()),
+                address_fa: Set(format!("{district_fa}، پلاک {}", fa_digits(&number))),
+                address_en: Set(format!("No. {number}, {district_en} St.")),
+                search_text: Set(search.search_text),
+                city_key: Set(search.city_key),
                 status: Set(status.to_owned()),
                 featured: Set(rng.below(10) == 0),
                 category_id: Set(Some(category)),
@@ -348,7 +398,8 @@ async fn seed_categories(
             None => {
                 let row = category::ActiveModel {
                     app: Set("real_estate".into()),
-                    name: Set(format!("{fa} / {en}")),
+                    name_fa: Set((*fa).into()),
+                    name_en: Set((*en).into()),
                     slug: Set((*slug).into()),
                     parent_id: Set(parent.and_then(|p| ids.get(p).copied())),
                     position: Set(position as i32),
@@ -369,7 +420,7 @@ async fn seed_terms(
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<i64>, DbErr> {
     let mut ids = Vec::new();
-    for (slug, name) in TAGS {
+    for (slug, en, fa) in TAGS {
         let found = tag::Entity::find()
             .filter(tag::Column::Slug.eq(*slug))
             .one(db)
@@ -378,7 +429,8 @@ async fn seed_terms(
             Some(row) => row.id,
             None => {
                 let row = tag::ActiveModel {
-                    name: Set((*name).into()),
+                    name_fa: Set((*fa).into()),
+                    name_en: Set((*en).into()),
                     slug: Set((*slug).into()),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -396,7 +448,7 @@ async fn seed_options(
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<i64>, DbErr> {
     let mut ids = Vec::new();
-    for (position, (slug, name, group)) in OPTIONS.iter().enumerate() {
+    for (position, (slug, en, fa, group)) in OPTIONS.iter().enumerate() {
         let found = option::Entity::find()
             .filter(option::Column::Slug.eq(*slug))
             .one(db)
@@ -405,7 +457,8 @@ async fn seed_options(
             Some(row) => row.id,
             None => {
                 let row = option::ActiveModel {
-                    name: Set((*name).into()),
+                    name_fa: Set((*fa).into()),
+                    name_en: Set((*en).into()),
                     slug: Set((*slug).into()),
                     group: Set((*group).into()),
                     position: Set(position as i32),
@@ -428,5 +481,6 @@ mod tests {
     fn articles_follow_the_sound() {
         assert_eq!(article("elegant"), "An");
         assert_eq!(article("bright"), "A");
+        assert_eq!(capitalized("spacious"), "Spacious");
     }
 }

@@ -340,16 +340,22 @@ fn a_category_rename_reaches_every_property_list_and_detail() {
 }
 
 #[test]
-fn a_property_change_invalidates_its_detail_key_and_every_list() {
+fn a_property_change_invalidates_its_detail_keys_and_every_list() {
     let plan = plan(&Change::new(Entity::Property, Op::Bulk, vec![4, 9], vec![]));
     assert_eq!(
         plan.namespaces,
         vec![property::PUBLIC_LIST, property::ADMIN_LIST]
     );
     let keys: Vec<&str> = plan.keys.iter().map(|k| k.as_str()).collect();
+    // Both languages' detail keys (the default language's is the single-language key).
     assert_eq!(
         keys,
-        ["public:property:detail:4", "public:property:detail:9"]
+        [
+            "public:property:detail:4",
+            "public:property:detail:4_en",
+            "public:property:detail:9",
+            "public:property:detail:9_en"
+        ]
     );
     assert!(plan.tags.contains("property:9") && plan.tags.contains("properties"));
 }

@@ -1,23 +1,31 @@
 //! The site's two languages: Persian (the default, right to left, at `/`) and English (at
 //! `/en/`). Content is shown as written; these are the interface's words.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Fa,
-    En,
+pub use strata_api::Lang;
+
+/// What the site adds to a content language: direction, paths, the interface's words and number
+/// format. (The language itself is the apps' — `strata_api::Lang` — so a page asks the services
+/// for the content in its own language without a conversion.)
+pub trait SiteLang: Copy {
+    fn dir(self) -> &'static str;
+    /// Prepended to every path of this language.
+    fn prefix(self) -> &'static str;
+    fn og_locale(self) -> &'static str;
+    /// A number (a decimal string, e.g. an amount) grouped by thousands, cents shown only when
+    /// not zero, in this language's digits: the site's one number format.
+    fn number(self, decimal: &str) -> String;
+    fn words(self) -> &'static Words;
+    /// `text` with its ASCII digits written in this language's (Persian digits on the Persian
+    /// site).
+    fn digits(self, text: &str) -> String;
+    /// "Please try again in N seconds.", as a 503 page says it.
+    fn try_again_in(self, seconds: u64) -> String;
+    /// A validator message of the API in this language (see the implementation).
+    fn said(self, message: &str) -> Said;
 }
 
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Fa, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fa => "fa",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn dir(self) -> &'static str {
+impl SiteLang for Lang {
+    fn dir(self) -> &'static str {
         match self {
             Lang::Fa => "rtl",
             Lang::En => "ltr",
@@ -25,28 +33,40 @@ impl Lang {
     }
 
     /// Prepended to every path of this language.
-    pub fn prefix(self) -> &'static str {
+    fn prefix(self) -> &'static str {
         match self {
             Lang::Fa => "",
             Lang::En => "/en",
         }
     }
 
-    pub fn og_locale(self) -> &'static str {
+    fn og_locale(self) -> &'static str {
         match self {
             Lang::Fa => "fa_IR",
             Lang::En => "en_US",
         }
     }
 
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Fa => Lang::En,
-            Lang::En => Lang::Fa,
+    /// A number (a decimal string, e.g. an amount) grouped by thousands, cents shown only when
+    /// not zero, in this language's digits: the site's one number format.
+    fn number(self, decimal: &str) -> String {
+        let (whole, cents) = decimal.split_once('.').unwrap_or((decimal, "00"));
+        let digits: Vec<char> = whole.chars().collect();
+        let mut out = String::new();
+        for (i, c) in digits.iter().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) && c.is_ascii_digit() {
+                out.push(group_separator(self));
+            }
+            out.push(*c);
         }
+        if !cents.trim_end_matches('0').is_empty() {
+            out.push(decimal_separator(self));
+            out.push_str(cents);
+        }
+        self.digits(&out)
     }
 
-    pub fn words(self) -> &'static Words {
+    fn words(self) -> &'static Words {
         match self {
             Lang::Fa => &FA,
             Lang::En => &EN,
@@ -55,7 +75,7 @@ impl Lang {
 
     /// `text` with its ASCII digits written in this language's (Persian digits on the Persian
     /// site).
-    pub fn digits(self, text: &str) -> String {
+    fn digits(self, text: &str) -> String {
         match self {
             Lang::Fa => text
                 .chars()
@@ -69,7 +89,7 @@ impl Lang {
     }
 
     /// "Please try again in N seconds.", as a 503 page says it.
-    pub fn try_again_in(self, seconds: u64) -> String {
+    fn try_again_in(self, seconds: u64) -> String {
         match self {
             Lang::Fa => format!(
                 "لطفاً {} ثانیهٔ دیگر دوباره تلاش کنید.",
@@ -83,7 +103,7 @@ impl Lang {
     /// A validator message of the API (DRF's and django-filter's English wording, as the
     /// public filters and the query extractor report it) in this language. A message not known
     /// here becomes "This value is not valid.", so the Persian page never shows English.
-    pub fn said(self, message: &str) -> Said {
+    fn said(self, message: &str) -> Said {
         let w = self.words();
         let plain = |text| Said {
             before: text,
@@ -153,6 +173,8 @@ pub struct Words {
     pub deal: &'static str,
     pub sale: &'static str,
     pub rent: &'static str,
+    /// After a rental's price: the period it is for.
+    pub per_month: &'static str,
     pub min_price: &'static str,
     pub max_price: &'static str,
     pub rooms: &'static str,
@@ -218,6 +240,7 @@ static FA: Words = Words {
     deal: "نوع معامله",
     sale: "فروش",
     rent: "اجاره",
+    per_month: "در ماه",
     min_price: "کمترین قیمت",
     max_price: "بیشترین قیمت",
     rooms: "اتاق",
@@ -277,6 +300,7 @@ static EN: Words = Words {
     deal: "Deal",
     sale: "For sale",
     rent: "For rent",
+    per_month: "a month",
     min_price: "Min price",
     max_price: "Max price",
     rooms: "Rooms",
@@ -324,6 +348,20 @@ static EN: Words = Words {
     tagged: "Properties tagged",
 };
 
+fn group_separator(lang: Lang) -> char {
+    match lang {
+        Lang::Fa => '٬',
+        Lang::En => ',',
+    }
+}
+
+fn decimal_separator(lang: Lang) -> char {
+    match lang {
+        Lang::Fa => '٫',
+        Lang::En => '.',
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use strata_api::{ApiError, UrlQuery};
@@ -356,7 +394,7 @@ mod tests {
             ),
             other => panic!("expected a 400, got {other:?}"),
         };
-        collect(strata_real_estate::filters::public(&query).map(drop));
+        collect(strata_real_estate::filters::public(&query, strata_api::Lang::Fa).map(drop));
         for value in ["\0", "\u{1}"] {
             let params = [("city".to_owned(), value.to_owned())];
             collect(strata_api::text::check_params(&params));
@@ -413,6 +451,9 @@ mod tests {
     fn persian_pages_write_persian_digits() {
         assert_eq!(Lang::Fa.digits("1,250 m2"), "۱,۲۵۰ m۲");
         assert_eq!(Lang::En.digits("1,250"), "1,250");
+        assert_eq!(Lang::Fa.number("1500000000.50"), "۱٬۵۰۰٬۰۰۰٬۰۰۰٫۵۰");
+        assert_eq!(Lang::En.number("1500000000.50"), "1,500,000,000.50");
+        assert_eq!(Lang::En.number("120.00"), "120");
         assert_eq!(
             Lang::Fa.try_again_in(5),
             "لطفاً ۵ ثانیهٔ دیگر دوباره تلاش کنید."

@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use strata_api::{ApiError, Ctx, UrlQuery};
 
 use crate::coherence::Coherence;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, SiteLang};
 use crate::isr::HtmlCache;
 use crate::pages::Page;
 

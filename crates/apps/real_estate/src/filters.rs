@@ -4,7 +4,7 @@
 use sea_orm::{ColumnTrait, QueryFilter, Select};
 use serde::Serialize;
 use strata_api::admin::{Filters, QueryReader};
-use strata_api::{ApiResult, UrlQuery};
+use strata_api::{ApiResult, Lang, UrlQuery};
 use utoipa::IntoParams;
 
 use crate::models::property;
@@ -13,7 +13,7 @@ use crate::serializers::{DEALS, Deal, PropertyStatus, STATUSES};
 
 pub const PUBLIC_ORDERING: &[&str] = &["-published_at", "price", "-price"];
 
-pub fn public(query: &UrlQuery) -> ApiResult<PublicFilter> {
+pub fn public(query: &UrlQuery, lang: Lang) -> ApiResult<PublicFilter> {
     let mut r = QueryReader::new(query);
     let filter = PublicFilter {
         category: query.text("category"),
@@ -28,6 +28,7 @@ pub fn public(query: &UrlQuery) -> ApiResult<PublicFilter> {
         ordering: r
             .choice("ordering", PUBLIC_ORDERING)
             .unwrap_or("-published_at"),
+        lang,
     };
     r.finish(filter)
 }

@@ -2,19 +2,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde::Serialize;
-use strata_api::admin::icontains;
+use strata_api::lang::{self, Lang};
 use strata_api::{Page, PageRequest, fetch_page};
 use strata_media::services::images_for;
 use strata_taxonomy::models::{category, option, tag};
 use strata_taxonomy::serializers::{category_summary, option_summary, tag_summary};
 
 use crate::models::{property, property_option, property_tag};
-use crate::serializers::{PUBLISHED, PropertyDetail, PropertyListItem, Related, detail, list_item};
+use crate::serializers::{
+    PUBLISHED, PropertyAdmin, PropertyDetail, PropertyListItem, Related, admin, detail, list_item,
+};
 
 /// The media owner kind of property images.
 pub const IMAGE_OWNER: &str = "property";
@@ -43,15 +43,16 @@ pub struct PublicFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub featured: Option<bool>,
     pub ordering: &'static str,
+    /// The language of the texts; absent from the key for the default language, so its keys
+    /// stay those a single-language (Django) deployment writes.
+    #[serde(skip_serializing_if = "Lang::is_default")]
+    pub lang: Lang,
 }
 
-/// Case-insensitive "contains" that means the same on SQLite and PostgreSQL, with the user's
-/// `%` and `_` taken literally.
-fn search(q: &str) -> Condition {
-    Condition::any()
-        .add(icontains(property::Column::Title, q))
-        .add(icontains(property::Column::City, q))
-        .add(icontains(property::Column::District, q))
+/// `column LIKE pattern` with `\` escaping, the same on SQLite and PostgreSQL; the stored
+/// side is already normalised (lower case), so is the pattern (`lang::like_pattern`).
+fn like(column: property::Column, pattern: String) -> SimpleExpr {
+    Expr::col(column).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// `ordering` (`price`, `-published_at`…) then `id` descending, so pages never overlap.
@@ -63,7 +64,7 @@ fn ordered(select: Select<property::Entity>, ordering: &str) -> Select<property:
     let column = match field {
         "price" => property::Column::Price,
         "published_at" => property::Column::PublishedAt,
-        "title" => property::Column::Title,
+        "title" => property::Column::TitleFa,
         "updated_at" => property::Column::UpdatedAt,
         "created_at" => property::Column::CreatedAt,
         _ => property::Column::Id,
@@ -81,6 +82,7 @@ pub async fn related(
     db: &impl ConnectionTrait,
     rows: &[property::Model],
     with_options: bool,
+    lang: Lang,
 ) -> Result<Related, DbErr> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let category_ids: HashSet<i64> = rows.iter().filter_map(|p| p.category_id).collect();
@@ -94,7 +96,7 @@ pub async fn related(
             .all(db)
             .await?
         {
-            related.categories.insert(c.id, category_summary(&c));
+            related.categories.insert(c.id, category_summary(&c, lang));
         }
     }
     let links = property_tag::Entity::find()
@@ -104,7 +106,7 @@ pub async fn related(
     if !links.is_empty() {
         let tags: HashMap<i64, tag::Model> = tag::Entity::find()
             .filter(tag::Column::Id.is_in(links.iter().map(|l| l.tag_id)))
-            .order_by_asc(tag::Column::Name)
+            .order_by_asc(tag::Column::NameFa)
             .all(db)
             .await?
             .into_iter()
@@ -116,7 +118,7 @@ pub async fn related(
                     .tags
                     .entry(link.property_id)
                     .or_default()
-                    .push(tag_summary(t));
+                    .push(tag_summary(t, lang));
             }
         }
         for list in related.tags.values_mut() {
@@ -144,11 +146,12 @@ pub async fn related(
             }
             for (property_id, mut list) in grouped {
                 list.sort_by(|a, b| {
-                    (&a.group, a.position, &a.name).cmp(&(&b.group, b.position, &b.name))
+                    (&a.group, a.position, &a.name_fa).cmp(&(&b.group, b.position, &b.name_fa))
                 });
-                related
-                    .options
-                    .insert(property_id, list.into_iter().map(option_summary).collect());
+                related.options.insert(
+                    property_id,
+                    list.into_iter().map(|o| option_summary(o, lang)).collect(),
+                );
             }
         }
     }
@@ -160,20 +163,22 @@ pub async fn related(
 pub async fn list_items(
     db: &impl ConnectionTrait,
     rows: &[property::Model],
+    lang: Lang,
 ) -> Result<Vec<PropertyListItem>, DbErr> {
-    let related = related(db, rows, false).await?;
-    Ok(rows.iter().map(|p| list_item(p, &related)).collect())
+    let related = related(db, rows, false, lang).await?;
+    Ok(rows.iter().map(|p| list_item(p, &related, lang)).collect())
 }
 
 async fn list_page(
     db: &impl ConnectionTrait,
     select: Select<property::Entity>,
     page: PageRequest,
+    lang: Lang,
 ) -> Result<Page<PropertyListItem>, DbErr> {
     let (count, rows) = fetch_page(select, db, page).await?;
     Ok(Page {
         count,
-        results: list_items(db, &rows).await?,
+        results: list_items(db, &rows, lang).await?,
     })
 }
 
@@ -189,7 +194,10 @@ pub async fn published_page(
         select = select.filter(property::Column::CategoryId.is_in(categories));
     }
     if let Some(city) = &filter.city {
-        select = select.filter(property::Column::City.eq(city.as_str()));
+        select = select.filter(like(
+            property::Column::CityKey,
+            lang::like_pattern(city, true),
+        ));
     }
     if let Some(deal) = filter.deal {
         select = select.filter(property::Column::Deal.eq(deal));
@@ -204,7 +212,10 @@ pub async fn published_page(
         select = select.filter(property::Column::Rooms.eq(rooms));
     }
     if let Some(q) = &filter.q {
-        select = select.filter(search(q));
+        select = select.filter(like(
+            property::Column::SearchText,
+            lang::like_pattern(q, false),
+        ));
     }
     if let Some(slug) = &filter.tag {
         select = select.filter(property::Column::Id.in_subquery(tagged(slug)));
@@ -212,7 +223,7 @@ pub async fn published_page(
     if let Some(featured) = filter.featured {
         select = select.filter(property::Column::Featured.eq(featured));
     }
-    list_page(db, ordered(select, filter.ordering), page).await
+    list_page(db, ordered(select, filter.ordering), page, filter.lang).await
 }
 
 /// The properties carrying the tag `slug`, as a subquery: a popular tag's property ids as
@@ -240,19 +251,25 @@ pub async fn published_id(db: &impl ConnectionTrait, slug: &str) -> Result<Optio
         .map(|row| row.id))
 }
 
-/// One property in full, whatever its status (admin), or only when published (public).
+/// One published property in full, in `lang`.
 pub async fn detail_of(
     db: &impl ConnectionTrait,
     id: i64,
-    published_only: bool,
+    lang: Lang,
 ) -> Result<Option<PropertyDetail>, DbErr> {
-    let mut select = property::Entity::find_by_id(id);
-    if published_only {
-        select = select.filter(property::Column::Status.eq(PUBLISHED));
-    }
+    let select = property::Entity::find_by_id(id).filter(property::Column::Status.eq(PUBLISHED));
     let Some(row) = select.one(db).await? else {
         return Ok(None);
     };
-    let related = related(db, std::slice::from_ref(&row), true).await?;
-    Ok(Some(detail(&row, &related)))
+    let related = related(db, std::slice::from_ref(&row), true, lang).await?;
+    Ok(Some(detail(&row, &related, lang)))
+}
+
+/// One property whatever its status, as the admin reads it (both languages).
+pub async fn admin_of(db: &impl ConnectionTrait, id: i64) -> Result<Option<PropertyAdmin>, DbErr> {
+    let Some(row) = property::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let related = related(db, std::slice::from_ref(&row), true, Lang::default()).await?;
+    Ok(Some(admin(&row, &related)))
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use strata_api::lang::{self, Lang, LangCode, Picker};
 use strata_api::serial::{datetime, hundredths, is_slug, slugify, to_hundredths};
 use strata_api::{ApiResult, Fields, JsonObject, Mode};
 use strata_media::ImageOut;
@@ -48,6 +49,11 @@ pub struct PropertyListItem {
     pub rooms: i32,
     pub city: String,
     pub district: String,
+    /// The language of the texts (`title`, `city`, …): the requested one.
+    #[schema(value_type = LangCode)]
+    pub lang: Lang,
+    /// The texts empty in `lang`, shown in the other language instead.
+    pub fallback: Vec<String>,
     #[schema(value_type = PropertyStatus)]
     pub status: String,
     pub featured: bool,
@@ -80,6 +86,11 @@ pub struct PropertyDetail {
     pub city: String,
     pub district: String,
     pub address: String,
+    /// The language of the texts (`title`, `description`, `city`, …): the requested one.
+    #[schema(value_type = LangCode)]
+    pub lang: Lang,
+    /// The texts empty in `lang`, shown in the other language instead.
+    pub fallback: Vec<String>,
     #[schema(value_type = PropertyStatus)]
     pub status: String,
     pub featured: bool,
@@ -96,6 +107,72 @@ pub struct PropertyDetail {
 
 impl PlainData for PropertyListItem {}
 impl PlainData for PropertyDetail {}
+
+/// Both languages of every translatable text, as the admin edits them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PropertyTexts {
+    pub title_fa: String,
+    pub title_en: String,
+    pub description_fa: String,
+    pub description_en: String,
+    pub city_fa: String,
+    pub city_en: String,
+    pub district_fa: String,
+    pub district_en: String,
+    pub address_fa: String,
+    pub address_en: String,
+}
+
+/// A property as the admin reads it: in full (texts in the default language, falling back),
+/// with both languages of its texts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PropertyAdmin {
+    #[serde(flatten)]
+    pub detail: PropertyDetail,
+    #[serde(flatten)]
+    pub texts: PropertyTexts,
+}
+
+pub fn admin(p: &property::Model, related: &Related) -> PropertyAdmin {
+    PropertyAdmin {
+        detail: detail(p, related, Lang::default()),
+        texts: PropertyTexts {
+            title_fa: p.title_fa.clone(),
+            title_en: p.title_en.clone(),
+            description_fa: p.description_fa.clone(),
+            description_en: p.description_en.clone(),
+            city_fa: p.city_fa.clone(),
+            city_en: p.city_en.clone(),
+            district_fa: p.district_fa.clone(),
+            district_en: p.district_en.clone(),
+            address_fa: p.address_fa.clone(),
+            address_en: p.address_en.clone(),
+        },
+    }
+}
+
+/// The normalised copies of a property's texts that search (`search_text`) and the city
+/// filter (`city_key`) compare, from `[fa, en]` pairs.
+pub struct SearchColumns {
+    pub search_text: String,
+    pub city_key: String,
+}
+
+impl SearchColumns {
+    pub fn new(title: [&str; 2], city: [&str; 2], district: [&str; 2]) -> Self {
+        let search_text = [title, city, district]
+            .iter()
+            .flatten()
+            .map(|text| lang::normalize(text))
+            .filter(|text| !text.is_empty())
+            .collect::<Vec<_>>()
+            .join(" | ");
+        SearchColumns {
+            search_text,
+            city_key: lang::match_key(city[0], city[1]),
+        }
+    }
+}
 
 /// What a property's representation embeds, loaded in batch by the selectors.
 #[derive(Debug, Default)]
@@ -124,18 +201,22 @@ impl Related {
     }
 }
 
-pub fn list_item(p: &property::Model, related: &Related) -> PropertyListItem {
+/// `related` must have been loaded in `lang` too.
+pub fn list_item(p: &property::Model, related: &Related, lang: Lang) -> PropertyListItem {
+    let mut texts = Picker::new(lang);
     PropertyListItem {
         id: p.id,
-        title: p.title.clone(),
+        title: texts.pick("title", &p.title_fa, &p.title_en),
         slug: p.slug.clone(),
         deal: p.deal.clone(),
         price: hundredths(p.price),
         deposit: p.deposit.map(hundredths),
         area: hundredths(p.area),
         rooms: p.rooms,
-        city: p.city.clone(),
-        district: p.district.clone(),
+        city: texts.pick("city", &p.city_fa, &p.city_en),
+        district: texts.pick("district", &p.district_fa, &p.district_en),
+        lang,
+        fallback: texts.fallback(),
         status: p.status.clone(),
         featured: p.featured,
         category: related.category(p),
@@ -146,20 +227,24 @@ pub fn list_item(p: &property::Model, related: &Related) -> PropertyListItem {
     }
 }
 
-pub fn detail(p: &property::Model, related: &Related) -> PropertyDetail {
+/// `related` must have been loaded in `lang` too.
+pub fn detail(p: &property::Model, related: &Related, lang: Lang) -> PropertyDetail {
+    let mut texts = Picker::new(lang);
     PropertyDetail {
         id: p.id,
-        title: p.title.clone(),
+        title: texts.pick("title", &p.title_fa, &p.title_en),
         slug: p.slug.clone(),
-        description: p.description.clone(),
+        description: texts.pick("description", &p.description_fa, &p.description_en),
         deal: p.deal.clone(),
         price: hundredths(p.price),
         deposit: p.deposit.map(hundredths),
         area: hundredths(p.area),
         rooms: p.rooms,
-        city: p.city.clone(),
-        district: p.district.clone(),
-        address: p.address.clone(),
+        city: texts.pick("city", &p.city_fa, &p.city_en),
+        district: texts.pick("district", &p.district_fa, &p.district_en),
+        address: texts.pick("address", &p.address_fa, &p.address_en),
+        lang,
+        fallback: texts.fallback(),
         status: p.status.clone(),
         featured: p.featured,
         category: related.category(p),
@@ -184,14 +269,26 @@ pub fn sanitize_html(html: &str) -> String {
 /// requires none), null only where null is accepted.
 #[derive(Debug, Default, ToSchema)]
 pub struct PropertyInput {
+    /// Each text has its plain field — the default language's, Persian, as
+    /// django-modeltranslation maps it —, `_fa` (when both are sent and differ, the one changed
+    /// wins) and `_en`. The title and city are required on create and replace unless given as
+    /// `_fa` or `_en`.
     #[schema(required, nullable = false)]
     pub title: Option<String>,
-    /// Made from the title on create when absent.
+    #[schema(nullable = false)]
+    pub title_fa: Option<String>,
+    #[schema(nullable = false)]
+    pub title_en: Option<String>,
+    /// Made from the title (the English one when given) on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
     /// HTML; sanitized on the way in.
     #[schema(nullable = false)]
     pub description: Option<String>,
+    #[schema(nullable = false)]
+    pub description_fa: Option<String>,
+    #[schema(nullable = false)]
+    pub description_en: Option<String>,
     #[schema(value_type = Deal)]
     pub deal: Option<&'static str>,
     /// Decimal, two places at most.
@@ -207,9 +304,21 @@ pub struct PropertyInput {
     #[schema(required, nullable = false)]
     pub city: Option<String>,
     #[schema(nullable = false)]
+    pub city_fa: Option<String>,
+    #[schema(nullable = false)]
+    pub city_en: Option<String>,
+    #[schema(nullable = false)]
     pub district: Option<String>,
     #[schema(nullable = false)]
+    pub district_fa: Option<String>,
+    #[schema(nullable = false)]
+    pub district_en: Option<String>,
+    #[schema(nullable = false)]
     pub address: Option<String>,
+    #[schema(nullable = false)]
+    pub address_fa: Option<String>,
+    #[schema(nullable = false)]
+    pub address_en: Option<String>,
     #[schema(value_type = Option<PropertyStatus>, nullable = false)]
     pub status: Option<&'static str>,
     #[schema(nullable = false)]
@@ -239,12 +348,14 @@ const READ_ONLY: &[&str] = &[
     "published_at",
     "images",
     "cover",
+    "lang",
+    "fallback",
 ];
 
 pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> {
     let mut f = Fields::new(body, mode.partial());
     f.read_only(READ_ONLY);
-    let title = f.string("title", true, 200, false);
+    let title = f.translated(["title", "title_fa", "title_en"], true, 200);
     let mut slug = f.string("slug", false, 220, true).filter(|s| !s.is_empty());
     if let Some(text) = &slug
         && !is_slug(text)
@@ -258,16 +369,21 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
     if mode.creating()
         && slug.is_none()
         && !f.has_error("slug")
-        && let Some(title) = &title
+        && let Some(title) = title.values().find(|t| !t.is_empty())
     {
         slug = Some(slugify(title)).filter(|s| !s.is_empty());
         if slug.is_none() {
             f.error("slug", "This field may not be blank.");
         }
     }
-    let description = f
-        .string("description", false, 100_000, true)
-        .map(|html| sanitize_html(&html));
+    let mut description = f.translated(
+        ["description", "description_fa", "description_en"],
+        false,
+        100_000,
+    );
+    for html in description.values_mut() {
+        *html = sanitize_html(html);
+    }
     let deal = f.choice("deal", true, DEALS);
     let price = amount(&mut f, "price", true);
     let deposit = f
@@ -275,26 +391,36 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
         .map(|d| d.and_then(to_hundredths));
     let area = amount(&mut f, "area", true);
     let rooms = f.integer("rooms", false, 0, 100).map(|r| r as i32);
-    let city = f.string("city", true, 100, false);
-    let district = f.string("district", false, 100, true);
-    let address = f.string("address", false, 300, true);
+    let city = f.translated(["city", "city_fa", "city_en"], true, 100);
+    let district = f.translated(["district", "district_fa", "district_en"], false, 100);
+    let address = f.translated(["address", "address_fa", "address_en"], false, 300);
     let status = f.choice("status", false, STATUSES);
     let featured = f.boolean("featured", false);
     let category = f.nullable_integer("category", 1, i64::MAX);
     let tags = f.id_list("tags", false);
     let options = f.id_list("options", false);
     f.finish(PropertyInput {
-        title,
+        title: title.plain,
+        title_fa: title.fa,
+        title_en: title.en,
         slug,
-        description,
+        description: description.plain,
+        description_fa: description.fa,
+        description_en: description.en,
         deal,
         price,
         deposit,
         area,
         rooms,
-        city,
-        district,
-        address,
+        city: city.plain,
+        city_fa: city.fa,
+        city_en: city.en,
+        district: district.plain,
+        district_fa: district.fa,
+        district_en: district.en,
+        address: address.plain,
+        address_fa: address.fa,
+        address_en: address.en,
         status,
         featured,
         category,

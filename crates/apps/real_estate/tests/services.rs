@@ -99,18 +99,26 @@ async fn relations_are_checked_in_the_write_and_published_at_is_set_once() {
         let created = service::create::<Properties>(&ctx, input(villa("villa-1"), Mode::Create))
             .await
             .unwrap();
-        assert_eq!(created.status, "draft");
-        let published = service::set_status::<Properties>(&ctx, created.id, "published")
+        assert_eq!(created.detail.status, "draft");
+        let published = service::set_status::<Properties>(&ctx, created.detail.id, "published")
             .await
             .unwrap();
-        let first = published.published_at.clone().expect("set on publishing");
-        service::set_status::<Properties>(&ctx, created.id, "archived")
+        let first = published
+            .detail
+            .published_at
+            .clone()
+            .expect("set on publishing");
+        service::set_status::<Properties>(&ctx, created.detail.id, "archived")
             .await
             .unwrap();
-        let again = service::set_status::<Properties>(&ctx, created.id, "published")
+        let again = service::set_status::<Properties>(&ctx, created.detail.id, "published")
             .await
             .unwrap();
-        assert_eq!(again.published_at, Some(first), "set only the first time");
+        assert_eq!(
+            again.detail.published_at,
+            Some(first),
+            "set only the first time"
+        );
         let ops: Vec<Op> = changes.take().iter().map(|c| c.op).collect();
         assert_eq!(ops, [Op::Create, Op::Status, Op::Status, Op::Status]);
         test.close().await;
@@ -131,7 +139,7 @@ async fn bulk_is_all_or_nothing_and_files_go_after_the_commit() {
                 service::create::<Properties>(&ctx, input(villa(&format!("v-{n}")), Mode::Create))
                     .await
                     .unwrap();
-            ids.push(created.id);
+            ids.push(created.detail.id);
         }
         admin::add_image(&ctx, ids[0], png()).await.unwrap();
         assert_eq!(media.names().len(), 1);

@@ -4,18 +4,23 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use strata_api::Lang;
+
 use crate::models::{category, option, tag};
 use crate::serializers::{CategoryOut, OptionOut, TagOut, category_out, option_out, tag_out};
 use crate::tree;
 
-pub async fn all_categories(db: &impl ConnectionTrait) -> Result<Vec<CategoryOut>, DbErr> {
+pub async fn all_categories(
+    db: &impl ConnectionTrait,
+    lang: Lang,
+) -> Result<Vec<CategoryOut>, DbErr> {
     let rows = category::Entity::find()
         .order_by_asc(category::Column::App)
         .order_by_asc(category::Column::Position)
-        .order_by_asc(category::Column::Name)
+        .order_by_asc(category::Column::NameFa)
         .all(db)
         .await?;
-    Ok(rows.iter().map(category_out).collect())
+    Ok(rows.iter().map(|m| category_out(m, lang)).collect())
 }
 
 /// The ids of `app`'s category with `slug` and of its descendants (a loop or a chain deeper
@@ -38,20 +43,20 @@ pub async fn subtree(db: &impl ConnectionTrait, app: &str, slug: &str) -> Result
     Ok(tree::descendants(&links, root))
 }
 
-pub async fn all_tags(db: &impl ConnectionTrait) -> Result<Vec<TagOut>, DbErr> {
+pub async fn all_tags(db: &impl ConnectionTrait, lang: Lang) -> Result<Vec<TagOut>, DbErr> {
     let rows = tag::Entity::find()
-        .order_by_asc(tag::Column::Name)
+        .order_by_asc(tag::Column::NameFa)
         .all(db)
         .await?;
-    Ok(rows.iter().map(tag_out).collect())
+    Ok(rows.iter().map(|m| tag_out(m, lang)).collect())
 }
 
-pub async fn all_options(db: &impl ConnectionTrait) -> Result<Vec<OptionOut>, DbErr> {
+pub async fn all_options(db: &impl ConnectionTrait, lang: Lang) -> Result<Vec<OptionOut>, DbErr> {
     let rows = option::Entity::find()
         .order_by_asc(option::Column::Group)
         .order_by_asc(option::Column::Position)
-        .order_by_asc(option::Column::Name)
+        .order_by_asc(option::Column::NameFa)
         .all(db)
         .await?;
-    Ok(rows.iter().map(option_out).collect())
+    Ok(rows.iter().map(|m| option_out(m, lang)).collect())
 }

@@ -1,6 +1,7 @@
 //! Taxonomy in DRF's representation (plain data, no I/O), and the validation of admin input.
 
 use serde::{Deserialize, Serialize};
+use strata_api::lang::{FieldNames, Lang, LangCode, Pair, Translated};
 use strata_api::serial::{datetime, is_slug, slugify};
 use strata_api::{ApiResult, Fields, JsonObject, Mode};
 use strata_plain::PlainData;
@@ -21,7 +22,9 @@ pub struct CategoryOut {
     pub id: i64,
     #[schema(value_type = CategoryApp)]
     pub app: String,
-    pub name: String,
+    /// `name`, `lang`, `name_fa`, `name_en`.
+    #[serde(flatten)]
+    pub label: Name,
     pub slug: String,
     /// The parent category's id, for nesting.
     #[schema(required)]
@@ -34,7 +37,9 @@ pub struct CategoryOut {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TagOut {
     pub id: i64,
-    pub name: String,
+    /// `name`, `lang`, `name_fa`, `name_en`.
+    #[serde(flatten)]
+    pub label: Name,
     pub slug: String,
     pub created_at: String,
     pub updated_at: String,
@@ -43,7 +48,9 @@ pub struct TagOut {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OptionOut {
     pub id: i64,
-    pub name: String,
+    /// `name`, `lang`, `name_fa`, `name_en`.
+    #[serde(flatten)]
+    pub label: Name,
     pub slug: String,
     pub group: String,
     pub position: i32,
@@ -51,11 +58,37 @@ pub struct OptionOut {
     pub updated_at: String,
 }
 
-/// How other apps embed a category, tag or option in their own payloads.
+/// A term's name: `name` in the requested language (the other when that one is empty),
+/// `lang` the language it is written in, and both stored values for editing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Name {
+    pub name: String,
+    #[schema(value_type = LangCode)]
+    pub lang: Lang,
+    pub name_fa: String,
+    pub name_en: String,
+}
+
+impl Name {
+    fn new(fa: &str, en: &str, lang: Lang) -> Self {
+        let (name, lang) = Pair::new(fa, en).pick(lang);
+        Name {
+            name: name.to_owned(),
+            lang,
+            name_fa: fa.to_owned(),
+            name_en: en.to_owned(),
+        }
+    }
+}
+
+/// How other apps embed a category, tag or option in their own payloads: the name in the
+/// requested language, `lang` the language it is written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TermSummary {
     pub id: i64,
     pub name: String,
+    #[schema(value_type = LangCode)]
+    pub lang: Lang,
     pub slug: String,
 }
 
@@ -64,6 +97,8 @@ pub struct TermSummary {
 pub struct OptionSummary {
     pub id: i64,
     pub name: String,
+    #[schema(value_type = LangCode)]
+    pub lang: Lang,
     pub slug: String,
     pub group: String,
 }
@@ -74,11 +109,11 @@ impl PlainData for OptionOut {}
 impl PlainData for TermSummary {}
 impl PlainData for OptionSummary {}
 
-pub fn category_out(m: &category::Model) -> CategoryOut {
+pub fn category_out(m: &category::Model, lang: Lang) -> CategoryOut {
     CategoryOut {
         id: m.id,
         app: m.app.clone(),
-        name: m.name.clone(),
+        label: Name::new(&m.name_fa, &m.name_en, lang),
         slug: m.slug.clone(),
         parent: m.parent_id,
         position: m.position,
@@ -87,20 +122,20 @@ pub fn category_out(m: &category::Model) -> CategoryOut {
     }
 }
 
-pub fn tag_out(m: &tag::Model) -> TagOut {
+pub fn tag_out(m: &tag::Model, lang: Lang) -> TagOut {
     TagOut {
         id: m.id,
-        name: m.name.clone(),
+        label: Name::new(&m.name_fa, &m.name_en, lang),
         slug: m.slug.clone(),
         created_at: datetime(&m.created_at),
         updated_at: datetime(&m.updated_at),
     }
 }
 
-pub fn option_out(m: &option::Model) -> OptionOut {
+pub fn option_out(m: &option::Model, lang: Lang) -> OptionOut {
     OptionOut {
         id: m.id,
-        name: m.name.clone(),
+        label: Name::new(&m.name_fa, &m.name_en, lang),
         slug: m.slug.clone(),
         group: m.group.clone(),
         position: m.position,
@@ -109,42 +144,45 @@ pub fn option_out(m: &option::Model) -> OptionOut {
     }
 }
 
-pub fn category_summary(m: &category::Model) -> TermSummary {
+fn term_summary(id: i64, fa: &str, en: &str, slug: &str, lang: Lang) -> TermSummary {
+    let (name, lang) = Pair::new(fa, en).pick(lang);
     TermSummary {
-        id: m.id,
-        name: m.name.clone(),
-        slug: m.slug.clone(),
+        id,
+        name: name.to_owned(),
+        lang,
+        slug: slug.to_owned(),
     }
 }
 
-pub fn tag_summary(m: &tag::Model) -> TermSummary {
-    TermSummary {
-        id: m.id,
-        name: m.name.clone(),
-        slug: m.slug.clone(),
-    }
+pub fn category_summary(m: &category::Model, lang: Lang) -> TermSummary {
+    term_summary(m.id, &m.name_fa, &m.name_en, &m.slug, lang)
 }
 
-pub fn option_summary(m: &option::Model) -> OptionSummary {
+pub fn tag_summary(m: &tag::Model, lang: Lang) -> TermSummary {
+    term_summary(m.id, &m.name_fa, &m.name_en, &m.slug, lang)
+}
+
+pub fn option_summary(m: &option::Model, lang: Lang) -> OptionSummary {
+    let term = term_summary(m.id, &m.name_fa, &m.name_en, &m.slug, lang);
     OptionSummary {
-        id: m.id,
-        name: m.name.clone(),
-        slug: m.slug.clone(),
+        id: term.id,
+        name: term.name,
+        lang: term.lang,
+        slug: term.slug,
         group: m.group.clone(),
     }
 }
 
 /// What every term's output has and no input sets; ignored in a body, as DRF does.
-const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "lang"];
 
-/// A validated name + slug. On create the slug defaults to the slugified name (as Django's
-/// admin prepopulates it); on update an absent slug stays as it is, so a rename keeps URLs.
-fn name_and_slug(
-    fields: &mut Fields,
-    max: usize,
-    creating: bool,
-) -> (Option<String>, Option<String>) {
-    let name = fields.string("name", true, max, false);
+const NAME: FieldNames = ["name", "name_fa", "name_en"];
+
+/// A validated name (both languages) + slug. On create the slug defaults to the slugified name
+/// (the English one when given, as Django's admin prepopulates it); on update an absent slug
+/// stays as it is, so a rename keeps URLs.
+fn name_and_slug(fields: &mut Fields, max: usize, creating: bool) -> (Translated, Option<String>) {
+    let name = fields.translated(NAME, true, max);
     let mut slug = fields.string("slug", false, max, true);
     if let Some(text) = slug.as_deref()
         && !text.is_empty()
@@ -158,7 +196,7 @@ fn name_and_slug(
     }
     if creating
         && slug.as_deref().is_none_or(str::is_empty)
-        && let Some(name) = &name
+        && let Some(name) = name.values().find(|n| !n.is_empty())
     {
         let derived = slugify(name);
         if derived.is_empty() {
@@ -177,8 +215,16 @@ fn name_and_slug(
 pub struct CategoryInput {
     #[schema(value_type = CategoryApp)]
     pub app: Option<String>,
+    /// The name in the default language, Persian (as django-modeltranslation maps a plain
+    /// field). Required on create and replace unless `name_fa` or `name_en` is given.
     #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// The Persian name (when `name` is sent too and differs, the one changed wins).
+    #[schema(nullable = false)]
+    pub name_fa: Option<String>,
+    /// The English name.
+    #[schema(nullable = false)]
+    pub name_en: Option<String>,
     /// Made from the name on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
@@ -198,7 +244,9 @@ pub fn category_input(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> 
     let position = f.integer("position", false, 0, 1_000_000).map(|p| p as i32);
     f.finish(CategoryInput {
         app,
-        name,
+        name: name.plain,
+        name_fa: name.fa,
+        name_en: name.en,
         slug,
         parent,
         position,
@@ -208,8 +256,16 @@ pub fn category_input(body: JsonObject, mode: Mode) -> ApiResult<CategoryInput> 
 /// Admin input for a tag (`PatchedTagInput` on PATCH requires nothing).
 #[derive(Debug, Default, ToSchema)]
 pub struct TagInput {
+    /// The name in the default language, Persian (as django-modeltranslation maps a plain
+    /// field). Required on create and replace unless `name_fa` or `name_en` is given.
     #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// The Persian name (when `name` is sent too and differs, the one changed wins).
+    #[schema(nullable = false)]
+    pub name_fa: Option<String>,
+    /// The English name.
+    #[schema(nullable = false)]
+    pub name_en: Option<String>,
     /// Made from the name on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
@@ -219,14 +275,27 @@ pub fn tag_input(body: JsonObject, mode: Mode) -> ApiResult<TagInput> {
     let mut f = Fields::new(body, mode.partial());
     f.read_only(READ_ONLY);
     let (name, slug) = name_and_slug(&mut f, 100, mode.creating());
-    f.finish(TagInput { name, slug })
+    f.finish(TagInput {
+        name: name.plain,
+        name_fa: name.fa,
+        name_en: name.en,
+        slug,
+    })
 }
 
 /// Admin input for an option (`PatchedOptionInput` on PATCH requires nothing).
 #[derive(Debug, Default, ToSchema)]
 pub struct OptionInput {
+    /// The name in the default language, Persian (as django-modeltranslation maps a plain
+    /// field). Required on create and replace unless `name_fa` or `name_en` is given.
     #[schema(required, nullable = false)]
     pub name: Option<String>,
+    /// The Persian name (when `name` is sent too and differs, the one changed wins).
+    #[schema(nullable = false)]
+    pub name_fa: Option<String>,
+    /// The English name.
+    #[schema(nullable = false)]
+    pub name_en: Option<String>,
     /// Made from the name on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
@@ -243,7 +312,9 @@ pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
     let group = f.string("group", false, 100, true);
     let position = f.integer("position", false, 0, 1_000_000).map(|p| p as i32);
     f.finish(OptionInput {
-        name,
+        name: name.plain,
+        name_fa: name.fa,
+        name_en: name.en,
         slug,
         group,
         position,

@@ -109,7 +109,7 @@ async fn category_writes_publish_their_ids_and_every_slug() {
         .await
         .unwrap();
         assert_eq!(
-            (renamed.name.as_str(), renamed.slug.as_str()),
+            (renamed.label.name.as_str(), renamed.slug.as_str()),
             ("Houses", "houses")
         );
         assert_eq!(
@@ -220,7 +220,7 @@ async fn admin_lists_order_search_filter_and_cache() {
         let names = |page: &strata_api::Page<strata_taxonomy::serializers::TagOut>| {
             page.results
                 .iter()
-                .map(|t| t.name.clone())
+                .map(|t| t.label.name.clone())
                 .collect::<Vec<_>>()
         };
 

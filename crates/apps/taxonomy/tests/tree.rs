@@ -44,7 +44,8 @@ async fn category(db: &DatabaseConnection, app: &str, slug: &str, parent: Option
     let now = Utc::now();
     category::ActiveModel {
         app: Set(app.to_owned()),
-        name: Set(slug.to_owned()),
+        name_fa: Set(String::new()),
+        name_en: Set(slug.to_owned()),
         slug: Set(slug.to_owned()),
         parent_id: Set(parent),
         position: Set(0),

@@ -39,8 +39,15 @@ pub struct Rule {
     /// Invalidated whole: lists, and details that embed the changed model.
     pub namespaces: &'static [Namespace],
     /// Invalidated per changed id: the model's own detail keys.
-    pub per_id: &'static [Namespace],
+    pub per_id: &'static [PerIdKeys],
     pub tags: &'static [WebTag],
+}
+
+/// A model's own detail keys in one namespace: every key of one id (one per content language).
+#[derive(Debug)]
+pub struct PerIdKeys {
+    pub namespace: Namespace,
+    pub keys: fn(i64) -> Vec<CacheKey>,
 }
 
 use WebTag::{Fixed, PerId, PerSlug};
@@ -48,7 +55,10 @@ use WebTag::{Fixed, PerId, PerSlug};
 /// Lists show every property; its detail key covers "not found" and "not published" too.
 const PROPERTY: Rule = Rule {
     namespaces: &[property::PUBLIC_LIST, property::ADMIN_LIST],
-    per_id: &[property::PUBLIC_DETAIL],
+    per_id: &[PerIdKeys {
+        namespace: property::PUBLIC_DETAIL,
+        keys: |id| property::public::detail_keys(id).collect(),
+    }],
     tags: &[Fixed("properties"), PerId("property")],
 };
 
@@ -116,10 +126,11 @@ pub fn plan(change: &Change) -> Plan {
         namespaces: rule.namespaces.to_vec(),
         ..Plan::default()
     };
-    for ns in rule.per_id {
+    for per_id in rule.per_id {
         // A namespace invalidated whole needs no per-key deletes.
-        if !rule.namespaces.contains(ns) {
-            plan.keys.extend(change.ids.iter().map(|id| ns.id(*id)));
+        if !rule.namespaces.contains(&per_id.namespace) {
+            plan.keys
+                .extend(change.ids.iter().flat_map(|id| (per_id.keys)(*id)));
         }
     }
     for tag in rule.tags {

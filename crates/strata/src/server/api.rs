@@ -5,7 +5,9 @@ mod docs;
 
 use std::sync::Arc;
 
+use axum::http::{HeaderValue, header};
 use axum::middleware;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use strata_api::{Ctx, Detail, FieldErrors};
@@ -95,6 +97,15 @@ fn guarded(ctx: &Ctx, roles: &'static [Role], group: OpenApiRouter<Ctx>) -> Open
     ))
 }
 
+/// Public reads answer in the language `Accept-Language` asks for (when `?lang=` does not say):
+/// an HTTP cache must keep the answers apart.
+async fn vary_on_language(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-language"));
+    response
+}
+
 pub fn routes(ctx: Ctx) -> Router {
     let Apps {
         public,
@@ -102,6 +113,7 @@ pub fn routes(ctx: Ctx) -> Router {
         content,
     } = apps();
     let (router, document) = public
+        .layer(middleware::map_response(vary_on_language))
         .merge(guarded(&ctx, roles::STAFF, staff))
         .merge(guarded(&ctx, roles::CONTENT, content))
         .split_for_parts();

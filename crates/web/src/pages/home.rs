@@ -8,7 +8,7 @@ use strata_real_estate::services::public as properties;
 
 use super::{Card, Meta, PageError, html};
 use crate::Site;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, SiteLang};
 use crate::isr::Rendered;
 
 const SHOWN: u64 = 6;
@@ -28,6 +28,7 @@ pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
     };
     let newest = PublicFilter {
         ordering: "-published_at",
+        lang,
         ..PublicFilter::default()
     };
     let featured = PublicFilter {

@@ -17,7 +17,7 @@ use strata_api::{ApiError, FieldErrors, UrlQuery};
 use strata_real_estate::serializers::PropertyListItem;
 
 use crate::http;
-use crate::i18n::{INVALID_QUERY, Lang, Said, Words};
+use crate::i18n::{INVALID_QUERY, Lang, Said, SiteLang, Words};
 use crate::isr::Rendered;
 use crate::{Site, assets};
 
@@ -206,26 +206,38 @@ impl Meta {
 /// A listing as a card shows it.
 pub struct Card {
     pub url: String,
-    pub title: String,
+    pub title: Shown,
     pub price: String,
     pub deal: &'static str,
+    /// A rental: its price is per month.
+    pub rent: bool,
     pub area: String,
     pub rooms: i32,
-    pub place: String,
+    /// Written in the page's digits.
+    pub rooms_text: String,
+    pub place: Place,
     pub cover: Option<(String, String)>,
     pub featured: bool,
 }
 
 impl Card {
     pub fn new(lang: Lang, item: &PropertyListItem) -> Self {
+        let shown =
+            |field: &str, text: &str| Shown::new(lang, text, item.lang, &item.fallback, field);
         Card {
             url: property_url(lang, &item.slug),
-            title: item.title.clone(),
-            price: money(&item.price),
+            title: shown("title", &item.title),
+            price: lang.number(&item.price),
             deal: deal_word(lang, &item.deal),
-            area: money(&item.area),
+            rent: item.deal == "rent",
+            area: lang.number(&item.area),
             rooms: item.rooms,
-            place: place(lang, &item.city, &item.district),
+            rooms_text: lang.digits(&item.rooms.to_string()),
+            place: Place {
+                city: shown("city", &item.city),
+                district: shown("district", &item.district),
+                comma: place_comma(lang),
+            },
             cover: item.cover.as_ref().map(|c| (c.url.clone(), c.alt.clone())),
             featured: item.featured,
         }
@@ -241,35 +253,66 @@ pub fn deal_word(lang: Lang, deal: &str) -> &'static str {
     if deal == "rent" { w.rent } else { w.sale }
 }
 
-/// "City, District", with the interface language's comma.
-pub fn place(lang: Lang, city: &str, district: &str) -> String {
-    let comma = match lang {
+/// The interface language's comma, between a city and its district.
+pub fn place_comma(lang: Lang) -> &'static str {
+    match lang {
         Lang::Fa => "، ",
         Lang::En => ", ",
-    };
-    if district.is_empty() {
-        city.to_owned()
-    } else {
-        format!("{city}{comma}{district}")
     }
 }
 
-/// `"1500000000.00"` → `"1,500,000,000"` (cents kept only when not zero).
-pub fn money(decimal: &str) -> String {
-    let (whole, cents) = decimal.split_once('.').unwrap_or((decimal, "00"));
-    let digits: Vec<char> = whole.chars().collect();
-    let mut out = String::new();
-    for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) && c.is_ascii_digit() {
-            out.push(',');
+/// A content text on a page of language `page`: when it is written in another language (the
+/// page's was empty and the API fell back), its element carries that language's `lang` and
+/// `dir`, so a browser shapes and orders it right.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub text: String,
+    pub written: Option<Lang>,
+}
+
+impl Shown {
+    /// `field` of an object whose texts are in `lang` except those listed in `fallback`.
+    pub fn new(
+        page: Lang,
+        text: &str,
+        lang: strata_api::Lang,
+        fallback: &[String],
+        field: &str,
+    ) -> Self {
+        let mut written = lang;
+        if fallback.iter().any(|f| f == field) {
+            written = written.other();
         }
-        out.push(*c);
+        Shown::written_in(page, text, written)
     }
-    if cents.trim_end_matches('0').is_empty() {
-        out
-    } else {
-        format!("{out}.{cents}")
+
+    /// A text written in `written`.
+    pub fn written_in(page: Lang, text: &str, written: Lang) -> Self {
+        Shown {
+            text: text.to_owned(),
+            written: (written != page).then_some(written),
+        }
     }
+
+    /// ` lang="en" dir="ltr"` for a text in another language than the page's, else nothing
+    /// (fixed ASCII, safe in a tag).
+    pub fn attrs(&self) -> String {
+        self.written
+            .map(|l| format!(" lang=\"{}\" dir=\"{}\"", l.code(), l.dir()))
+            .unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// "City, District", each marked with its own language.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub city: Shown,
+    pub district: Shown,
+    pub comma: &'static str,
 }
 
 /// A path segment percent-encoded (slugs may be Persian), as links and canonical URLs need.

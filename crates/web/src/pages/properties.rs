@@ -11,11 +11,11 @@ use strata_taxonomy::serializers::CategoryOut;
 use strata_taxonomy::services::public as taxonomy;
 
 use super::{
-    Card, Meta, PAGE_SIZE, PageError, Pager, deal_word, html, json_ld, money, place, plain_text,
-    property_url, segment,
+    Card, Meta, PAGE_SIZE, PageError, Pager, Place, Shown, deal_word, html, json_ld, place_comma,
+    plain_text, property_url, segment,
 };
 use crate::Site;
-use crate::i18n::{INVALID_QUERY, Lang};
+use crate::i18n::{INVALID_QUERY, Lang, SiteLang};
 use crate::isr::Rendered;
 
 /// The list's parameters, in the order canonical URLs spell them.
@@ -68,7 +68,7 @@ impl ListQuery {
 
 /// Validates the query as the API does (a bad value is a 400, unknown parameters are dropped).
 pub fn list_page(lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldErrors> {
-    let filter = match filters::public(query) {
+    let filter = match filters::public(query, lang) {
         Ok(filter) => filter,
         Err(ApiError::Invalid(errors)) => return Err(errors),
         Err(_) => return Err(FieldErrors::single(FieldErrors::NON_FIELD, INVALID_QUERY)),
@@ -112,7 +112,7 @@ pub async fn list(site: &Site, lang: Lang, query: &ListQuery) -> Result<Rendered
     if page.results.is_empty() && query.page > 1 {
         return Err(ApiError::InvalidPage.into());
     }
-    let categories = taxonomy::categories(&site.ctx, Some("real_estate")).await?;
+    let categories = taxonomy::categories(&site.ctx, lang, Some("real_estate")).await?;
     let w = lang.words();
     let path = format!("/properties/{}", query.query_string(query.page));
     let mut meta = Meta::new(
@@ -166,18 +166,24 @@ pub fn item_list<'a>(
 struct DetailView<'a> {
     meta: Meta,
     p: &'a PropertyDetail,
-    description: String,
+    title: Shown,
+    /// Sanitized HTML.
+    description: Shown,
+    address: Shown,
     price: String,
     deposit: Option<String>,
     area: String,
+    rooms: String,
     deal: &'static str,
-    place: String,
+    place: Place,
+    category: Option<Shown>,
     category_url: Option<String>,
-    tag_urls: Vec<(String, String)>,
+    options: Vec<Shown>,
+    tag_urls: Vec<(String, Shown)>,
 }
 
 pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, PageError> {
-    let p = properties::detail_by_slug(&site.ctx, slug).await?;
+    let p = properties::detail_by_slug(&site.ctx, slug, lang).await?;
     let w = lang.words();
     let prefix = lang.prefix();
     let description = plain_text(&p.description, 160);
@@ -213,14 +219,25 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
     if !p.options.is_empty() {
         tags.push("options".to_owned());
     }
+    let shown = |field: &str, text: &str| Shown::new(lang, text, p.lang, &p.fallback, field);
+    let term = |name: &str, written| Shown::written_in(lang, name, written);
     let view = DetailView {
+        title: shown("title", &p.title),
         // Sanitized when saved; cleaned again here, so the page never depends on that.
-        description: ammonia::clean(&p.description),
-        price: money(&p.price),
-        deposit: p.deposit.as_deref().map(money),
-        area: money(&p.area),
+        description: shown("description", &ammonia::clean(&p.description)),
+        address: shown("address", &p.address),
+        price: lang.number(&p.price),
+        deposit: p.deposit.as_deref().map(|d| lang.number(d)),
+        area: lang.number(&p.area),
+        rooms: lang.digits(&p.rooms.to_string()),
         deal: deal_word(lang, &p.deal),
-        place: place(lang, &p.city, &p.district),
+        place: Place {
+            city: shown("city", &p.city),
+            district: shown("district", &p.district),
+            comma: place_comma(lang),
+        },
+        category: p.category.as_ref().map(|c| term(&c.name, c.lang)),
+        options: p.options.iter().map(|o| term(&o.name, o.lang)).collect(),
         category_url: p
             .category
             .as_ref()
@@ -231,7 +248,7 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
             .map(|t| {
                 (
                     format!("{prefix}/tags/{}/", segment(&t.slug)),
-                    t.name.clone(),
+                    term(&t.name, t.lang),
                 )
             })
             .collect(),

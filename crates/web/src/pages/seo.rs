@@ -10,7 +10,7 @@ use strata_taxonomy::services::public as taxonomy;
 
 use super::{PageError, property_url, segment};
 use crate::Site;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, SiteLang};
 use crate::isr::Rendered;
 
 /// The sitemap protocol's limit per file.
@@ -43,13 +43,13 @@ pub async fn sitemap(site: &Site) -> Result<Rendered, PageError> {
             lastmod: None,
         },
     ];
-    for category in taxonomy::categories(&site.ctx, Some("real_estate")).await? {
+    for category in taxonomy::categories(&site.ctx, Lang::Fa, Some("real_estate")).await? {
         urls.push(SitemapUrl {
             path: format!("/categories/{}/", segment(&category.slug)),
             lastmod: None,
         });
     }
-    for tag in taxonomy::tags(&site.ctx).await? {
+    for tag in taxonomy::tags(&site.ctx, Lang::Fa).await? {
         urls.push(SitemapUrl {
             path: format!("/tags/{}/", segment(&tag.slug)),
             lastmod: None,

@@ -7,9 +7,11 @@ use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
 use strata_taxonomy::services::public as taxonomy;
 
-use super::{Card, Meta, PAGE_SIZE, PageError, Pager, html, page_query, segment};
+use strata_taxonomy::serializers::Name;
+
+use super::{Card, Meta, PAGE_SIZE, PageError, Pager, Shown, html, page_query, segment};
 use crate::Site;
-use crate::i18n::{Lang, Words};
+use crate::i18n::{Lang, SiteLang, Words};
 use crate::isr::Rendered;
 
 /// Which kind of term a landing page is for.
@@ -38,6 +40,7 @@ const TAG: Kind = Kind {
 struct TermView {
     meta: Meta,
     heading: String,
+    name: Shown,
     count: u64,
     cards: Vec<Card>,
     pager: Pager,
@@ -49,11 +52,11 @@ pub async fn category(
     slug: &str,
     page: u64,
 ) -> Result<Rendered, PageError> {
-    let categories = taxonomy::categories(&site.ctx, Some("real_estate")).await?;
+    let categories = taxonomy::categories(&site.ctx, lang, Some("real_estate")).await?;
     let name = categories
         .into_iter()
         .find(|c| c.slug == slug)
-        .map(|c| c.name);
+        .map(|c| c.label);
     let filter = PublicFilter {
         category: Some(slug.to_owned()),
         ..PublicFilter::default()
@@ -62,8 +65,8 @@ pub async fn category(
 }
 
 pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rendered, PageError> {
-    let tags = taxonomy::tags(&site.ctx).await?;
-    let name = tags.into_iter().find(|t| t.slug == slug).map(|t| t.name);
+    let tags = taxonomy::tags(&site.ctx, lang).await?;
+    let name = tags.into_iter().find(|t| t.slug == slug).map(|t| t.label);
     let filter = PublicFilter {
         tag: Some(slug.to_owned()),
         ..PublicFilter::default()
@@ -76,7 +79,7 @@ async fn landing(
     lang: Lang,
     kind: &Kind,
     slug: &str,
-    name: Option<String>,
+    name: Option<Name>,
     filter: PublicFilter,
     page: u64,
 ) -> Result<Rendered, PageError> {
@@ -85,6 +88,7 @@ async fn landing(
     let request = PageRequest::new(page, PAGE_SIZE)?;
     let filter = PublicFilter {
         ordering: "-published_at",
+        lang,
         ..filter
     };
     let list = properties::list(&site.ctx, &filter, request).await?;
@@ -92,13 +96,15 @@ async fn landing(
         return Err(ApiError::InvalidPage.into());
     }
     let path = format!("/{}/{}/", kind.plural, segment(slug));
-    let heading = format!("{} «{name}»", (kind.heading)(lang.words()));
+    let heading = (kind.heading)(lang.words()).to_owned();
+    let title = format!("{heading} «{}»", name.name);
+    let name = Shown::written_in(lang, &name.name, name.lang);
     let mut meta = Meta::new(
         site,
         lang,
         &format!("{path}{}", page_query(page)),
-        format!("{heading} — {}", site.settings.site_name),
-        heading.clone(),
+        format!("{title} — {}", site.settings.site_name),
+        title,
     );
     meta.json_ld = Some(super::properties::item_list(
         &meta,
@@ -108,6 +114,7 @@ async fn landing(
     let prefix = lang.prefix();
     let view = TermView {
         heading,
+        name,
         count: list.count,
         cards: list.results.iter().map(|p| Card::new(lang, p)).collect(),
         pager: Pager::new(page, list.count, |n| {

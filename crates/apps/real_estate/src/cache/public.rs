@@ -1,10 +1,12 @@
 //! Public property keys — `public:property:list:<hash>` (120 s) and
-//! `public:property:detail:<id>` (300 s) — and their manager.
+//! `public:property:detail:<id>` (300 s) — and their manager. A language other than the
+//! default is part of the list's hashed parameters (`lang`) and suffixes the detail key
+//! (`public:property:detail:<id>_en`); the default language's keys are the single-language ones.
 
 use std::future::Future;
 
-use strata_api::{ApiError, Page, PageRequest};
-use strata_cache::{Cache, Namespace, TtlClass};
+use strata_api::{ApiError, Lang, Page, PageRequest};
+use strata_cache::{Cache, CacheKey, Namespace, TtlClass};
 
 use super::shared::ListKey;
 use crate::selectors::PublicFilter;
@@ -12,6 +14,19 @@ use crate::serializers::{PropertyDetail, PropertyListItem};
 
 pub const LIST: Namespace = Namespace::public("property", "list");
 pub const DETAIL: Namespace = Namespace::public("property", "detail");
+
+/// The detail key of property `id` in `lang`.
+pub fn detail_key(id: i64, lang: Lang) -> CacheKey {
+    match lang {
+        Lang::Fa => DETAIL.id(id),
+        other => DETAIL.slug(&format!("{id}_{}", other.code())),
+    }
+}
+
+/// Every language's detail key of property `id`: what a change to it invalidates.
+pub fn detail_keys(id: i64) -> impl Iterator<Item = CacheKey> {
+    Lang::ALL.into_iter().map(move |lang| detail_key(id, lang))
+}
 
 pub async fn list<F, Fut>(
     cache: &Cache,
@@ -33,6 +48,7 @@ where
 pub async fn detail<F, Fut>(
     cache: &Cache,
     id: i64,
+    lang: Lang,
     load: F,
 ) -> Result<Option<PropertyDetail>, ApiError>
 where
@@ -40,6 +56,24 @@ where
     Fut: Future<Output = Result<Option<PropertyDetail>, ApiError>>,
 {
     cache
-        .get_or_load(&DETAIL.id(id), TtlClass::PublicDetail, load)
+        .get_or_load(&detail_key(id, lang), TtlClass::PublicDetail, load)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_language_keeps_the_single_language_key() {
+        assert_eq!(
+            detail_key(42, Lang::Fa).as_str(),
+            "public:property:detail:42"
+        );
+        assert_eq!(
+            detail_key(42, Lang::En).as_str(),
+            "public:property:detail:42_en"
+        );
+        assert_eq!(detail_keys(7).count(), Lang::ALL.len());
+    }
 }

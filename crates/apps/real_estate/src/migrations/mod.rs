@@ -1,8 +1,12 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000400_real_estate;
+mod m20261127_000400_real_estate_bilingual;
 
 /// After taxonomy's: properties reference categories, tags and options.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000400_real_estate::Migration)]
+    vec![
+        Box::new(m20261124_000400_real_estate::Migration),
+        Box::new(m20261127_000400_real_estate_bilingual::Migration),
+    ]
 }

@@ -5,11 +5,15 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub title: String,
+    /// Translatable texts: Persian and English, either may be empty (the title and city not
+    /// both).
+    pub title_fa: String,
+    pub title_en: String,
     #[sea_orm(unique)]
     pub slug: String,
     /// Rich text, sanitized before it is stored.
-    pub description: String,
+    pub description_fa: String,
+    pub description_en: String,
     /// `sale` or `rent`.
     pub deal: String,
     /// Hundredths of the currency unit.
@@ -19,9 +23,17 @@ pub struct Model {
     /// Hundredths of a square metre.
     pub area: i64,
     pub rooms: i32,
-    pub city: String,
-    pub district: String,
-    pub address: String,
+    pub city_fa: String,
+    pub city_en: String,
+    pub district_fa: String,
+    pub district_en: String,
+    pub address_fa: String,
+    pub address_en: String,
+    /// Title, city and district in both languages, normalised (`strata_api::lang::normalize`):
+    /// what `?q=` searches. Written with every change of those fields.
+    pub search_text: String,
+    /// Both city names normalised, `|fa|en|`: what `?city=` matches.
+    pub city_key: String,
     /// `draft`, `published` or `archived`.
     pub status: String,
     pub featured: bool,

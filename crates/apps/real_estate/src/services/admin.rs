@@ -9,6 +9,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{AdminResource, Publishable};
+use strata_api::lang::{Lang, Translated};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 use strata_db::is_unique_violation;
 use strata_media::ImageOut;
@@ -21,7 +22,7 @@ use crate::filters::AdminFilters;
 use crate::models::{property, property_option, property_tag};
 use crate::selectors::{self, IMAGE_OWNER};
 use crate::serializers::{
-    self, PUBLISHED, PropertyDetail, PropertyInput, PropertyListItem, STATUSES,
+    self, PUBLISHED, PropertyAdmin, PropertyInput, PropertyListItem, STATUSES, SearchColumns,
 };
 
 fn owner(id: i64) -> Owner {
@@ -129,17 +130,82 @@ async fn set_links(txn: &DatabaseTransaction, id: i64, input: &PropertyInput) ->
     Ok(())
 }
 
-/// Copies the given fields onto the row; `published_at` is set the first time it is published.
-fn apply(row: &mut property::ActiveModel, input: PropertyInput, was_published_at: bool) {
-    let now = Utc::now();
-    if let Some(v) = input.title {
-        row.title = Set(v);
+/// Copies the given texts onto the row (the title and city must keep a value in one
+/// language), then rewrites the normalised copies search compares.
+fn apply_texts(row: &mut property::ActiveModel, input: &mut PropertyInput) -> ApiResult<()> {
+    let pairs = [
+        (
+            "title",
+            true,
+            [&mut input.title, &mut input.title_fa, &mut input.title_en],
+            [&mut row.title_fa, &mut row.title_en],
+        ),
+        (
+            "description",
+            false,
+            [
+                &mut input.description,
+                &mut input.description_fa,
+                &mut input.description_en,
+            ],
+            [&mut row.description_fa, &mut row.description_en],
+        ),
+        (
+            "city",
+            true,
+            [&mut input.city, &mut input.city_fa, &mut input.city_en],
+            [&mut row.city_fa, &mut row.city_en],
+        ),
+        (
+            "district",
+            false,
+            [
+                &mut input.district,
+                &mut input.district_fa,
+                &mut input.district_en,
+            ],
+            [&mut row.district_fa, &mut row.district_en],
+        ),
+        (
+            "address",
+            false,
+            [
+                &mut input.address,
+                &mut input.address_fa,
+                &mut input.address_en,
+            ],
+            [&mut row.address_fa, &mut row.address_en],
+        ),
+    ];
+    for (field, required, [plain, fa, en], [fa_column, en_column]) in pairs {
+        Translated {
+            plain: plain.take(),
+            fa: fa.take(),
+            en: en.take(),
+        }
+        .apply(field, required, fa_column, en_column)?;
     }
+    let text = |v: &sea_orm::ActiveValue<String>| v.try_as_ref().cloned().unwrap_or_default();
+    let columns = SearchColumns::new(
+        [&text(&row.title_fa), &text(&row.title_en)],
+        [&text(&row.city_fa), &text(&row.city_en)],
+        [&text(&row.district_fa), &text(&row.district_en)],
+    );
+    row.search_text = Set(columns.search_text);
+    row.city_key = Set(columns.city_key);
+    Ok(())
+}
+
+/// Copies the given fields onto the row; `published_at` is set the first time it is published.
+fn apply(
+    row: &mut property::ActiveModel,
+    mut input: PropertyInput,
+    was_published_at: bool,
+) -> ApiResult<()> {
+    let now = Utc::now();
+    apply_texts(row, &mut input)?;
     if let Some(v) = input.slug {
         row.slug = Set(v);
-    }
-    if let Some(v) = input.description {
-        row.description = Set(v);
     }
     if let Some(v) = input.deal {
         row.deal = Set(v.to_owned());
@@ -156,15 +222,6 @@ fn apply(row: &mut property::ActiveModel, input: PropertyInput, was_published_at
     if let Some(v) = input.rooms {
         row.rooms = Set(v);
     }
-    if let Some(v) = input.city {
-        row.city = Set(v);
-    }
-    if let Some(v) = input.district {
-        row.district = Set(v);
-    }
-    if let Some(v) = input.address {
-        row.address = Set(v);
-    }
     if let Some(v) = input.featured {
         row.featured = Set(v);
     }
@@ -178,6 +235,7 @@ fn apply(row: &mut property::ActiveModel, input: PropertyInput, was_published_at
         }
     }
     row.updated_at = Set(now);
+    Ok(())
 }
 
 /// The property with its links, as one write sees it: links taken out of the input.
@@ -202,19 +260,16 @@ impl AdminResource for Properties {
         ("updated_at", property::Column::UpdatedAt),
         ("published_at", property::Column::PublishedAt),
         ("price", property::Column::Price),
-        ("title", property::Column::Title),
+        ("title", property::Column::TitleFa),
         ("id", property::Column::Id),
     ];
     const DEFAULT_ORDERING: &'static str = "-updated_at";
-    const SEARCH: &'static [property::Column] = &[
-        property::Column::Title,
-        property::Column::City,
-        property::Column::District,
-    ];
+    /// Titles, cities and districts of both languages, normalised.
+    const SEARCH: &'static [property::Column] = &[property::Column::SearchText];
 
     type Table = property::Entity;
     type Filters = AdminFilters;
-    type Out = PropertyDetail;
+    type Out = PropertyAdmin;
     type Item = PropertyListItem;
     type Input = PropertyInput;
 
@@ -226,25 +281,32 @@ impl AdminResource for Properties {
         db: &C,
         rows: Vec<property::Model>,
     ) -> Result<Vec<PropertyListItem>, DbErr> {
-        selectors::list_items(db, &rows).await
+        selectors::list_items(db, &rows, Lang::default()).await
     }
 
     async fn read<C: ConnectionTrait + Sync>(
         db: &C,
         id: i64,
-    ) -> Result<Option<PropertyDetail>, DbErr> {
-        selectors::detail_of(db, id, false).await
+    ) -> Result<Option<PropertyAdmin>, DbErr> {
+        selectors::admin_of(db, id).await
     }
 
     async fn create(txn: &DatabaseTransaction, mut input: PropertyInput) -> ApiResult<i64> {
         check_relations(txn, &input).await?;
         let now = Utc::now();
         let mut row = property::ActiveModel {
-            description: Set(String::new()),
+            title_fa: Set(String::new()),
+            title_en: Set(String::new()),
+            description_fa: Set(String::new()),
+            description_en: Set(String::new()),
+            city_fa: Set(String::new()),
+            city_en: Set(String::new()),
+            district_fa: Set(String::new()),
+            district_en: Set(String::new()),
+            address_fa: Set(String::new()),
+            address_en: Set(String::new()),
             deposit: Set(None),
             rooms: Set(0),
-            district: Set(String::new()),
-            address: Set(String::new()),
             status: Set("draft".to_owned()),
             featured: Set(false),
             category_id: Set(None),
@@ -253,7 +315,7 @@ impl AdminResource for Properties {
             ..Default::default()
         };
         let links = split_links(&mut input);
-        apply(&mut row, input, false);
+        apply(&mut row, input, false)?;
         let row = row.insert(txn).await.map_err(slug_error)?;
         set_links(txn, row.id, &links).await?;
         Ok(row.id)
@@ -268,7 +330,7 @@ impl AdminResource for Properties {
         let links = split_links(&mut input);
         let was_published = old.published_at.is_some();
         let mut row = old.into_active_model();
-        apply(&mut row, input, was_published);
+        apply(&mut row, input, was_published)?;
         row.update(txn).await.map_err(slug_error)?;
         set_links(txn, id, &links).await?;
         Ok(())

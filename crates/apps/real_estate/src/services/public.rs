@@ -1,6 +1,6 @@
 //! Public reads: published properties only.
 
-use strata_api::{ApiError, Ctx, Page, PageRequest};
+use strata_api::{ApiError, Ctx, Lang, Page, PageRequest};
 
 use crate::cache::public as cache;
 use crate::selectors::{self, PublicFilter};
@@ -17,9 +17,9 @@ pub async fn list(
     .await
 }
 
-pub async fn detail(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
-    cache::detail(&ctx.cache, id, || async {
-        Ok(selectors::detail_of(&ctx.db, id, true).await?)
+pub async fn detail(ctx: &Ctx, id: i64, lang: Lang) -> Result<PropertyDetail, ApiError> {
+    cache::detail(&ctx.cache, id, lang, || async {
+        Ok(selectors::detail_of(&ctx.db, id, lang).await?)
     })
     .await?
     .ok_or(ApiError::NotFound)
@@ -27,9 +27,9 @@ pub async fn detail(ctx: &Ctx, id: i64) -> Result<PropertyDetail, ApiError> {
 
 /// The published property with this slug, for slug URLs (the web tier's detail page). The
 /// slug lookup is one indexed read; the detail itself comes from its cached key.
-pub async fn detail_by_slug(ctx: &Ctx, slug: &str) -> Result<PropertyDetail, ApiError> {
+pub async fn detail_by_slug(ctx: &Ctx, slug: &str, lang: Lang) -> Result<PropertyDetail, ApiError> {
     let id = selectors::published_id(&ctx.db, slug)
         .await?
         .ok_or(ApiError::NotFound)?;
-    detail(ctx, id).await
+    detail(ctx, id, lang).await
 }

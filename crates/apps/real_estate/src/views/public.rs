@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use strata_api::{ApiResult, Ctx, Detail, FieldErrors, Id, PageRequest, Paginated, UrlQuery};
+use strata_api::lang::{LANG_PARAM, LangCode};
+use strata_api::{ApiResult, Ctx, Detail, FieldErrors, Id, Lang, PageRequest, Paginated, UrlQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,12 +27,13 @@ pub fn router() -> OpenApiRouter<Ctx> {
     get, path = "/api/properties/", tag = "properties", operation_id = "properties_list",
     params(
         ("category" = Option<String>, Query, description = "Category slug (its subcategories included)"),
-        ("city" = Option<String>, Query), ("deal" = inline(Option<Deal>), Query),
+        ("city" = Option<String>, Query, description = "A city's name in either language (case and Persian spelling variants ignored)"), ("deal" = inline(Option<Deal>), Query),
         ("min_price" = Option<String>, Query, description = "Decimal"), ("max_price" = Option<String>, Query, description = "Decimal"),
-        ("rooms" = Option<u32>, Query), ("q" = Option<String>, Query, description = "Title, city or district contains"),
+        ("rooms" = Option<u32>, Query), ("q" = Option<String>, Query, description = "Title, city or district contains, in either language"),
         ("tag" = Option<String>, Query, description = "Tag slug"), ("featured" = Option<bool>, Query),
         ("ordering" = inline(Option<PropertyOrdering>), Query, description = "Default `-published_at`"),
         ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "At most 100"),
+        ("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM),
     ),
     responses(
         (status = 200, body = Paginated<PropertyListItem>, description = "One page"),
@@ -41,9 +43,10 @@ pub fn router() -> OpenApiRouter<Ctx> {
 )]
 async fn list(
     State(ctx): State<Ctx>,
+    lang: Lang,
     query: UrlQuery,
 ) -> ApiResult<Json<Paginated<PropertyListItem>>> {
-    let filter = filters::public(&query)?;
+    let filter = filters::public(&query, lang)?;
     let page = PageRequest::from_query(&query, ctx.settings.page_size, ctx.settings.max_page_size)?;
     Ok(Json(
         public::list(&ctx, &filter, page)
@@ -54,12 +57,12 @@ async fn list(
 
 #[utoipa::path(
     get, path = "/api/properties/{id}/", tag = "properties", operation_id = "properties_retrieve",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses(
         (status = 200, body = PropertyDetail, description = "A published property"),
         (status = 404, body = Detail, description = "No published property has this id"),
     )
 )]
-async fn detail(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<PropertyDetail>> {
-    Ok(Json(public::detail(&ctx, id).await?))
+async fn detail(State(ctx): State<Ctx>, Id(id): Id, lang: Lang) -> ApiResult<Json<PropertyDetail>> {
+    Ok(Json(public::detail(&ctx, id, lang).await?))
 }

@@ -7,7 +7,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub app: String,
-    pub name: String,
+    /// The name in Persian and in English (either may be empty, not both).
+    pub name_fa: String,
+    pub name_en: String,
     pub slug: String,
     pub parent_id: Option<i64>,
     pub position: i32,

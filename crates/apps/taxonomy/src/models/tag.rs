@@ -5,7 +5,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub name: String,
+    /// The name in Persian and in English (either may be empty, not both).
+    pub name_fa: String,
+    pub name_en: String,
     #[sea_orm(unique)]
     pub slug: String,
     pub created_at: DateTimeUtc,

@@ -11,6 +11,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{AdminResource, InUse, NoFilters, OnDelete, Row};
+use strata_api::lang::{Lang, Translated};
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
@@ -135,11 +136,12 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     const SLUG: category::Column = category::Column::Slug;
     const ORDERING: &'static [(&'static str, category::Column)] = &[
         ("id", category::Column::Id),
-        ("name", category::Column::Name),
+        ("name", category::Column::NameFa),
         ("position", category::Column::Position),
     ];
     const DEFAULT_ORDERING: &'static str = "id";
-    const SEARCH: &'static [category::Column] = &[category::Column::Name];
+    const SEARCH: &'static [category::Column] =
+        &[category::Column::NameFa, category::Column::NameEn];
 
     type Table = category::Entity;
     type Filters = CategoryFilters;
@@ -155,14 +157,20 @@ impl<U: TermUsers> AdminResource for Categories<U> {
         _: &C,
         rows: Vec<category::Model>,
     ) -> Result<Vec<CategoryOut>, DbErr> {
-        Ok(rows.iter().map(category_out).collect())
+        Ok(rows
+            .iter()
+            .map(|m| category_out(m, Lang::default()))
+            .collect())
     }
 
     async fn read<C: ConnectionTrait + Sync>(
         db: &C,
         id: i64,
     ) -> Result<Option<CategoryOut>, DbErr> {
-        read_by_id::<category::Entity, _, _>(db, category::Column::Id, id, category_out).await
+        read_by_id::<category::Entity, _, _>(db, category::Column::Id, id, |m| {
+            category_out(m, Lang::default())
+        })
+        .await
     }
 
     async fn create(txn: &DatabaseTransaction, input: CategoryInput) -> ApiResult<i64> {
@@ -172,19 +180,22 @@ impl<U: TermUsers> AdminResource for Categories<U> {
             tree::check_parent(txn, None, &app, parent).await?;
         }
         let now = Utc::now();
-        let row = category::ActiveModel {
+        let mut row = category::ActiveModel {
             app: Set(app),
-            name: Set(input.name.unwrap_or_default()),
             slug: Set(input.slug.unwrap_or_default()),
             parent_id: Set(parent),
             position: Set(input.position.unwrap_or(0)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
+        };
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
-        .insert(txn)
-        .await
-        .map_err(write_error("category"))?;
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        let row = row.insert(txn).await.map_err(write_error("category"))?;
         Ok(row.id)
     }
 
@@ -198,9 +209,12 @@ impl<U: TermUsers> AdminResource for Categories<U> {
         let mut row = old.into_active_model();
         row.app = Set(app);
         row.parent_id = Set(parent);
-        if let Some(name) = input.name {
-            row.name = Set(name);
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }
@@ -272,9 +286,9 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     const ID: tag::Column = tag::Column::Id;
     const SLUG: tag::Column = tag::Column::Slug;
     const ORDERING: &'static [(&'static str, tag::Column)] =
-        &[("id", tag::Column::Id), ("name", tag::Column::Name)];
+        &[("id", tag::Column::Id), ("name", tag::Column::NameFa)];
     const DEFAULT_ORDERING: &'static str = "id";
-    const SEARCH: &'static [tag::Column] = &[tag::Column::Name];
+    const SEARCH: &'static [tag::Column] = &[tag::Column::NameFa, tag::Column::NameEn];
 
     type Table = tag::Entity;
     type Filters = NoFilters;
@@ -290,25 +304,29 @@ impl<U: TermUsers> AdminResource for Tags<U> {
         _: &C,
         rows: Vec<tag::Model>,
     ) -> Result<Vec<TagOut>, DbErr> {
-        Ok(rows.iter().map(tag_out).collect())
+        Ok(rows.iter().map(|m| tag_out(m, Lang::default())).collect())
     }
 
     async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<TagOut>, DbErr> {
-        read_by_id::<tag::Entity, _, _>(db, tag::Column::Id, id, tag_out).await
+        read_by_id::<tag::Entity, _, _>(db, tag::Column::Id, id, |m| tag_out(m, Lang::default()))
+            .await
     }
 
     async fn create(txn: &DatabaseTransaction, input: TagInput) -> ApiResult<i64> {
         let now = Utc::now();
-        let row = tag::ActiveModel {
-            name: Set(input.name.unwrap_or_default()),
+        let mut row = tag::ActiveModel {
             slug: Set(input.slug.unwrap_or_default()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
+        };
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
-        .insert(txn)
-        .await
-        .map_err(write_error("tag"))?;
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        let row = row.insert(txn).await.map_err(write_error("tag"))?;
         Ok(row.id)
     }
 
@@ -316,9 +334,12 @@ impl<U: TermUsers> AdminResource for Tags<U> {
         let mut row = existing::<tag::Entity>(txn, tag::Column::Id, id)
             .await?
             .into_active_model();
-        if let Some(name) = input.name {
-            row.name = Set(name);
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }
@@ -355,12 +376,16 @@ impl<U: TermUsers> AdminResource for Options<U> {
     const SLUG: option::Column = option::Column::Slug;
     const ORDERING: &'static [(&'static str, option::Column)] = &[
         ("id", option::Column::Id),
-        ("name", option::Column::Name),
+        ("name", option::Column::NameFa),
         ("group", option::Column::Group),
         ("position", option::Column::Position),
     ];
     const DEFAULT_ORDERING: &'static str = "id";
-    const SEARCH: &'static [option::Column] = &[option::Column::Name, option::Column::Group];
+    const SEARCH: &'static [option::Column] = &[
+        option::Column::NameFa,
+        option::Column::NameEn,
+        option::Column::Group,
+    ];
 
     type Table = option::Entity;
     type Filters = NoFilters;
@@ -376,27 +401,36 @@ impl<U: TermUsers> AdminResource for Options<U> {
         _: &C,
         rows: Vec<option::Model>,
     ) -> Result<Vec<OptionOut>, DbErr> {
-        Ok(rows.iter().map(option_out).collect())
+        Ok(rows
+            .iter()
+            .map(|m| option_out(m, Lang::default()))
+            .collect())
     }
 
     async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<OptionOut>, DbErr> {
-        read_by_id::<option::Entity, _, _>(db, option::Column::Id, id, option_out).await
+        read_by_id::<option::Entity, _, _>(db, option::Column::Id, id, |m| {
+            option_out(m, Lang::default())
+        })
+        .await
     }
 
     async fn create(txn: &DatabaseTransaction, input: OptionInput) -> ApiResult<i64> {
         let now = Utc::now();
-        let row = option::ActiveModel {
-            name: Set(input.name.unwrap_or_default()),
+        let mut row = option::ActiveModel {
             slug: Set(input.slug.unwrap_or_default()),
             group: Set(input.group.unwrap_or_default()),
             position: Set(input.position.unwrap_or(0)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
+        };
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
-        .insert(txn)
-        .await
-        .map_err(write_error("option"))?;
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        let row = row.insert(txn).await.map_err(write_error("option"))?;
         Ok(row.id)
     }
 
@@ -404,9 +438,12 @@ impl<U: TermUsers> AdminResource for Options<U> {
         let mut row = existing::<option::Entity>(txn, option::Column::Id, id)
             .await?
             .into_active_model();
-        if let Some(name) = input.name {
-            row.name = Set(name);
+        Translated {
+            plain: input.name,
+            fa: input.name_fa,
+            en: input.name_en,
         }
+        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }

@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use strata_api::{ApiResult, Ctx, FieldErrors, UrlQuery};
+use strata_api::lang::{LANG_PARAM, LangCode};
+use strata_api::{ApiResult, Ctx, FieldErrors, Lang, UrlQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,29 +21,38 @@ pub fn router() -> OpenApiRouter<Ctx> {
 /// Every category, optionally of one app.
 #[utoipa::path(
     get, path = "/api/categories/", tag = "taxonomy", operation_id = "categories_list",
-    params(("app" = inline(Option<CategoryApp>), Query, description = "Only this app's categories")),
+    params(
+        ("app" = inline(Option<CategoryApp>), Query, description = "Only this app's categories"),
+        ("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM),
+    ),
     responses(
         (status = 200, body = Vec<CategoryOut>, description = "Every category"),
         (status = 400, body = FieldErrors, description = "Unknown app"),
     )
 )]
-async fn categories(State(ctx): State<Ctx>, query: UrlQuery) -> ApiResult<Json<Vec<CategoryOut>>> {
+async fn categories(
+    State(ctx): State<Ctx>,
+    lang: Lang,
+    query: UrlQuery,
+) -> ApiResult<Json<Vec<CategoryOut>>> {
     let app = query.choice("app", CATEGORY_APPS)?;
-    Ok(Json(public::categories(&ctx, app).await?))
+    Ok(Json(public::categories(&ctx, lang, app).await?))
 }
 
 #[utoipa::path(
     get, path = "/api/tags/", tag = "taxonomy", operation_id = "tags_list",
+    params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<TagOut>, description = "Every tag"))
 )]
-async fn tags(State(ctx): State<Ctx>) -> ApiResult<Json<Vec<TagOut>>> {
-    Ok(Json(public::tags(&ctx).await?))
+async fn tags(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<Json<Vec<TagOut>>> {
+    Ok(Json(public::tags(&ctx, lang).await?))
 }
 
 #[utoipa::path(
     get, path = "/api/options/", tag = "taxonomy", operation_id = "options_list",
+    params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<OptionOut>, description = "Every option"))
 )]
-async fn options(State(ctx): State<Ctx>) -> ApiResult<Json<Vec<OptionOut>>> {
-    Ok(Json(public::options(&ctx).await?))
+async fn options(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<Json<Vec<OptionOut>>> {
+    Ok(Json(public::options(&ctx, lang).await?))
 }
