@@ -306,6 +306,11 @@ async fn search_and_city_match_either_language(backend: Backend) {
     }
     // Arabic ي and ك find the Persian ی and ک.
     assert_eq!(found("city=%D9%83%D9%8A%D8%B4").await, vec![kish], "كيش");
+    // The admin's search is normalised the same way.
+    let admin_found = ids(&admin
+        .ok("/api/admin/properties/?q=%D9%83%D9%8A%D8%B4")
+        .await);
+    assert_eq!(admin_found, vec![kish], "admin q=كيش");
     assert_eq!(found("city=shiraz").await, vec![shiraz]);
     assert_eq!(
         found("city=Teh").await,

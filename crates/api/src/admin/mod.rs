@@ -72,6 +72,10 @@ pub trait AdminResource: Send + Sync + 'static {
     const DEFAULT_ORDERING: &'static str;
     /// Columns `?q=` (or DRF's `?search=`) matches, case-insensitively, any of them.
     const SEARCH: &'static [Column<Self>];
+    /// True when the searched columns hold normalised text (`crate::lang::normalize`): `?q=`
+    /// is then normalised the same way (Arabic ي/ك, Persian and Arabic digits, ZWNJ) before it
+    /// is compared.
+    const SEARCH_NORMALIZED: bool = false;
 
     type Table: EntityTrait;
     /// The resource's own list filters (`?status=`, `?app=`…): they extract, narrow the

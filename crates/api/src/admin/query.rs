@@ -256,6 +256,12 @@ where
 {
     let mut select = query.filters.apply(R::Table::find());
     if let Some(q) = &query.q {
+        let q = if R::SEARCH_NORMALIZED {
+            crate::lang::normalize(q)
+        } else {
+            q.clone()
+        };
+        let q = &q;
         let any = R::SEARCH.iter().fold(Condition::any(), |any, column| {
             any.add(icontains(*column, q))
         });

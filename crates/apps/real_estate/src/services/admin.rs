@@ -266,6 +266,7 @@ impl AdminResource for Properties {
     const DEFAULT_ORDERING: &'static str = "-updated_at";
     /// Titles, cities and districts of both languages, normalised.
     const SEARCH: &'static [property::Column] = &[property::Column::SearchText];
+    const SEARCH_NORMALIZED: bool = true;
 
     type Table = property::Entity;
     type Filters = AdminFilters;
