@@ -20,6 +20,9 @@ pub enum Entity {
     Tag,
     Option,
     Property,
+    /// Staff users: private data, never cached, so their rule is empty; published all the
+    /// same, so every write has one path (journal, commit) and the map stays exhaustive.
+    User,
 }
 
 /// The kind of mutation, as the policy lists them.

@@ -141,6 +141,11 @@ impl Fields {
         self.errors.add(field, message);
     }
 
+    /// Whether the body has `field` (not yet read).
+    pub fn has_field(&self, field: &str) -> bool {
+        self.map.contains_key(field)
+    }
+
     pub fn has_error(&self, field: &str) -> bool {
         self.errors.has(field)
     }

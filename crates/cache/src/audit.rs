@@ -27,6 +27,8 @@ impl Finding {
 pub struct AuditReport {
     pub backend: &'static str,
     pub scanned: u64,
+    /// The scan stopped at its key limit: the counts cover `scanned` keys, not all.
+    pub truncated: bool,
     /// Not `{scope}:{app}:{resource}:{id|hash}` (nor Strata's own `:_lease` / `:_index`).
     pub off_convention: Finding,
     /// Stored forever: the policy makes TTL the fallback behind every invalidation.

@@ -20,6 +20,7 @@ use crate::locks::KeyLocks;
 use crate::metrics as m;
 use crate::replay::{ReplayQueue, Snapshot};
 use crate::settings::{CacheSettings, TtlClass};
+use crate::stats::{NamespaceHistory, Outcome, SAMPLE_EVERY, Stats};
 use crate::store::redis::RedisConfigError;
 use crate::store::{Lookup, MemoryStore, RedisStore, Store, StoreError};
 
@@ -82,6 +83,7 @@ struct Inner {
     /// because the invalidation that would have revoked its lease has not reached the store.
     queued_epoch: AtomicU64,
     disabled: RwLock<HashSet<String>>,
+    stats: Stats,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -180,18 +182,20 @@ impl Cache {
             locks: KeyLocks::default(),
             queued_epoch: AtomicU64::new(0),
             disabled: RwLock::new(HashSet::new()),
+            stats: Stats::default(),
             tasks: Mutex::new(Vec::new()),
         });
         m::describe();
         gauge!(m::BREAKER_OPEN).set(0.0);
         let weak = Arc::downgrade(&inner);
         let healer = tokio::spawn(heal_loop(weak.clone()));
-        let flags = tokio::spawn(flag_loop(weak));
+        let flags = tokio::spawn(flag_loop(weak.clone()));
+        let sampler = tokio::spawn(sample_loop(weak));
         inner
             .tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .extend([healer, flags]);
+            .extend([healer, flags, sampler]);
         Cache { inner }
     }
 
@@ -286,6 +290,7 @@ impl Cache {
                 Ok(Lookup::Hit(bytes)) => return self.hit(ns, &bytes, loader).await,
                 Ok(Lookup::Leased(token)) => {
                     counter!(m::MISSES, "namespace" => ns.clone()).increment(1);
+                    self.inner.stats.count(&ns, Outcome::Miss);
                     return self.fill(key, &ns, ttl, token, epoch, loader).await;
                 }
                 Ok(Lookup::Busy) if local_turn.is_none() => {
@@ -318,6 +323,7 @@ impl Cache {
     {
         match serde_json::from_slice::<T>(bytes) {
             Ok(value) => {
+                self.inner.stats.count(&ns, Outcome::Hit);
                 counter!(m::HITS, "namespace" => ns).increment(1);
                 Ok(value)
             }
@@ -335,6 +341,7 @@ impl Cache {
         Fut: Future<Output = Result<T, E>>,
     {
         counter!(m::BYPASSES, "namespace" => ns.to_owned(), "reason" => reason).increment(1);
+        self.inner.stats.count(ns, Outcome::Bypass);
         loader().await
     }
 
@@ -514,11 +521,33 @@ impl Cache {
     }
 
     /// Scans the live keyspace of this deployment and reports keys off the convention, without
-    /// a TTL, or larger than `oversized_bytes` (`strata cache audit`).
-    pub async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, CacheError> {
+    /// a TTL, or larger than `oversized_bytes` (`strata cache audit`). Stops after about
+    /// `max_keys` keys (a whole `SCAN` batch past it at most), saying so in `truncated`.
+    pub async fn audit(
+        &self,
+        oversized_bytes: u64,
+        max_keys: u64,
+    ) -> Result<AuditReport, CacheError> {
         Ok(self
-            .call("audit", None, self.inner.store.audit(oversized_bytes))
+            .call(
+                "audit",
+                None,
+                self.inner.store.audit(oversized_bytes, max_keys),
+            )
             .await?)
+    }
+
+    /// Per namespace: hits, misses and bypasses since this process started, and the same per
+    /// interval of [`crate::stats::SAMPLE_EVERY`] over the last 15 minutes (the admin's cache
+    /// dashboard). This instance's reads only.
+    pub fn history(&self) -> Vec<NamespaceHistory> {
+        self.inner.stats.history()
+    }
+
+    /// Takes a snapshot of the counters now, as the sampler does every
+    /// [`crate::stats::SAMPLE_EVERY`] (for tests that cannot wait).
+    pub fn sample_stats(&self) {
+        self.inner.stats.sample();
     }
 
     pub fn health(&self) -> CacheHealth {
@@ -654,6 +683,17 @@ impl Cache {
 }
 
 /// Keeps this instance's view of the namespace flags at most `flag_refresh_ms` old.
+/// Snapshots the per-namespace counters for [`Cache::history`].
+async fn sample_loop(inner: Weak<Inner>) {
+    let mut ticks = tokio::time::interval(SAMPLE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.stats.sample();
+    }
+}
+
 async fn flag_loop(inner: Weak<Inner>) {
     let interval = match inner.upgrade() {
         Some(inner) => CacheSettings::ms(inner.settings.flag_refresh_ms),

@@ -15,6 +15,7 @@ pub mod metrics;
 mod pyjson;
 mod replay;
 mod settings;
+pub mod stats;
 mod store;
 
 pub use audit::{AuditReport, Finding};

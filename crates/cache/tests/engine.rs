@@ -415,7 +415,7 @@ async fn audit_reports_keys_off_convention_without_ttl_or_oversized() {
         .await
         .expect("set");
 
-    let report = cache.audit(1_000).await.expect("audit");
+    let report = cache.audit(1_000, u64::MAX).await.expect("audit");
     assert_eq!(report.backend, "redis");
     // Two values, the leased-then-filled namespace indexes, and the two keys written by hand.
     assert_eq!(report.scanned, 6, "{report:?}");
@@ -440,8 +440,32 @@ async fn audit_of_the_in_process_store_reports_oversized_values() {
     let calls = AtomicUsize::new(0);
     load(&cache, &DETAIL.id(1), "fine", &calls).await;
     load(&cache, &LIST.id(1), &"x".repeat(2_000), &calls).await;
-    let report = cache.audit(1_000).await.expect("audit");
+    let report = cache.audit(1_000, u64::MAX).await.expect("audit");
     assert_eq!((report.backend, report.scanned), ("memory", 2));
     assert_eq!(report.oversized.samples, vec!["public:testapp:list:1"]);
     assert_eq!(report.off_convention.count + report.without_ttl.count, 0);
+    assert!(!report.truncated);
+    // Bounded: the admin dashboard's audit stops at its key limit and says so.
+    let capped = cache.audit(1_000, 1).await.expect("audit");
+    assert_eq!((capped.scanned, capped.truncated), (1, true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_and_misses_are_counted_per_namespace_for_the_dashboard() {
+    let cache = Backend::Memory.engine(CacheSettings::default()).await;
+    let calls = AtomicUsize::new(0);
+    load(&cache, &DETAIL.id(1), "a", &calls).await;
+    cache.sample_stats();
+    load(&cache, &DETAIL.id(1), "a", &calls).await;
+    load(&cache, &DETAIL.id(1), "a", &calls).await;
+    let history = cache.history();
+    let detail = history
+        .iter()
+        .find(|h| h.namespace == DETAIL.to_string())
+        .expect("the detail namespace is counted");
+    assert_eq!((detail.total.hits, detail.total.misses), (2, 1));
+    // Since the snapshot: two hits, no miss.
+    let last = detail.series.last().expect("an interval");
+    assert_eq!((last.tally.hits, last.tally.misses), (2, 0));
+    assert_eq!(last.hit_ratio, Some(1.0));
 }

@@ -85,9 +85,7 @@ pub struct SeedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
-    /// Pre-fill the hot public endpoints. Hidden from `--help` until it does something: the
-    /// form is part of the command-line contract, so it parses and exits 2 with a note.
-    #[command(hide = true)]
+    /// Pre-fill the public lists' first pages and the published details, both languages.
     Warm,
     /// Scan the live keyspace for keys off the convention, without TTL or oversized.
     Audit {
@@ -176,7 +174,7 @@ mod tests {
             .render_help()
             .to_string();
         assert!(help.contains("invalidate"), "{help}");
-        assert!(!help.contains("warm"), "{help}");
+        assert!(help.contains("warm"), "{help}");
         let mut cli = Cli::command();
         let superuser = cli
             .find_subcommand_mut("createsuperuser")

@@ -13,17 +13,10 @@ use crate::server::{self, ServeError};
 use crate::state::{StateError, open_cache, open_db, outbox};
 use crate::{migrate, seed, telemetry};
 
-const WITH_APPS: &str = "a later issue, once the apps declare their hot endpoints";
-
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("`strata {command}` is not available yet: it arrives with {arrives}")]
-    NotYet {
-        command: &'static str,
-        arrives: &'static str,
-    },
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
@@ -36,6 +29,8 @@ pub enum CommandError {
     Account(#[from] strata_users::AccountError),
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
+    #[error("cache warm: {0}")]
+    Warm(#[from] strata_api::ApiError),
     #[error("the cache store is unreachable: {0} was NOT invalidated (nothing was queued)")]
     NotInvalidated(Namespace),
     #[error("cannot start the async runtime: {0}")]
@@ -52,7 +47,6 @@ impl CommandError {
             |e: &CacheError| matches!(e, CacheError::Settings(_) | CacheError::RedisConfig(_));
         match self {
             CommandError::Config(_)
-            | CommandError::NotYet { .. }
             | CommandError::Usage(_)
             | CommandError::Serve(ServeError::State(StateError::Unmigrated(_)))
             | CommandError::Account(
@@ -74,7 +68,6 @@ impl CommandError {
 }
 
 pub fn execute(cli: Cli) -> Result<(), CommandError> {
-    let not_yet = |command, arrives| Err(CommandError::NotYet { command, arrives });
     let config = load(&cli.command)?;
     match cli.command {
         Command::Serve(args) => {
@@ -123,7 +116,10 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             print_line(&report.to_string())
         }),
         Command::Cache { command } => match command {
-            CacheCommand::Warm => not_yet("cache warm", WITH_APPS),
+            CacheCommand::Warm => with_db(config, |config, db| async move {
+                let cache = open_cache(&config).await?;
+                warm(&config, db, cache).await
+            }),
             CacheCommand::Audit { max_bytes } => {
                 with_cache(config, |config, cache| audit(config, cache, max_bytes))
             }
@@ -235,6 +231,52 @@ async fn stats(config: Config, cache: Cache) -> Result<(), CommandError> {
     print_line(&text)
 }
 
+/// `strata cache warm`: fills the store the configuration names (a server's Redis; on the
+/// embedded default a fresh in-process store, which is gone when this process exits).
+async fn warm(
+    config: &Config,
+    db: sea_orm::DatabaseConnection,
+    cache: Cache,
+) -> Result<(), CommandError> {
+    if config.redis_url.is_none() {
+        eprintln!(
+            "note: REDIS_URL is not set; this warms a fresh in-process store, not a server's \
+             (use the admin dashboard's warm button for an embedded server)"
+        );
+    }
+    // Reads only: its sink never receives a change.
+    let changes = Invalidator::new(
+        cache.clone(),
+        Coherence::publisher(cache.clone()),
+        outbox(config, &db),
+        Journal::new(db.clone()),
+    );
+    let ctx = strata_api::Ctx::new(
+        db,
+        cache,
+        std::sync::Arc::new(strata_media::LocalDirStorage::new(&config.media_dir)),
+        crate::state::api_settings(config),
+        std::sync::Arc::new(changes),
+    );
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("warming {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = crate::warm::Progress::default();
+    let summary = crate::warm::warm(&ctx, &progress, |p| {
+        bar.set_length(p.total() as u64);
+        bar.set_position(p.done() as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    print_line(&format!(
+        "warmed {} of {} keys and lists ({} failed)",
+        summary.total - summary.failed,
+        summary.total,
+        summary.failed
+    ))
+}
+
 async fn flags(config: Config, cache: Cache, args: FlagsArgs) -> Result<(), CommandError> {
     let change = match (args.off, args.on) {
         (Some(ns), _) => Some((ns, false)),
@@ -281,7 +323,7 @@ async fn audit(config: Config, cache: Cache, max_bytes: u64) -> Result<(), Comma
             "note: REDIS_URL is not set; this audits a fresh in-process store, not a server's"
         );
     }
-    let report = cache.audit(max_bytes).await?;
+    let report = cache.audit(max_bytes, u64::MAX).await?;
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     print_line(&text)
 }

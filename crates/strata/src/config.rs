@@ -45,6 +45,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "revalidate_secret",
     "nextjs_urls",
     "media_dir",
+    "admin_dir",
     "log_format",
     "request_timeout_secs",
     "body_limit_bytes",
@@ -67,6 +68,7 @@ const STRING_KEYS: &[&str] = &[
     "env",
     "revalidate_secret",
     "media_dir",
+    "admin_dir",
     "log_format",
     "cache.project",
 ];
@@ -95,6 +97,8 @@ pub struct Config {
     /// External Next.js front ends, each a base URL or its revalidate endpoint.
     pub nextjs_urls: Vec<Target>,
     pub media_dir: PathBuf,
+    /// The admin SPA's build (`npm --prefix admin run build`), served at `/admin/`.
+    pub admin_dir: PathBuf,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
@@ -187,6 +191,7 @@ impl std::fmt::Debug for Config {
             )
             .field("nextjs_urls", &self.nextjs_urls)
             .field("media_dir", &self.media_dir)
+            .field("admin_dir", &self.admin_dir)
             .field("log_format", &self.log_format)
             .field("request_timeout", &self.request_timeout)
             .field("body_limit_bytes", &self.body_limit_bytes)
@@ -224,6 +229,7 @@ struct RawConfig {
     revalidate_secret: Option<String>,
     nextjs_urls: Vec<String>,
     media_dir: PathBuf,
+    admin_dir: PathBuf,
     /// Unset: JSON in production (log shippers), pretty elsewhere.
     log_format: Option<LogFormat>,
     request_timeout_secs: u64,
@@ -248,6 +254,7 @@ impl Default for RawConfig {
             revalidate_secret: None,
             nextjs_urls: Vec::new(),
             media_dir: PathBuf::from("./media"),
+            admin_dir: PathBuf::from("./admin/dist"),
             log_format: None,
             request_timeout_secs: 30,
             body_limit_bytes: 10 * 1024 * 1024,
@@ -536,6 +543,7 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         revalidate_secret: raw.revalidate_secret.filter(|s| !s.is_empty()),
         nextjs_urls,
         media_dir: raw.media_dir,
+        admin_dir: raw.admin_dir,
         log_format,
         request_timeout: Duration::from_secs(raw.request_timeout_secs),
         body_limit_bytes: raw.body_limit_bytes,

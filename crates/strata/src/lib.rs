@@ -18,6 +18,7 @@ mod seed;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod warm;
 
 use std::process::ExitCode;
 

@@ -122,7 +122,7 @@ fn web_settings(config: &Config) -> WebSettings {
     }
 }
 
-fn api_settings(config: &Config) -> ApiSettings {
+pub(crate) fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
         page_size: config.api.page_size,
         max_page_size: config.api.max_page_size,

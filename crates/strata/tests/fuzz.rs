@@ -45,7 +45,9 @@ async fn every_operation_survives_schemathesis() {
         .args(["--generation-database", "none"])
         // NUL bytes are what the input hardening must refuse with a 400.
         .args(["--generation-allow-x00", "true"])
-        .args(["--request-timeout", "20", "--workers", "2"])
+        // One worker: with two, CPython 3.11's `ast.parse` (which hypothesis calls to describe
+        // its filters) races between threads and schemathesis reports a `SystemError` of its own.
+        .args(["--request-timeout", "20", "--workers", "1"])
         .args(["--continue-on-failure", "--no-color"])
         // Logging out would revoke the token the rest of the run authenticates with.
         .args(["--exclude-operation-id-regex", "logout"])

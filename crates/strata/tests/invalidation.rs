@@ -20,8 +20,14 @@ use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
 use strata_real_estate::cache as property;
 use strata_taxonomy::cache as taxonomy;
 
-/// Write endpoints that change no cached data (sessions).
-const NOT_DATA: &[&str] = &["auth_login", "auth_logout"];
+/// Write endpoints that change no data of record (sessions; the cache dashboard's flag switch
+/// and warm, which act on the cache itself).
+const NOT_DATA: &[&str] = &[
+    "auth_login",
+    "auth_logout",
+    "admin_cache_flags_update",
+    "admin_cache_warm",
+];
 
 /// The real sink, recording every change it is handed.
 struct Recording {
@@ -108,6 +114,8 @@ fn must_reach(entity: Entity) -> Vec<strata_cache::Namespace> {
             taxonomy::OPTION_LIST,
             property::PUBLIC_DETAIL,
         ],
+        // Private data: nothing caches users.
+        Entity::User => vec![],
     }
 }
 
@@ -121,6 +129,7 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
         .await
         .unwrap();
     let token = site.token("editor1", "editor");
+    let admin_token = site.token("admin1", "admin");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let recording = seen.clone();
     let server = common::inprocess::serve(&site, &[], |inner| {
@@ -246,6 +255,41 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
         .await;
     }
 
+    // Staff accounts, as an admin (their group).
+    r.admin = Api::at(server.base.clone(), Some(&admin_token));
+    let user = r
+        .call(
+            "admin_users_create",
+            Method::POST,
+            "/api/admin/users/",
+            Some(json!({"username": "mina", "role": "editor", "password": "long enough"})),
+        )
+        .await;
+    let one = format!("/api/admin/users/{}/", id_of(&user));
+    r.call(
+        "admin_users_update",
+        Method::PUT,
+        &one,
+        Some(json!({"username": "mina2", "role": "support"})),
+    )
+    .await;
+    r.call(
+        "admin_users_partial_update",
+        Method::PATCH,
+        &one,
+        Some(json!({"is_active": false})),
+    )
+    .await;
+    r.call(
+        "admin_users_password",
+        Method::POST,
+        &format!("{one}password/"),
+        Some(json!({"password": "another one"})),
+    )
+    .await;
+    r.call("admin_users_destroy", Method::DELETE, &one, None)
+        .await;
+
     // Every write operation of the document was performed, and published what it declares.
     let document = Api::at(server.base.clone(), None).ok("/api/schema/").await;
     let mut writes = BTreeSet::new();
@@ -281,7 +325,7 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
                     Entity::Property => continue,
                     Entity::Category => "category",
                     Entity::Tag => "tag",
-                    Entity::Option => continue,
+                    Entity::Option | Entity::User => continue,
                 };
                 assert!(tags.contains(&format!("{prefix}:{slug}")), "{id}: {tags:?}");
             }

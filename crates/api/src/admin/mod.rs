@@ -59,8 +59,10 @@ pub trait AdminResource: Send + Sync + 'static {
     const TAG: &'static str;
     /// The model whose changes the invalidation map receives.
     const ENTITY: Entity;
-    /// The admin list's cache namespace (admin-list TTL).
-    const LIST: Namespace;
+    /// The admin list's cache namespace (admin-list TTL), or `None` for a resource whose list
+    /// must never be cached (private data: users). `None` is the default so that an app
+    /// without a cache can declare a resource without naming the cache at all.
+    const LIST: Option<Namespace> = None;
     /// The primary key column (`id`).
     const ID: Column<Self>;
     /// The column pages and web tags are keyed by.
@@ -133,6 +135,14 @@ pub trait AdminResource: Send + Sync + 'static {
         ids: &[i64],
     ) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
 
+    /// Refuses a write the signed-in user may not make to this row although their role may
+    /// write the resource (an admin demoting or deactivating themselves), before any
+    /// transaction begins. `actor` is `None` only where no route guard ran (tests that mount
+    /// the router bare).
+    fn refuse(_actor: Option<Actor>, _id: i64, _write: Write<'_, Self::Input>) -> ApiResult<()> {
+        Ok(())
+    }
+
     /// Which instruction `DELETE {id}/` accepts for a row other rows still use (see
     /// [`AdminResource::release`]); documented as the operation's query parameter.
     const IN_USE: InUse = InUse::Unused;
@@ -149,6 +159,20 @@ pub trait AdminResource: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<Vec<Row>>> + Send {
         async { Ok(Vec::new()) }
     }
+}
+
+/// Who is writing: the signed-in user's id, left in the request's extensions by the binary's
+/// role guard (this crate cannot know the users app).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+}
+
+/// The write [`AdminResource::refuse`] is asked about.
+#[derive(Debug)]
+pub enum Write<'a, I> {
+    Update(&'a I),
+    Delete,
 }
 
 /// A resource with a publication status: adds `POST {id}/status/` and `POST bulk/`.

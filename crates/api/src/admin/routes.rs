@@ -1,10 +1,10 @@
 //! The HTTP side of an admin resource: generic handlers and the OpenAPI operations that
 //! document them, both made from the one declaration.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Json};
 use sea_orm::{ColumnTrait, EntityTrait};
 use utoipa::ToSchema;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::query::ListQuery;
 use super::service::{self, BulkAction, BulkResult};
-use super::{AdminResource, Column, InUse, OnDelete, Publishable};
+use super::{Actor, AdminResource, Column, InUse, OnDelete, Publishable, Write};
 use crate::ApiResult;
 use crate::context::Ctx;
 use crate::input::BULK_IDS_MAX;
@@ -88,30 +88,43 @@ async fn retrieve<R: AdminResource>(State(ctx): State<Ctx>, Id(id): Id) -> ApiRe
     Ok(Json(service::retrieve::<R>(&ctx, id).await?))
 }
 
+/// The signed-in user, when a route guard left one.
+type Signed = Option<Extension<Actor>>;
+
+fn actor(signed: Signed) -> Option<Actor> {
+    signed.map(|Extension(actor)| actor)
+}
+
 async fn update<R: AdminResource>(
     State(ctx): State<Ctx>,
+    signed: Signed,
     Id(id): Id,
     body: JsonObject,
 ) -> ApiResult<Json<R::Out>> {
     let input = R::parse(body, Mode::Replace)?;
+    R::refuse(actor(signed), id, Write::Update(&input))?;
     Ok(Json(service::update::<R>(&ctx, id, input).await?))
 }
 
 async fn partial_update<R: AdminResource>(
     State(ctx): State<Ctx>,
+    signed: Signed,
     Id(id): Id,
     body: JsonObject,
 ) -> ApiResult<Json<R::Out>> {
     let input = R::parse(body, Mode::Patch)?;
+    R::refuse(actor(signed), id, Write::Update(&input))?;
     Ok(Json(service::update::<R>(&ctx, id, input).await?))
 }
 
 async fn destroy<R: AdminResource>(
     State(ctx): State<Ctx>,
+    signed: Signed,
     Id(id): Id,
     url: UrlQuery,
 ) -> ApiResult<StatusCode> {
     let on_delete = OnDelete::from_query(R::IN_USE, &url)?;
+    R::refuse(actor(signed), id, Write::Delete)?;
     service::delete::<R>(&ctx, id, on_delete).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,5 @@
-//! The services every admin resource shares: the list cached for the admin TTL (the only cache
-//! access here), everything else uncached, each write one transaction ended by [`Ctx::commit`].
+//! The services every admin resource shares: the list cached for the admin TTL unless the
+//! resource opts out (the only cache access here), everything else uncached, each write one transaction ended by [`Ctx::commit`].
 
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait};
 use serde::Serialize;
@@ -42,7 +42,10 @@ where
     Column<R>: ColumnTrait,
     <R::Table as EntityTrait>::Model: Sync,
 {
-    let key = R::LIST.hashed(&ListKey::new(query, page));
+    let Some(namespace) = R::LIST else {
+        return Ok(select_page::<R, _>(&ctx.db, query, page).await?);
+    };
+    let key = namespace.hashed(&ListKey::new(query, page));
     ctx.cache
         .get_or_load(&key, TtlClass::AdminList, || async {
             Ok(select_page::<R, _>(&ctx.db, query, page).await?)

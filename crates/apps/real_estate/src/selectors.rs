@@ -3,7 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::Serialize;
 use strata_api::lang::{self, Lang};
 use strata_api::{Page, PageRequest, fetch_page};
@@ -239,6 +241,20 @@ fn tagged(slug: &str) -> SelectStatement {
         )
         .and_where(Expr::col((tag::Entity, tag::Column::Slug)).eq(slug))
         .to_owned()
+}
+
+/// The ids of published properties, newest first, at most `limit` (what `strata cache warm`
+/// prefills the details of).
+pub async fn published_ids(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<i64>, DbErr> {
+    property::Entity::find()
+        .select_only()
+        .column(property::Column::Id)
+        .filter(property::Column::Status.eq(PUBLISHED))
+        .order_by_desc(property::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The id of the published property with this slug.

@@ -142,6 +142,10 @@ pub async fn require_role(
     let (mut parts, body) = request.into_parts();
     let staff = Staff::authenticate(&parts, &ctx).await?;
     staff.require(roles)?;
+    // The admin resources' generic handlers learn who writes from this (see `AdminResource::refuse`).
+    parts.extensions.insert(strata_api::admin::Actor {
+        user_id: staff.user.id,
+    });
     parts.extensions.insert(staff);
     Ok(next.run(Request::from_parts(parts, body)).await)
 }

@@ -14,9 +14,12 @@
 //!   [`roles`].
 //! - [`views`]: `POST /api/auth/login` ([`public_router()`]), `POST /api/auth/logout` and
 //!   `GET /api/auth/me` ([`staff_router()`], guarded by the binary).
+//! - [`services::admin`]: `/api/admin/users/` as an admin resource (uncached), and the
+//!   password reset ([`admin_router()`], guarded by the binary for admins).
 //! - [`serializers`]: the JSON shapes ([`serializers::UserOut`]).
 
 pub mod auth;
+pub mod filters;
 mod migrations;
 pub mod models;
 pub mod origin;
@@ -43,6 +46,12 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
 /// `POST /api/auth/login`, open to anyone.
 pub fn public_router() -> OpenApiRouter<Ctx> {
     views::public_router()
+}
+
+/// `/api/admin/users/` and the password reset: mount behind [`auth::require_role`] with
+/// [`roles::ADMINS`].
+pub fn admin_router() -> OpenApiRouter<Ctx> {
+    views::admin_router()
 }
 
 /// `logout` and `me`, for signed-in staff: mount behind [`auth::require_role`] with

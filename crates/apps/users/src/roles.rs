@@ -26,6 +26,8 @@ impl Role {
     }
 }
 
+/// Who manages staff accounts (`/api/admin/users/`) and the cache dashboard.
+pub const ADMINS: &[Role] = &[Role::Admin];
 /// Who runs the site's content (every content app's admin routes).
 pub const CONTENT: &[Role] = &[Role::Admin, Role::Editor];
 /// Every staff role: what any signed-in user may do (`/api/auth/me`, logout).

@@ -2,15 +2,17 @@
 
 use serde::Serialize;
 use strata_api::serial::datetime;
-use strata_api::{ApiError, ApiResult, Fields, JsonObject};
+use strata_api::{ApiError, ApiResult, Fields, JsonObject, Mode};
 use utoipa::ToSchema;
 
 use crate::models::user;
 use crate::roles::Role;
-use crate::services::accounts::USERNAME_MAX;
+use crate::services::accounts::{
+    EMAIL_MAX, PASSWORD_MIN, USERNAME_MAX, valid_email, valid_username,
+};
 
 /// A staff user. Datetimes are ISO 8601 UTC with `Z`.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct UserOut {
     pub id: i64,
     pub username: String,
@@ -32,6 +34,111 @@ pub fn user_out(m: &user::Model) -> UserOut {
         is_active: m.is_active,
         last_login: m.last_login.as_ref().map(datetime),
         date_joined: datetime(&m.date_joined),
+    }
+}
+
+// Plain data: the users app has no cache and its admin list is declared uncached
+// (`services::admin::Users`); the marker only satisfies the shared admin pattern's bound.
+impl strata_plain::PlainData for UserOut {}
+
+/// `/api/admin/users/`'s body. The password is set on create only; afterwards it changes
+/// through `POST /api/admin/users/{id}/password/`, which also ends the user's sessions.
+#[derive(Debug, Default, ToSchema)]
+pub struct UserInput {
+    /// 1 to 150 letters, digits and `@ . + - _` (Django's rule).
+    #[schema(required, nullable = false, min_length = 1, max_length = 150)]
+    pub username: Option<String>,
+    /// May be blank.
+    #[schema(nullable = false, max_length = 254)]
+    pub email: Option<String>,
+    #[schema(required, nullable = false, value_type = Option<Role>)]
+    pub role: Option<Role>,
+    /// `false` deactivates the user and ends their sessions; an admin cannot deactivate
+    /// themselves. New users are active.
+    #[schema(nullable = false)]
+    pub is_active: Option<bool>,
+    /// Create only: at least 8 characters.
+    #[schema(
+        required,
+        nullable = false,
+        write_only,
+        min_length = 8,
+        max_length = 4096
+    )]
+    pub password: Option<String>,
+}
+
+/// `POST /api/admin/users/{id}/password/`'s body.
+#[derive(Debug, ToSchema)]
+pub struct PasswordInput {
+    /// At least 8 characters.
+    #[schema(write_only, min_length = 8, max_length = 4096)]
+    pub password: String,
+}
+
+/// Every role, as the API spells them.
+pub const ROLES: &[&str] = &["admin", "editor", "support"];
+const READ_ONLY: &[&str] = &["id", "last_login", "date_joined"];
+
+fn password_field(f: &mut Fields) -> Option<String> {
+    let password = f.secret("password", PASSWORD_MAX)?;
+    if password.chars().count() < PASSWORD_MIN {
+        f.error(
+            "password",
+            format!(
+                "This password is too short. It must contain at least {PASSWORD_MIN} characters."
+            ),
+        );
+        return None;
+    }
+    Some(password)
+}
+
+/// Validates like Django's `createsuperuser` (username characters, email shape, password
+/// length); every field's errors at once.
+pub fn user_input(body: JsonObject, mode: Mode) -> ApiResult<UserInput> {
+    let mut f = Fields::new(body, mode.partial());
+    f.read_only(READ_ONLY);
+    let username = f.string("username", true, USERNAME_MAX, false);
+    if username.as_deref().is_some_and(|u| !valid_username(u)) {
+        f.error(
+            "username",
+            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+        );
+    }
+    let email = f.string("email", false, EMAIL_MAX, true);
+    if email.as_deref().is_some_and(|e| !valid_email(e)) {
+        f.error("email", "Enter a valid email address.");
+    }
+    let role = f.choice("role", true, ROLES).and_then(Role::parse);
+    let is_active = f.boolean("is_active", false);
+    let password = if mode.creating() {
+        password_field(&mut f)
+    } else {
+        if f.has_field("password") {
+            f.error(
+                "password",
+                "Set a password with POST /api/admin/users/{id}/password/.",
+            );
+        }
+        None
+    };
+    f.finish(UserInput {
+        username,
+        email,
+        role,
+        is_active,
+        password,
+    })
+}
+
+/// The new password, checked like `user_input`'s.
+pub fn password_input(body: JsonObject) -> ApiResult<String> {
+    let mut f = Fields::new(body, false);
+    let password = password_field(&mut f);
+    match f.finish(password)? {
+        Some(password) => Ok(password),
+        None => Err(ApiError::internal("password missing without an error")),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`.
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`, and the admin API for
+//! users (`/api/admin/users/`, admins only).
 
 use std::sync::Arc;
 
@@ -8,13 +9,16 @@ use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use strata_api::{ApiError, ApiResult, ClientAddr, Ctx, Detail, FieldErrors, JsonObject};
+use strata_api::{ApiError, ApiResult, ClientAddr, Ctx, Detail, FieldErrors, Id, JsonObject};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthVia, CSRF_COOKIE, SESSION_COOKIE, Staff};
 use crate::origin::check_origin;
-use crate::serializers::{LoginInput, LoginOut, UserOut, login_input, user_out};
+use crate::serializers::{
+    LoginInput, LoginOut, PasswordInput, UserOut, login_input, password_input, user_out,
+};
+use crate::services::admin::{self, Users};
 use crate::services::{accounts, sessions};
 use crate::throttle::LoginThrottle;
 
@@ -31,6 +35,36 @@ pub fn staff_router() -> OpenApiRouter<Ctx> {
     OpenApiRouter::new()
         .routes(routes!(logout))
         .routes(routes!(me))
+}
+
+/// `/api/admin/users/` (list, create, retrieve, update, delete) and the password reset: for
+/// admins only (the binary guards this router with [`crate::roles::ADMINS`]).
+pub fn admin_router() -> OpenApiRouter<Ctx> {
+    strata_api::admin::routes::<Users>().routes(routes!(reset_password))
+}
+
+/// Body: `{"password": "…"}`. Sets the password and ends every session of the user (they sign
+/// in again); their API tokens stay.
+#[utoipa::path(
+    post, path = "/api/admin/users/{id}/password/", tag = "admin: users", operation_id = "admin_users_password",
+    extensions(("x-strata-invalidates" = json!("user"))),
+    params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = PasswordInput,
+    responses(
+        (status = 200, body = UserOut, description = "The password is set; the user's sessions are ended"),
+        (status = 400, body = FieldErrors, description = "No password, or shorter than 8 characters"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
+        (status = 404, body = Detail, description = "No user has this id"),
+        (status = 415, body = Detail, description = "Not JSON"),
+    )
+)]
+async fn reset_password(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+    body: JsonObject,
+) -> ApiResult<Json<UserOut>> {
+    let password = password_input(body)?;
+    Ok(Json(admin::reset_password(&ctx, id, password).await?))
 }
 
 fn cookie(ctx: &Ctx, name: &'static str, value: String, http_only: bool) -> Cookie<'static> {

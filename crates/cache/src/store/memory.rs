@@ -184,12 +184,16 @@ impl MemoryStore {
     }
 
     /// Every entry here was written through a typed key and with a TTL; only size can be off.
-    pub(crate) fn audit(&self, oversized_bytes: u64) -> AuditReport {
+    pub(crate) fn audit(&self, oversized_bytes: u64, max_keys: u64) -> AuditReport {
         let mut report = AuditReport {
             backend: "memory",
             ..AuditReport::default()
         };
         for (stored, entry) in self.values.iter() {
+            if report.scanned >= max_keys {
+                report.truncated = true;
+                break;
+            }
             let logical = stored
                 .split_once('|')
                 .map_or(stored.as_str(), |(_, key)| key);

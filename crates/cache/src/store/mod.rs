@@ -126,8 +126,12 @@ impl Store {
         dispatch!(self, s => s.set_enabled(ns, enabled))
     }
 
-    pub(crate) async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, StoreError> {
-        dispatch!(self, s => s.audit(oversized_bytes))
+    pub(crate) async fn audit(
+        &self,
+        oversized_bytes: u64,
+        max_keys: u64,
+    ) -> Result<AuditReport, StoreError> {
+        dispatch!(self, s => s.audit(oversized_bytes, max_keys))
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {

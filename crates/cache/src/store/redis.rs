@@ -357,7 +357,11 @@ impl RedisStore {
     }
 
     /// Walks this prefix's keys with `SCAN` (an operator command, never on a request path).
-    pub(crate) async fn audit(&self, oversized_bytes: u64) -> Result<AuditReport, StoreError> {
+    pub(crate) async fn audit(
+        &self,
+        oversized_bytes: u64,
+        max_keys: u64,
+    ) -> Result<AuditReport, StoreError> {
         let mut report = AuditReport {
             backend: "redis",
             ..AuditReport::default()
@@ -393,6 +397,10 @@ impl RedisStore {
                 }
             }
             if next == "0" {
+                return Ok(report);
+            }
+            if report.scanned >= max_keys {
+                report.truncated = true;
                 return Ok(report);
             }
             cursor = next;

@@ -103,13 +103,37 @@ const OPTION: Rule = Rule {
     tags: &[Fixed("options"), Fixed("properties")],
 };
 
+/// Users are private data: nothing caches them, so their writes invalidate nothing.
+const USER: Rule = Rule {
+    namespaces: &[],
+    per_id: &[],
+    tags: &[],
+};
+
 pub fn rule(entity: Entity) -> &'static Rule {
     match entity {
         Entity::Property => &PROPERTY,
         Entity::Category => &CATEGORY,
         Entity::Tag => &TAG,
         Entity::Option => &OPTION,
+        Entity::User => &USER,
     }
+}
+
+/// Every namespace the apps cache: what some rule invalidates (a cached namespace no rule
+/// reaches would be a bug the invalidation tests catch). The cache dashboard lists these.
+pub fn cached_namespaces() -> Vec<Namespace> {
+    let mut found: Vec<Namespace> = Vec::new();
+    for rule in [&PROPERTY, &CATEGORY, &TAG, &OPTION, &USER] {
+        let per_id = rule.per_id.iter().map(|p| &p.namespace);
+        for ns in rule.namespaces.iter().chain(per_id) {
+            if !found.contains(ns) {
+                found.push(ns.clone());
+            }
+        }
+    }
+    found.sort_by_key(Namespace::to_string);
+    found
 }
 
 /// A change made concrete: the namespaces, keys and tags to invalidate.

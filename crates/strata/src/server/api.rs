@@ -1,6 +1,7 @@
 //! The REST API: every app's routes, the OpenAPI document built from them (`/api/schema/`)
 //! and its docs UI (`/api/docs/`, in `docs`).
 
+mod cache;
 mod docs;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use strata_api::{Ctx, Detail, FieldErrors};
 use strata_users::auth::require_role;
 use strata_users::roles::{self, Role};
 use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -61,9 +63,58 @@ struct Apps {
     /// Anyone: published content, login.
     public: OpenApiRouter<Ctx>,
     /// Any signed-in staff user: `me`, logout.
-    staff: OpenApiRouter<Ctx>,
+    staff: Group,
     /// Admins and editors: every content app's admin resources.
-    content: OpenApiRouter<Ctx>,
+    content: Group,
+    /// Admins only: staff accounts, the cache dashboard.
+    admins: Group,
+}
+
+/// Routes and the roles that may call them: the same list guards the routes and is written
+/// into each of their operations as [`ROLES_EXTENSION`], so the document says who may call
+/// what (the admin SPA hides what a role cannot use; the authorization test walks it).
+struct Group {
+    roles: &'static [Role],
+    router: OpenApiRouter<Ctx>,
+}
+
+/// The OpenAPI extension on every guarded operation listing the roles that may call it.
+pub const ROLES_EXTENSION: &str = "x-strata-roles";
+
+impl Group {
+    fn new(roles: &'static [Role], mut router: OpenApiRouter<Ctx>) -> Self {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        for item in router.get_openapi_mut().paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .merge(
+                        ExtensionsBuilder::new()
+                            .add(ROLES_EXTENSION, serde_json::json!(names))
+                            .build(),
+                    );
+            }
+        }
+        Group { roles, router }
+    }
+
+    /// The routes, each behind the role guard for the group's roles.
+    fn guarded(self, ctx: &Ctx) -> OpenApiRouter<Ctx> {
+        self.router.route_layer(middleware::from_fn_with_state(
+            (ctx.clone(), self.roles),
+            require_role,
+        ))
+    }
 }
 
 fn apps() -> Apps {
@@ -72,10 +123,17 @@ fn apps() -> Apps {
             .merge(strata_users::public_router())
             .merge(strata_taxonomy::public_router())
             .merge(strata_real_estate::public_router()),
-        staff: strata_users::staff_router(),
+        staff: Group::new(roles::STAFF, strata_users::staff_router()),
         // Taxonomy is told which apps' rows use its terms (deleting one in use is refused).
-        content: strata_taxonomy::admin_router::<strata_real_estate::TermUses>()
-            .merge(strata_real_estate::admin_router()),
+        content: Group::new(
+            roles::CONTENT,
+            strata_taxonomy::admin_router::<strata_real_estate::TermUses>()
+                .merge(strata_real_estate::admin_router()),
+        ),
+        admins: Group::new(
+            roles::ADMINS,
+            strata_users::admin_router().merge(cache::router()),
+        ),
     }
 }
 
@@ -85,16 +143,14 @@ pub fn document() -> Document {
         public,
         staff,
         content,
+        admins,
     } = apps();
-    public.merge(staff).merge(content).split_for_parts().1
-}
-
-/// `group`'s routes, each behind the role guard for `roles`.
-fn guarded(ctx: &Ctx, roles: &'static [Role], group: OpenApiRouter<Ctx>) -> OpenApiRouter<Ctx> {
-    group.route_layer(middleware::from_fn_with_state(
-        (ctx.clone(), roles),
-        require_role,
-    ))
+    public
+        .merge(staff.router)
+        .merge(content.router)
+        .merge(admins.router)
+        .split_for_parts()
+        .1
 }
 
 /// Public reads answer in the language `Accept-Language` asks for (when `?lang=` does not say):
@@ -111,11 +167,13 @@ pub fn routes(ctx: Ctx) -> Router {
         public,
         staff,
         content,
+        admins,
     } = apps();
     let (router, document) = public
         .layer(middleware::map_response(vary_on_language))
-        .merge(guarded(&ctx, roles::STAFF, staff))
-        .merge(guarded(&ctx, roles::CONTENT, content))
+        .merge(staff.guarded(&ctx))
+        .merge(content.guarded(&ctx))
+        .merge(admins.guarded(&ctx))
         .split_for_parts();
     let schema = Arc::new(document);
     router

@@ -1,5 +1,6 @@
 //! `strata serve`: the HTTP application and its lifecycle.
 
+mod admin;
 mod api;
 mod conn;
 mod headers;
@@ -98,7 +99,8 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .with_state(state.clone())
         .merge(api::routes(state.api.clone()))
         .merge(strata_web::router(state.site.clone()))
-        .nest_service("/media", media::files(&config.media_dir));
+        .nest_service("/media", media::files(&config.media_dir))
+        .merge(admin::routes(&config.admin_dir));
     let slashes = slash::Routes::new(routes.clone());
     routes
         .route_layer(middleware::from_fn(metrics::note_route))
@@ -191,6 +193,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     };
     let app = App::build(config).await?;
     if demo {
+        admin::build_for_demo(&app.state.config.admin_dir).await;
         let report = seed::demo(
             &app.state.api.db,
             app.state.changes.as_ref(),
@@ -203,7 +206,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
-    announce(local)?;
+    announce(local, &app.state.config.admin_dir)?;
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,
@@ -220,7 +223,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     Ok(())
 }
 
-fn announce(addr: SocketAddr) -> std::io::Result<()> {
+fn announce(addr: SocketAddr, admin_dir: &std::path::Path) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
     writeln!(
@@ -229,6 +232,14 @@ fn announce(addr: SocketAddr) -> std::io::Result<()> {
     )?;
     writeln!(stdout, "  API:      http://{addr}/api/properties/")?;
     writeln!(stdout, "  API docs: http://{addr}/api/docs/")?;
+    writeln!(stdout, "  Admin:    http://{addr}/admin/")?;
+    if !admin::is_built(admin_dir) {
+        writeln!(
+            stdout,
+            "            (not built: run `{}`)",
+            admin::BUILD_COMMAND
+        )?;
+    }
     stdout.flush()
 }
 

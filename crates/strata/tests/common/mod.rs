@@ -45,7 +45,9 @@ pub fn unique_env() -> String {
 fn scratch_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("strata-e2e-{}", std::process::id()));
+        // `unique_env` adds the clock to the process id: nextest runs each test in a process of
+        // its own, and a reused id must not find an earlier test's databases here.
+        let dir = std::env::temp_dir().join(format!("strata-{}", unique_env()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     })

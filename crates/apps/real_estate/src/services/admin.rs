@@ -253,7 +253,7 @@ impl AdminResource for Properties {
     const PLURAL: &'static str = "properties";
     const TAG: &'static str = "admin: properties";
     const ENTITY: Entity = Entity::Property;
-    const LIST: strata_cache::Namespace = LIST;
+    const LIST: Option<strata_cache::Namespace> = Some(LIST);
     const ID: property::Column = property::Column::Id;
     const SLUG: property::Column = property::Column::Slug;
     const ORDERING: &'static [(&'static str, property::Column)] = &[

@@ -131,7 +131,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     const PLURAL: &'static str = "categories";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Category;
-    const LIST: strata_cache::Namespace = CATEGORY_LIST;
+    const LIST: Option<strata_cache::Namespace> = Some(CATEGORY_LIST);
     const ID: category::Column = category::Column::Id;
     const SLUG: category::Column = category::Column::Slug;
     const ORDERING: &'static [(&'static str, category::Column)] = &[
@@ -282,7 +282,7 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     const PLURAL: &'static str = "tags";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Tag;
-    const LIST: strata_cache::Namespace = TAG_LIST;
+    const LIST: Option<strata_cache::Namespace> = Some(TAG_LIST);
     const ID: tag::Column = tag::Column::Id;
     const SLUG: tag::Column = tag::Column::Slug;
     const ORDERING: &'static [(&'static str, tag::Column)] =
@@ -371,7 +371,7 @@ impl<U: TermUsers> AdminResource for Options<U> {
     const PLURAL: &'static str = "options";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Option;
-    const LIST: strata_cache::Namespace = OPTION_LIST;
+    const LIST: Option<strata_cache::Namespace> = Some(OPTION_LIST);
     const ID: option::Column = option::Column::Id;
     const SLUG: option::Column = option::Column::Slug;
     const ORDERING: &'static [(&'static str, option::Column)] = &[

@@ -51,7 +51,7 @@ pub struct NewUser<'a> {
 }
 
 /// Django's username rule: `[\w.@+-]`, at most 150 characters.
-fn valid_username(name: &str) -> bool {
+pub(crate) fn valid_username(name: &str) -> bool {
     let len = name.chars().count();
     (1..=USERNAME_MAX).contains(&len)
         && name
@@ -61,7 +61,7 @@ fn valid_username(name: &str) -> bool {
 
 /// Empty, or `local@domain` without white space: a loose check, since only a mail server can
 /// tell whether an address works.
-fn valid_email(email: &str) -> bool {
+pub(crate) fn valid_email(email: &str) -> bool {
     if email.is_empty() {
         return true;
     }
@@ -99,7 +99,7 @@ async fn with_hashing_slot<T: Send + 'static>(
 }
 
 /// Hashing is deliberately slow: see [`with_hashing_slot`].
-async fn hash_password(password: String) -> Result<String, AccountError> {
+pub(crate) async fn hash_password(password: String) -> Result<String, AccountError> {
     with_hashing_slot(move || hash_now(&password)).await?
 }
 

@@ -1,6 +1,7 @@
-//! Accounts, API tokens and sessions. Private data: nothing here is ever cached.
+//! Accounts, API tokens, sessions and the admin API's users resource. Private data: nothing here is ever cached.
 
 pub mod accounts;
+pub mod admin;
 pub mod sessions;
 pub mod tokens;
 
