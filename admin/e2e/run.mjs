@@ -34,6 +34,7 @@ Object.assign(env, {
 
 function strata(...args) {
   const out = spawnSync(bin, args, { env, cwd: work, encoding: "utf8" });
+  if (out.error) throw new Error(`cannot run ${bin} (set STRATA_BIN): ${out.error.message}`);
   if (out.status !== 0) throw new Error(`strata ${args.join(" ")}: ${out.stdout}${out.stderr}`);
 }
 
