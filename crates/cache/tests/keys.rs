@@ -24,24 +24,6 @@ fn vectors_path() -> PathBuf {
         })
 }
 
-/// Where the team's shared folder has the vectors (beside the repository), the copy is theirs
-/// byte for byte; a clone without that folder has nothing to compare.
-#[test]
-fn the_copy_matches_the_shared_vectors_when_they_are_here() {
-    let shared =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/filter-hash.json");
-    let Ok(theirs) = std::fs::read(&shared) else {
-        eprintln!("notice: no shared vectors beside the repository; only the copy is used");
-        return;
-    };
-    let ours = std::fs::read(vectors_path()).expect("the repository's vectors");
-    assert!(
-        ours == theirs,
-        "tests/vectors/filter-hash.json differs from {}: copy the new vectors in",
-        shared.display()
-    );
-}
-
 #[test]
 fn every_shared_vector_passes() {
     let path = vectors_path();
