@@ -216,3 +216,47 @@ where
         .map(|(id, slug)| Row { id, slug })
         .collect())
 }
+
+/// The row `id` of `R`'s table, inside a write's transaction (the generic service has locked
+/// it already); a 404 if it is not there.
+pub async fn find_one<R: AdminResource>(txn: &DatabaseTransaction, id: i64) -> ApiResult<Model<R>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    R::Table::find()
+        .filter(R::ID.eq(id))
+        .one(txn)
+        .await?
+        .ok_or(crate::ApiError::NotFound)
+}
+
+/// One row of `R`'s table as `out` shows it: the usual `AdminResource::read`.
+pub async fn read_one<R, C>(
+    db: &C,
+    id: i64,
+    out: fn(&Model<R>) -> R::Out,
+) -> Result<Option<R::Out>, DbErr>
+where
+    R: AdminResource,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(R::Table::find()
+        .filter(R::ID.eq(id))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(out))
+}
+
+/// Deletes the rows `ids` of `R`'s table: the usual `AdminResource::delete` of rows that own
+/// no files.
+pub async fn delete_rows<R: AdminResource>(
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    R::Table::delete_many()
+        .filter(R::ID.is_in(ids.iter().copied()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

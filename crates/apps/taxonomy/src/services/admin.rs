@@ -10,7 +10,9 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
-use strata_api::admin::{AdminResource, InUse, NoFilters, OnDelete, Row};
+use strata_api::admin::{
+    AdminResource, InUse, NoFilters, OnDelete, Row, delete_rows, find_one, read_one,
+};
 use strata_api::lang::{Lang, Translated};
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
@@ -36,57 +38,6 @@ fn write_error(what: &'static str) -> impl Fn(DbErr) -> ApiError {
             ApiError::from(err)
         }
     }
-}
-
-/// A row of `E` by id, inside the write's transaction (already locked by the generic service).
-async fn existing<E: EntityTrait>(
-    txn: &DatabaseTransaction,
-    id_column: E::Column,
-    id: i64,
-) -> ApiResult<E::Model>
-where
-    E::Column: ColumnTrait,
-{
-    E::find()
-        .filter(id_column.eq(id))
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-async fn delete_ids<E: EntityTrait>(
-    txn: &DatabaseTransaction,
-    id_column: E::Column,
-    ids: &[i64],
-) -> ApiResult<Vec<String>>
-where
-    E::Column: ColumnTrait,
-{
-    E::delete_many()
-        .filter(id_column.is_in(ids.iter().copied()))
-        .exec(txn)
-        .await?;
-    Ok(Vec::new())
-}
-
-/// One row of `E` as `out` shows it, or `None`.
-async fn read_by_id<E, C, O>(
-    db: &C,
-    id_column: E::Column,
-    id: i64,
-    out: fn(&E::Model) -> O,
-) -> Result<Option<O>, DbErr>
-where
-    E: EntityTrait,
-    E::Column: ColumnTrait,
-    C: ConnectionTrait,
-{
-    Ok(E::find()
-        .filter(id_column.eq(id))
-        .one(db)
-        .await?
-        .as_ref()
-        .map(out))
 }
 
 /// What other rows hold a term, as the refusal to delete it names them.
@@ -167,10 +118,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
         db: &C,
         id: i64,
     ) -> Result<Option<CategoryOut>, DbErr> {
-        read_by_id::<category::Entity, _, _>(db, category::Column::Id, id, |m| {
-            category_out(m, Lang::default())
-        })
-        .await
+        read_one::<Self, _>(db, id, |m| category_out(m, Lang::default())).await
     }
 
     async fn create(txn: &DatabaseTransaction, input: CategoryInput) -> ApiResult<i64> {
@@ -200,7 +148,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: CategoryInput) -> ApiResult<()> {
-        let old = existing::<category::Entity>(txn, category::Column::Id, id).await?;
+        let old = find_one::<Self>(txn, id).await?;
         let app = input.app.clone().unwrap_or_else(|| old.app.clone());
         let parent = input.parent.unwrap_or(old.parent_id);
         if let Some(parent) = parent {
@@ -227,7 +175,8 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     }
 
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
-        delete_ids::<category::Entity>(txn, category::Column::Id, ids).await
+        delete_rows::<Self>(txn, ids).await?;
+        Ok(Vec::new())
     }
 
     const IN_USE: InUse = InUse::Reassign;
@@ -258,9 +207,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
                 used_by(&found, children.len() as u64)
             )));
         };
-        let app = existing::<category::Entity>(txn, category::Column::Id, id)
-            .await?
-            .app;
+        let app = find_one::<Self>(txn, id).await?.app;
         tree::check_reassign(txn, id, &app, target).await?;
         usage::reassign(txn, &references, id, target).await?;
         category::Entity::update_many()
@@ -308,8 +255,7 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     }
 
     async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<TagOut>, DbErr> {
-        read_by_id::<tag::Entity, _, _>(db, tag::Column::Id, id, |m| tag_out(m, Lang::default()))
-            .await
+        read_one::<Self, _>(db, id, |m| tag_out(m, Lang::default())).await
     }
 
     async fn create(txn: &DatabaseTransaction, input: TagInput) -> ApiResult<i64> {
@@ -331,9 +277,7 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: TagInput) -> ApiResult<()> {
-        let mut row = existing::<tag::Entity>(txn, tag::Column::Id, id)
-            .await?
-            .into_active_model();
+        let mut row = find_one::<Self>(txn, id).await?.into_active_model();
         Translated {
             plain: input.name,
             fa: input.name_fa,
@@ -349,7 +293,8 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     }
 
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
-        delete_ids::<tag::Entity>(txn, tag::Column::Id, ids).await
+        delete_rows::<Self>(txn, ids).await?;
+        Ok(Vec::new())
     }
 
     const IN_USE: InUse = InUse::Force;
@@ -408,10 +353,7 @@ impl<U: TermUsers> AdminResource for Options<U> {
     }
 
     async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<OptionOut>, DbErr> {
-        read_by_id::<option::Entity, _, _>(db, option::Column::Id, id, |m| {
-            option_out(m, Lang::default())
-        })
-        .await
+        read_one::<Self, _>(db, id, |m| option_out(m, Lang::default())).await
     }
 
     async fn create(txn: &DatabaseTransaction, input: OptionInput) -> ApiResult<i64> {
@@ -435,9 +377,7 @@ impl<U: TermUsers> AdminResource for Options<U> {
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: OptionInput) -> ApiResult<()> {
-        let mut row = existing::<option::Entity>(txn, option::Column::Id, id)
-            .await?
-            .into_active_model();
+        let mut row = find_one::<Self>(txn, id).await?.into_active_model();
         Translated {
             plain: input.name,
             fa: input.name_fa,
@@ -459,7 +399,8 @@ impl<U: TermUsers> AdminResource for Options<U> {
     }
 
     async fn delete(txn: &DatabaseTransaction, ids: &[i64]) -> ApiResult<Vec<String>> {
-        delete_ids::<option::Entity>(txn, option::Column::Id, ids).await
+        delete_rows::<Self>(txn, ids).await?;
+        Ok(Vec::new())
     }
 
     const IN_USE: InUse = InUse::Force;

@@ -15,7 +15,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
-use strata_api::admin::{Actor, AdminResource, Write};
+use strata_api::admin::{Actor, AdminResource, Write, delete_rows, find_one, read_one};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, JsonObject, Mode, Op};
 
 use crate::filters::UserFilters;
@@ -61,11 +61,7 @@ impl AdminResource for Users {
     }
 
     async fn read<C: ConnectionTrait + Sync>(db: &C, id: i64) -> Result<Option<UserOut>, DbErr> {
-        Ok(user::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .as_ref()
-            .map(user_out))
+        read_one::<Self, _>(db, id, user_out).await
     }
 
     /// Hashes inside the transaction (the trait hands the input over there); one hash costs
@@ -95,10 +91,7 @@ impl AdminResource for Users {
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: UserInput) -> ApiResult<()> {
-        let found = user::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let found = find_one::<Self>(txn, id).await?;
         let deactivating = found.is_active && input.is_active == Some(false);
         let demoting = input.role.is_some_and(|r| r != Role::Admin);
         if is_active_admin(&found) && (deactivating || demoting) {
@@ -134,10 +127,7 @@ impl AdminResource for Users {
         for id in ids {
             keep_an_admin(txn, *id).await?;
         }
-        user::Entity::delete_many()
-            .filter(user::Column::Id.is_in(ids.iter().copied()))
-            .exec(txn)
-            .await?;
+        delete_rows::<Self>(txn, ids).await?;
         Ok(Vec::new())
     }
 
