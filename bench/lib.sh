@@ -20,10 +20,11 @@ cleanup() {
 trap cleanup EXIT
 
 # Builds the release binaries, makes a fresh database with demo data and starts a server;
-# sets BIN and BASE.
+# sets RELEASE (the binaries' directory), BIN and BASE.
 start_strata() {
   cargo build --release --locked -p strata -p strata-bench
-  BIN="$PWD/target/release/strata"
+  RELEASE="${CARGO_TARGET_DIR:-$PWD/target}/release"
+  BIN="$RELEASE/strata"
   psql "$PG/test" -qc "CREATE DATABASE $DB"
   export DATABASE_URL="$PG/$DB"
   (cd "$WORK" && "$BIN" migrate && "$BIN" seed --demo --properties 10000 >/dev/null)

@@ -10,7 +10,7 @@ start_strata
 PAGE="/properties/?city=Tehran&ordering=price"
 API="/api/properties/?city=Tehran&ordering=price&page_size=12"
 curl -sf "$BASE$PAGE" -o "$WORK/page.html"
-serve_in_background CEILING "$PWD/target/release/strata-bench-static" "$WORK/page.html"
+serve_in_background CEILING "$RELEASE/strata-bench-static" "$WORK/page.html"
 
 # The same page on the embedded default (SQLite + in-process store, 1,000 demo properties):
 # no bus, so no Redis round trip before a hit.

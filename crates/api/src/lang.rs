@@ -275,7 +275,7 @@ pub fn normalize(text: &str) -> String {
         let c = match c {
             'ي' | 'ى' => 'ی',
             'ك' => 'ک',
-            // ZWNJ joins a word's parts; `|` separates `match_key`'s names.
+            // ZWNJ joins a word's parts; `|` separates `search_text`'s fields.
             '\u{200C}' | '|' => ' ',
             '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
             '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
@@ -297,29 +297,17 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// The stored key of exact-match filters over names in both languages (`?city=`): `|<fa>|<en>|`,
-/// each normalised (so without `|`), an empty one left out, so `LIKE '%|<normalised query>|%'`
-/// matches either name and an empty query matches nothing.
-pub fn match_key(fa: &str, en: &str) -> String {
-    let mut key = String::from("|");
-    for name in [fa, en].map(normalize).iter().filter(|n| !n.is_empty()) {
-        key.push_str(name);
-        key.push('|');
-    }
-    key
-}
-
-/// The `LIKE` pattern finding `value` as one entry of a [`match_key`], or, with `whole` false,
-/// anywhere in a normalised text; `%`, `_` and `\` are escaped (`\`).
-pub fn like_pattern(value: &str, whole: bool) -> String {
-    let mut pattern = String::from(if whole { "%|" } else { "%" });
+/// The `LIKE` pattern finding `value` anywhere in a normalised text; `%`, `_` and `\` are
+/// escaped (`\`).
+pub fn like_pattern(value: &str) -> String {
+    let mut pattern = String::from("%");
     for c in normalize(value).chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
         pattern.push(c);
     }
-    pattern.push_str(if whole { "|%" } else { "%" });
+    pattern.push('%');
     pattern
 }
 
@@ -403,17 +391,9 @@ mod tests {
     }
 
     #[test]
-    fn city_patterns_match_whole_names() {
-        let key = match_key("تهران", "Tehran");
-        for query in ["tehran", "TEHRAN", "تهران"] {
-            assert_eq!(
-                like_pattern(query, true),
-                format!("%|{}|%", normalize(query))
-            );
-        }
-        assert!(key.contains("|tehran|") && key.contains("|تهران|"));
-        assert_eq!(match_key("", "Kish"), "|kish|");
-        assert!(!match_key("", "Kish").contains(&like_pattern("|", true).replace('%', "")));
-        assert_eq!(like_pattern("50%", false), "%50\\%%");
+    fn like_patterns_are_normalised_and_escaped() {
+        assert_eq!(like_pattern("TEHRAN"), "%tehran%");
+        assert_eq!(like_pattern("50%"), "%50\\%%");
+        assert_eq!(like_pattern("a_b\\"), "%a\\_b\\\\%");
     }
 }

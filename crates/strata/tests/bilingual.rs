@@ -317,6 +317,12 @@ async fn search_and_city_match_either_language(backend: Backend) {
         Vec::<i64>::new(),
         "a city is matched whole"
     );
+    // Shiraz has no Persian city name: a value that normalises to nothing must not find it.
+    assert_eq!(
+        found("city=%E2%80%8C").await,
+        Vec::<i64>::new(),
+        "city=ZWNJ"
+    );
     // Digits: Persian in the title, ASCII or Arabic-Indic in the query (and the reverse).
     assert_eq!(found("q=120").await, vec![tehran]);
     assert_eq!(found("q=%D9%A1%D9%A2%D9%A0").await, vec![tehran], "١٢٠");

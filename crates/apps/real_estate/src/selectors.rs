@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use serde::Serialize;
 use strata_api::lang::{self, Lang};
@@ -196,10 +197,17 @@ pub async fn published_page(
         select = select.filter(property::Column::CategoryId.is_in(categories));
     }
     if let Some(city) = &filter.city {
-        select = select.filter(like(
-            property::Column::CityKey,
-            lang::like_pattern(city, true),
-        ));
+        // Whole names in either language, by equality so that the (status, city_key_*) indexes
+        // serve it. A value that normalises to nothing (`?city=%E2%80%8C`) matches nothing,
+        // not the properties without a name in one language.
+        let key = lang::normalize(city);
+        select = select.filter(if key.is_empty() {
+            Condition::all().add(Expr::val(false))
+        } else {
+            Condition::any()
+                .add(property::Column::CityKeyFa.eq(key.as_str()))
+                .add(property::Column::CityKeyEn.eq(key.as_str()))
+        });
     }
     if let Some(deal) = filter.deal {
         select = select.filter(property::Column::Deal.eq(deal));
@@ -214,10 +222,7 @@ pub async fn published_page(
         select = select.filter(property::Column::Rooms.eq(rooms));
     }
     if let Some(q) = &filter.q {
-        select = select.filter(like(
-            property::Column::SearchText,
-            lang::like_pattern(q, false),
-        ));
+        select = select.filter(like(property::Column::SearchText, lang::like_pattern(q)));
     }
     if let Some(slug) = &filter.tag {
         select = select.filter(property::Column::Id.in_subquery(tagged(slug)));

@@ -152,10 +152,12 @@ pub fn admin(p: &property::Model, related: &Related) -> PropertyAdmin {
 }
 
 /// The normalised copies of a property's texts that search (`search_text`) and the city
-/// filter (`city_key`) compare, from `[fa, en]` pairs.
+/// filter (`city_key_fa`, `city_key_en`: indexed, compared for equality) use, from `[fa, en]`
+/// pairs.
 pub struct SearchColumns {
     pub search_text: String,
-    pub city_key: String,
+    pub city_key_fa: String,
+    pub city_key_en: String,
 }
 
 impl SearchColumns {
@@ -169,7 +171,8 @@ impl SearchColumns {
             .join(" | ");
         SearchColumns {
             search_text,
-            city_key: lang::match_key(city[0], city[1]),
+            city_key_fa: lang::normalize(city[0]),
+            city_key_en: lang::normalize(city[1]),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Property texts in both languages (`title_fa`, `title_en`, … as django-modeltranslation adds
 //! them), each existing value in the language it is written in, the single-language columns
 //! dropped; and the normalised copies search and the city filter compare (`search_text`,
-//! `city_key`), filled here for existing rows and by every write after.
+//! `city_key`), filled here for existing rows and by every write after. (`city_key` is replaced
+//! by two indexed columns in `m20261127_000500`; this migration keeps its own way of filling it.)
 
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;
-use strata_api::lang::split_column;
+use strata_api::lang::{normalize, split_column};
 
 use crate::serializers::SearchColumns;
 
@@ -62,11 +63,21 @@ impl MigrationTrait for Migration {
                 Query::update()
                     .table(TABLE)
                     .value("search_text", columns.search_text)
-                    .value("city_key", columns.city_key)
+                    .value("city_key", city_key(&text("city_fa")?, &text("city_en")?))
                     .and_where(Expr::col("id").eq(row.try_get::<i64>("", "id")?)),
             )
             .await?;
         }
         Ok(())
     }
+}
+
+/// Both city names normalised, `|fa|en|`, as this migration's version of the model had it.
+fn city_key(fa: &str, en: &str) -> String {
+    let mut key = String::from("|");
+    for name in [fa, en].map(normalize).iter().filter(|n| !n.is_empty()) {
+        key.push_str(name);
+        key.push('|');
+    }
+    key
 }

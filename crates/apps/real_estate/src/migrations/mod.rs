@@ -2,11 +2,13 @@ use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000400_real_estate;
 mod m20261127_000400_real_estate_bilingual;
+mod m20261127_000500_real_estate_city_keys;
 
 /// After taxonomy's: properties reference categories, tags and options.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000400_real_estate::Migration),
         Box::new(m20261127_000400_real_estate_bilingual::Migration),
+        Box::new(m20261127_000500_real_estate_city_keys::Migration),
     ]
 }

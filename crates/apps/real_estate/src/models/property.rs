@@ -32,8 +32,9 @@ pub struct Model {
     /// Title, city and district in both languages, normalised (`strata_api::lang::normalize`):
     /// what `?q=` searches. Written with every change of those fields.
     pub search_text: String,
-    /// Both city names normalised, `|fa|en|`: what `?city=` matches.
-    pub city_key: String,
+    /// Each city name normalised: `?city=` matches either, whole (indexed with `status`).
+    pub city_key_fa: String,
+    pub city_key_en: String,
     /// `draft`, `published` or `archived`.
     pub status: String,
     pub featured: bool,

@@ -192,7 +192,8 @@ fn apply_texts(row: &mut property::ActiveModel, input: &mut PropertyInput) -> Ap
         [&text(&row.district_fa), &text(&row.district_en)],
     );
     row.search_text = Set(columns.search_text);
-    row.city_key = Set(columns.city_key);
+    row.city_key_fa = Set(columns.city_key_fa);
+    row.city_key_en = Set(columns.city_key_en);
     Ok(())
 }
 
