@@ -1,8 +1,9 @@
-// End to end: the real `strata serve` (embedded default: SQLite + in-process cache, seeded in a
-// temporary directory) serving admin/dist, driven in Debian's Chromium by playwright-core.
-// Screenshots of every screen in both languages go to target/admin-screenshots/; axe-core runs on
+// End to end: the real `strata serve` serving admin/dist, driven in Debian's Chromium by
+// playwright-core, on the embedded default (SQLite + in-process cache, in a temporary directory)
+// or, with `E2E_BACKEND=postgres`, on a fresh PostgreSQL database + Redis under a unique key prefix.
+// Screenshots of every screen in both languages go to target/admin-screenshots/<backend>/; axe-core runs on
 // each and fails on serious or critical violations; any console error (a CSP refusal included)
-// fails the run. `STRATA_BIN` names the binary (default target/debug/strata).
+// fails the run. `STRATA_BIN` names the binary (default target/debug/strata), `ADMIN_DIST` the build (admin/dist).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,10 +13,15 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { bulkJob } from "./bulk-job.mjs";
+import { images } from "./images.mjs";
+import { usersAndCache } from "./users-cache.mjs";
+
 const admin = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(admin, "..");
 const bin = process.env.STRATA_BIN ?? join(repo, "target/debug/strata");
-const shots = join(repo, "target/admin-screenshots");
+const backend = process.env.E2E_BACKEND ?? "embedded";
+const shots = join(repo, "target/admin-screenshots", backend);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "e2e-admin-password-1";
 const started = Date.now();
@@ -24,13 +30,43 @@ const work = mkdtempSync(join(tmpdir(), "strata-admin-e2e-"));
 const env = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith("STRATA_") && !["DATABASE_URL", "REDIS_URL", "ENV"].includes(k)),
 );
+const prefix = `admin-e2e-${process.pid}`;
 Object.assign(env, {
-  DATABASE_URL: `sqlite://${join(work, "strata.db")}`,
   STRATA_MEDIA_DIR: join(work, "media"),
-  STRATA_ADMIN_DIR: join(admin, "dist"),
-  ENV: `admin-e2e-${process.pid}`,
+  STRATA_ADMIN_DIR: process.env.ADMIN_DIST ?? join(admin, "dist"),
+  ENV: prefix,
   RUST_LOG: "warn",
 });
+const pg = { host: "127.0.0.1", port: "5432", user: "root" };
+const database = prefix.replaceAll("-", "_");
+if (backend === "postgres") {
+  psql(`CREATE DATABASE ${database}`);
+  env.DATABASE_URL = `postgres://${pg.user}@${pg.host}:${pg.port}/${database}`;
+  env.REDIS_URL = process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+} else if (backend === "embedded") {
+  env.DATABASE_URL = `sqlite://${join(work, "strata.db")}`;
+} else {
+  throw new Error(`E2E_BACKEND is ${backend}: embedded or postgres`);
+}
+
+function psql(sql) {
+  const out = spawnSync("psql", ["-h", pg.host, "-p", pg.port, "-U", pg.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], { encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`psql ${sql}: ${out.error?.message ?? out.stderr}`);
+}
+
+/** Drops what the postgres run made: its database and its keys (never anything else's). */
+function cleanUp() {
+  if (backend !== "postgres") return;
+  const redis = new URL(env.REDIS_URL);
+  const cli = ["-h", redis.hostname, "-p", redis.port || "6379", "-n", redis.pathname.slice(1) || "0"];
+  const keys = spawnSync("redis-cli", [...cli, "--scan", "--pattern", `${prefix}:*`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500) spawnSync("redis-cli", [...cli, "del", ...keys.slice(i, i + 500)]);
+  try {
+    psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } catch (error) {
+    console.error(`admin e2e: ${error.message}`);
+  }
+}
 
 function strata(...args) {
   const out = spawnSync(bin, args, { env, cwd: work, encoding: "utf8" });
@@ -42,6 +78,8 @@ function step(text) {
   console.log(`  [${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
 }
 
+console.log(`admin e2e on the ${backend} backend`);
+if (backend === "postgres") strata("migrate");
 strata("seed", "--demo", "--properties", "30");
 strata("createsuperuser", "--username", "admin", "--email", "admin@example.com", "--password", PASSWORD);
 
@@ -161,9 +199,15 @@ try {
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByTestId("status-actions").getByText("Status: Published").waitFor();
 
+  await images({ page, base, id, step, expect, api, settle, screen });
+
   step("the public API has it on the first request");
   const published = await api(page, `/api/properties/${id}/?lang=en`);
   expect(published.status === 200 && published.body.title === title, `public API: ${JSON.stringify(published)}`);
+  step("and the public page, on its first request");
+  const pageResponse = await page.request.get(`${base}/en/properties/${published.body.slug}/`);
+  const html = await pageResponse.text();
+  expect(pageResponse.status() === 200 && html.includes(title), `public page: ${pageResponse.status()}`);
 
   step("the admin list shows it; a second tab follows an edit without a reload");
   await page.goto(`${base}/admin/properties?q=${encodeURIComponent(title)}`);
@@ -231,6 +275,9 @@ try {
   await page.goto(`${base}/admin/properties?q=${process.pid}`);
   await page.locator(`tbody tr[data-id="${id}"]`).getByText(newName).waitFor();
 
+  await bulkJob({ page, base, step, expect, api, settle, screen });
+  const { userId } = await usersAndCache({ page, base, step, expect, api, settle, screen, newPage, context });
+
   step("every screen in both languages: screenshots and axe");
   for (const lang of ["fa", "en"]) {
     const toggle = lang === "fa" ? "فارسی" : "English";
@@ -244,6 +291,10 @@ try {
       ["tags", "/tags"],
       ["options", "/options"],
       ["me", "/me"],
+      ["users", "/users"],
+      ["user-new", "/users/new"],
+      ["user-edit", `/users/${userId}`],
+      ["cache", "/cache"],
     ]) {
       await page.goto(`${base}/admin${path}`);
       await screen(page, name);
@@ -281,8 +332,10 @@ try {
 } finally {
   await browser.close();
   server.kill("SIGTERM");
+  await new Promise((done) => (server.exitCode !== null ? done() : server.once("exit", done)));
+  cleanUp();
   rmSync(work, { recursive: true, force: true });
 }
 for (const problem of problems) console.error(`  problem: ${problem}`);
 if (failed || problems.length > 0) process.exit(1);
-console.log(`admin e2e passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
+console.log(`admin e2e (${backend}) passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);

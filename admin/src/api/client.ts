@@ -16,7 +16,9 @@ export type Success<P extends Path, M extends MethodOf<P>> =
       ? Json<R[200]>
       : 201 extends keyof R
         ? Json<R[201]>
-        : null
+        : 202 extends keyof R
+          ? Json<R[202]>
+          : null
     : never;
 export type Body<P extends Path, M extends MethodOf<P>> =
   Op<P, M> extends { requestBody?: { content: { "application/json": infer B } } } ? B : undefined;
@@ -101,7 +103,12 @@ export async function request<P extends Path, M extends MethodOf<P>>(
     cache: "no-store",
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-  const text = await response.text();
+  return answer(path, response.status, await response.text()) as Success<P, M>;
+}
+
+/** A response's JSON body (a text that is not JSON becomes `{detail}`), or the `ApiError` it
+ * is; a 401 also goes to the login page. `request` (fetch) and `upload` (XHR) share it. */
+function answer(path: string, status: number, text: string): unknown {
   let body: unknown = null;
   if (text) {
     try {
@@ -110,10 +117,51 @@ export async function request<P extends Path, M extends MethodOf<P>>(
       body = { detail: text };
     }
   }
-  if (!response.ok) {
-    const error = new ApiError(response.status, body);
-    if (response.status === 401 && path !== "/api/auth/login") onUnauthorized();
+  if (status < 200 || status > 299) {
+    const error = new ApiError(status, body);
+    if (status === 401 && path !== "/api/auth/login") onUnauthorized();
     throw error;
   }
-  return body as Success<P, M>;
+  return body;
+}
+
+type Multipart<P extends Path> = paths[P] extends { post: { requestBody: { content: { "multipart/form-data": infer B } } } } ? B : never;
+/** The operations that take a `multipart/form-data` POST: uploads. */
+export type UploadPath = { [P in Path]: [Multipart<P>] extends [never] ? never : P }[Path];
+
+export interface UploadOptions<P extends UploadPath> {
+  params: PathParams<P, "post" & MethodOf<P>>;
+  /** The form's parts as the document names them; a file (binary) part takes a Blob or File. */
+  form: { [K in keyof Multipart<P>]: string | Blob };
+  /** The share of the body sent so far, 0 to 1 (fetch cannot report it, hence XHR). */
+  onProgress?: (sent: number) => void;
+}
+
+/** A multipart POST with upload progress: same session, CSRF header, errors and 401 handling as
+ * `request`. A network failure rejects with a TypeError, as fetch does. */
+export function upload<P extends UploadPath>(path: P, options: UploadOptions<P>): Promise<Success<P, "post" & MethodOf<P>>> {
+  const form = new FormData();
+  const parts: Record<string, string | Blob | undefined> = options.form;
+  for (const [name, value] of Object.entries(parts)) {
+    if (value !== undefined) form.append(name, value);
+  }
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url(path, options.params ?? undefined));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable && event.total > 0) options.onProgress?.(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      try {
+        resolve(answer(path, xhr.status, xhr.responseText) as Success<P, "post" & MethodOf<P>>);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    xhr.addEventListener("error", () => reject(new TypeError("Failed to fetch")));
+    // The browser writes the multipart Content-Type with its boundary.
+    xhr.send(form);
+  });
 }

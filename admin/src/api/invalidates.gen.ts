@@ -20,6 +20,7 @@ export const OPERATION_MODEL = {
   "POST /api/admin/properties/{id}/images/reorder/": "property",
   "POST /api/admin/properties/{id}/status/": "property",
   "POST /api/admin/properties/bulk/": "property",
+  "POST /api/admin/properties/bulk/jobs/": "property",
   "POST /api/admin/tags/": "tag",
   "PUT /api/admin/tags/{id}/": "tag",
   "PATCH /api/admin/tags/{id}/": "tag",

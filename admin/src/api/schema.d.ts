@@ -191,6 +191,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/properties/bulk/jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the status of, or delete, every one of properties a filter matches (a job) */
+        post: operations["admin_properties_bulk_jobs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/properties/bulk/jobs/{job_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk job of properties: its progress and per-row errors */
+        get: operations["admin_properties_bulk_jobs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/properties/{id}/": {
         parameters: {
             query?: never;
@@ -538,6 +572,47 @@ export interface components {
             /** @description The first few keys. */
             samples: string[];
         };
+        /** @description A bulk job as the API shows it. */
+        BulkJob: {
+            action: components["schemas"]["BulkJobAction"];
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Rows changed so far.
+             */
+            done: number;
+            errors: components["schemas"]["BulkJobError"][];
+            /**
+             * Format: int64
+             * @description Rows that could not be changed: one entry each in `errors`.
+             */
+            failed: number;
+            /** @description When the runner finished or stopped; null while running (and for a runner that died). */
+            finished_at: string | null;
+            /** Format: int64 */
+            id: number;
+            state: components["schemas"]["BulkJobState"];
+            /** @description The status it sets (`action` `status`), else null. */
+            status: string | null;
+            /**
+             * Format: int64
+             * @description Rows the filter matched when the job was created.
+             */
+            total: number;
+        };
+        /** @enum {string} */
+        BulkJobAction: "status" | "delete";
+        /** @description A row the job could not change, and why. */
+        BulkJobError: {
+            detail: string;
+            /** Format: int64 */
+            id: number;
+        };
+        /**
+         * @description Where a job is.
+         * @enum {string}
+         */
+        BulkJobState: "running" | "done" | "interrupted";
         /** @description What a bulk action did. */
         BulkResult: {
             action: string;
@@ -2411,6 +2486,133 @@ export interface operations {
             };
             /** @description Not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    admin_properties_bulk_jobs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    action: "status" | "delete";
+                    /** @description The list's query parameters, validated as the list validates them (`page` and `page_size` are ignored: every matching row is taken). */
+                    filter: {
+                        /** Format: int64 */
+                        category?: number;
+                        /** @enum {string} */
+                        deal?: "sale" | "rent";
+                        featured?: boolean;
+                        /** @enum {string} */
+                        ordering?: "updated_at" | "-updated_at" | "published_at" | "-published_at" | "price" | "-price" | "title" | "-title" | "id" | "-id";
+                        q?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "published" | "archived";
+                    };
+                    /** @enum {string} */
+                    status?: "draft" | "published" | "archived";
+                };
+            };
+        };
+        responses: {
+            /** @description Started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not allowed for this role, or CSRF failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    admin_properties_bulk_jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not allowed for this role, or CSRF failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,11 +2,12 @@ import { Button, Group, NavLink, Text, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { NavLink as RouterLink, Outlet, useNavigate } from "react-router";
 
+import { SECTION_ROLES, type Section, mayOpen } from "../access";
 import { request } from "../api/client";
 import { useAdminQuery } from "../api/hooks";
 import { useI18n } from "../i18n";
 
-const SECTIONS = ["properties", "categories", "tags", "options", "me"] as const;
+const SECTIONS = Object.keys(SECTION_ROLES) as Section[];
 
 export function Layout() {
   const { t, lang, setLang } = useI18n();
@@ -47,7 +48,7 @@ export function Layout() {
         </Group>
       </header>
       <nav className="admin-nav" aria-label={t("nav")}>
-        {SECTIONS.map((section) => (
+        {SECTIONS.filter((section) => me.data && mayOpen(section, me.data.role)).map((section) => (
           <NavLink key={section} component={RouterLink} to={`/${section}`} label={t(section)} />
         ))}
       </nav>

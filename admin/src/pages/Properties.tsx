@@ -1,11 +1,15 @@
-import { Anchor, Badge, Button, Checkbox, Group, Pagination, Select, Table, Text, TextInput, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Checkbox, Group, Select, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 
 import type { Query } from "../api/client";
-import { useAdminMutation, useAdminQuery } from "../api/hooks";
+import { useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
+import { formatDecimal, formatNumber } from "../format";
 import { useI18n } from "../i18n";
+import { SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
+import { Pager } from "./Pager";
+import { PropertiesBulkBar } from "./PropertiesBulk";
 import { QueryState } from "./State";
 
 type Status = components["schemas"]["PropertyStatus"];
@@ -23,14 +27,10 @@ const ORDERINGS: { value: Ordering; label: "newest" | "oldest" | "priceUp" | "pr
   { value: "-price", label: "priceDown" },
 ];
 
-function oneOf<T extends string>(values: readonly T[], value: string | null): T | undefined {
-  return values.find((v) => v === value);
-}
-
 export function Properties() {
-  const { t } = useI18n();
-  // Filters live in the URL: a reload, a shared link and the 401 round trip keep them.
-  const [search, setSearch] = useSearchParams();
+  const { t, lang } = useI18n();
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const { search, set, page } = useUrlFilters(() => setSelected(new Set()));
   const query: ListQuery = {
     status: oneOf(STATUSES, search.get("status")),
     deal: oneOf(DEALS, search.get("deal")),
@@ -39,24 +39,10 @@ export function Properties() {
       ORDERINGS.map((o) => o.value),
       search.get("ordering"),
     ) ?? "-updated_at",
-    page: Number(search.get("page") ?? "1") || 1,
+    page,
     page_size: PAGE_SIZE,
   };
   const list = useAdminQuery("properties", "/api/admin/properties/", { query });
-  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
-  const [q, setQ] = useState(query.q ?? "");
-  const bulk = useAdminMutation("post", "/api/admin/properties/bulk/", (body: { action: "status" | "delete"; status?: Status }) => ({
-    body: { ...body, ids: [...selected] },
-  }));
-
-  const set = (name: string, value: string | null) => {
-    const next = new URLSearchParams(search);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "page") next.delete("page");
-    setSearch(next);
-    setSelected(new Set());
-  };
   const rows = list.data?.results ?? [];
   const allSelected = rows.length > 0 && rows.every((row) => selected.has(row.id));
   const toggle = (id: number) => {
@@ -65,11 +51,7 @@ export function Properties() {
     else next.add(id);
     setSelected(next);
   };
-  const runBulk = (body: { action: "status" | "delete"; status?: Status }) => {
-    if (body.action === "delete" && !window.confirm(t("confirmDelete"))) return;
-    bulk.mutate(body, { onSuccess: () => setSelected(new Set()) });
-  };
-  const pages = Math.max(1, Math.ceil((list.data?.count ?? 0) / PAGE_SIZE));
+  const pages = pageCount(list.data?.count, PAGE_SIZE);
 
   return (
     <>
@@ -80,15 +62,7 @@ export function Properties() {
         </Button>
       </Group>
       <Group mb="md" align="end">
-        <form
-          role="search"
-          onSubmit={(event) => {
-            event.preventDefault();
-            set("q", q.trim());
-          }}
-        >
-          <TextInput label={t("search")} type="search" name="q" value={q} onChange={(e) => setQ(e.currentTarget.value)} dir="auto" />
-        </form>
+        <SearchBox value={query.q} onSearch={(q) => set("q", q)} />
         <Select
           label={t("status")}
           data={[{ value: "", label: t("all") }, ...STATUSES.map((s) => ({ value: s, label: t(s) }))]}
@@ -111,30 +85,13 @@ export function Properties() {
           allowDeselect={false}
         />
       </Group>
-      {selected.size > 0 && (
-        <Group mb="md" data-testid="bulk-bar">
-          <Text>
-            {selected.size} {t("selected")}
-          </Text>
-          <Button size="xs" onClick={() => runBulk({ action: "status", status: "published" })} loading={bulk.isPending}>
-            {t("publish")}
-          </Button>
-          <Button size="xs" onClick={() => runBulk({ action: "status", status: "archived" })} loading={bulk.isPending}>
-            {t("archive")}
-          </Button>
-          <Button size="xs" onClick={() => runBulk({ action: "status", status: "draft" })} loading={bulk.isPending}>
-            {t("toDraft")}
-          </Button>
-          <Button size="xs" color="red" onClick={() => runBulk({ action: "delete" })} loading={bulk.isPending}>
-            {t("delete")}
-          </Button>
-          {bulk.error && (
-            <Text c="red" role="alert">
-              {bulk.error.message}
-            </Text>
-          )}
-        </Group>
-      )}
+      <PropertiesBulkBar
+        selected={selected}
+        pageIds={rows.map((row) => row.id)}
+        count={list.data?.count ?? 0}
+        filter={{ q: query.q, status: query.status, deal: query.deal, ordering: query.ordering }}
+        onClear={() => setSelected(new Set())}
+      />
       <QueryState isPending={list.isPending} error={list.error} isEmpty={rows.length === 0} retry={() => void list.refetch()}>
         <Table striped highlightOnHover data-testid="properties-table">
           <Table.Thead>
@@ -174,16 +131,16 @@ export function Properties() {
                 <Table.Td>{t(row.deal)}</Table.Td>
                 <Table.Td dir="auto">{row.city}</Table.Td>
                 <Table.Td dir="auto">{row.category?.name ?? "—"}</Table.Td>
-                <Table.Td className="admin-table-cell-number">{row.price}</Table.Td>
+                <Table.Td className="admin-table-cell-number">{formatDecimal(row.price, lang)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
         <Group mt="md" justify="space-between">
           <Text size="sm">
-            {t("count")}: {list.data?.count ?? 0}
+            {t("count")}: {formatNumber(list.data?.count ?? 0, lang)}
           </Text>
-          <Pagination total={pages} value={query.page ?? 1} onChange={(page) => set("page", String(page))} getControlProps={(page) => ({ "aria-label": `${t("page")} ${page}` })} />
+          <Pager total={pages} value={query.page ?? 1} onChange={(page) => set("page", String(page))} />
         </Group>
       </QueryState>
     </>

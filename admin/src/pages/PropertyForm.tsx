@@ -5,7 +5,9 @@ import { useNavigate, useParams } from "react-router";
 import { ApiError } from "../api/client";
 import { useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
+import { asciiDigits, formatDecimal, isDecimal } from "../format";
 import { type Key, useI18n } from "../i18n";
+import { PropertyImages } from "./PropertyImages";
 import { QueryState } from "./State";
 import { nameIn } from "./Terms";
 
@@ -69,15 +71,17 @@ function draftOf(p: Property | undefined): Draft {
 
 function inputOf(draft: Draft): Input {
   // The plain `title`/`city` are the default language's (Persian); the server reads both forms.
+  // Numbers typed on a Persian keyboard are sent in ASCII digits, which the API reads.
+  const deposit = asciiDigits(draft.deposit);
   return {
     ...draft.texts,
     title: draft.texts.title_fa,
     city: draft.texts.city_fa,
     deal: draft.deal,
-    price: draft.price,
-    deposit: draft.deposit === "" ? null : draft.deposit,
-    area: draft.area,
-    rooms: Number(draft.rooms),
+    price: asciiDigits(draft.price),
+    deposit: deposit === "" ? null : deposit,
+    area: asciiDigits(draft.area),
+    rooms: Number(asciiDigits(draft.rooms)),
     category: draft.category === null ? null : Number(draft.category),
     tags: draft.tags.map(Number),
     options: draft.options.map(Number),
@@ -90,9 +94,13 @@ export function PropertyForm() {
   const editing = id !== undefined;
   const property = useAdminQuery("properties", "/api/admin/properties/{id}/", { params: { id: Number(id) } }, editing);
   return (
-    <QueryState isPending={editing && property.isPending} error={property.error} isEmpty={false} retry={() => void property.refetch()}>
-      {/* The draft starts from the version first read; labels, status and choices stay live. */}
+    // Not from a copy cached by an earlier visit (gcTime keeps it 30 s): the draft starts from a
+    // read made for this visit, or saving it would write the old values back.
+    <QueryState isPending={editing && !property.isFetchedAfterMount} error={property.error} isEmpty={false} retry={() => void property.refetch()}>
+      {/* The draft starts from that read; labels, status and choices stay live. */}
       <Form key={id ?? "new"} property={property.data} />
+      {/* Beside the form, not in it: images are saved on their own, at once. */}
+      {property.data && <PropertyImages property={property.data} />}
     </QueryState>
   );
 }
@@ -127,6 +135,13 @@ function Form({ property }: { property: Property | undefined }) {
     });
   };
   const setText = (field: keyof Draft["texts"], value: string) => setDraft({ ...draft, texts: { ...draft.texts, [field]: value } });
+  // Under an amount, how it reads (grouped, in the language's digits) while it is a number
+  // that reads differently from what was typed.
+  const reads = (value: string) => {
+    const ascii = asciiDigits(value);
+    const read = isDecimal(ascii) ? formatDecimal(ascii, lang) : value;
+    return read === value ? undefined : read;
+  };
 
   return (
     <form onSubmit={submit} noValidate>
@@ -188,9 +203,9 @@ function Form({ property }: { property: Property | undefined }) {
             error={error("deal")}
             allowDeselect={false}
           />
-          <TextInput name="price" label={t("price")} value={draft.price} onChange={(e) => setDraft({ ...draft, price: e.currentTarget.value })} error={error("price")} inputMode="decimal" dir="ltr" />
-          <TextInput name="deposit" label={t("deposit")} value={draft.deposit} onChange={(e) => setDraft({ ...draft, deposit: e.currentTarget.value })} error={error("deposit")} inputMode="decimal" dir="ltr" />
-          <TextInput name="area" label={t("area")} value={draft.area} onChange={(e) => setDraft({ ...draft, area: e.currentTarget.value })} error={error("area")} inputMode="decimal" dir="ltr" />
+          <TextInput name="price" label={t("price")} value={draft.price} onChange={(e) => setDraft({ ...draft, price: e.currentTarget.value })} error={error("price")} description={reads(draft.price)} inputMode="decimal" dir="ltr" />
+          <TextInput name="deposit" label={t("deposit")} value={draft.deposit} onChange={(e) => setDraft({ ...draft, deposit: e.currentTarget.value })} error={error("deposit")} description={reads(draft.deposit)} inputMode="decimal" dir="ltr" />
+          <TextInput name="area" label={t("area")} value={draft.area} onChange={(e) => setDraft({ ...draft, area: e.currentTarget.value })} error={error("area")} description={reads(draft.area)} inputMode="decimal" dir="ltr" />
           <TextInput name="rooms" label={t("rooms")} value={draft.rooms} onChange={(e) => setDraft({ ...draft, rooms: e.currentTarget.value })} error={error("rooms")} inputMode="numeric" dir="ltr" />
           <Select
             name="category"

@@ -75,11 +75,20 @@ pub trait ChangeSink: Send + Sync {
     async fn committed(&self, change: &Change, receipt: Receipt);
 }
 
+/// A stored file opened for reading: its length and its bytes, streamed.
+pub struct MediaFile {
+    pub len: u64,
+    pub body: axum::body::Body,
+}
+
 /// Where uploaded files go: a local directory by default, object storage when configured.
 #[async_trait]
 pub trait MediaStorage: Send + Sync {
     async fn save(&self, name: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn delete(&self, name: &str) -> std::io::Result<()>;
+    /// The file `name`, or `None` when there is none; a name that could leave the storage
+    /// (`..`, a leading `/`) is an `InvalidInput` error.
+    async fn open(&self, name: &str) -> std::io::Result<Option<MediaFile>>;
 
     /// Deletes files whose rows are committed as gone. A failure is logged, never a failed
     /// request: the row is already gone, so the file is only left unreferenced.
@@ -108,6 +117,10 @@ pub struct ApiSettings {
     pub site_origin: String,
     /// Unknown fields in a JSON body are a 400 instead of being ignored as DRF ignores them.
     pub strict_input: bool,
+    /// Rows per transaction, hence per invalidation, of a bulk job (`admin::jobs`).
+    pub bulk_batch_size: usize,
+    /// Most rows one bulk job may take: a filter matching more is a 400.
+    pub bulk_job_max_rows: usize,
 }
 
 impl Default for ApiSettings {
@@ -121,6 +134,8 @@ impl Default for ApiSettings {
             trusted_proxies: crate::client::TrustedProxies::default(),
             site_origin: "http://127.0.0.1:8000".to_owned(),
             strict_input: false,
+            bulk_batch_size: 100,
+            bulk_job_max_rows: 10_000,
         }
     }
 }

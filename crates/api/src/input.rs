@@ -380,6 +380,23 @@ impl Fields {
         }
     }
 
+    /// A JSON object taken as it is (a DRF `DictField`); its entries are the caller's to read.
+    pub fn object(&mut self, field: &'static str, required: bool) -> Option<Map<String, Value>> {
+        match self.take(field, required, false)?? {
+            Value::Object(map) => Some(map),
+            other => {
+                self.errors.add(
+                    field,
+                    format!(
+                        "Expected a dictionary of items but got type \"{}\".",
+                        python_type(&other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// A list of primary keys (a many-to-many field: tags, options; an image order), at most
     /// [`RELATION_IDS_MAX`] of them, deduplicated in order.
     pub fn id_list(&mut self, field: &'static str, required: bool) -> Option<Vec<i64>> {

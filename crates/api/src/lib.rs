@@ -18,7 +18,9 @@ pub mod testing;
 pub mod text;
 
 pub use client::{ClientAddr, TrustedProxies, WindowLimit};
-pub use context::{ApiSettings, Change, ChangeSink, Ctx, Entity, MediaStorage, Op, Receipt};
+pub use context::{
+    ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
+};
 pub use error::{ApiError, Detail, FieldErrors};
 pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};
 pub use lang::Lang;

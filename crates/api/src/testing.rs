@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use strata_cache::Cache;
 
-use crate::context::{ApiSettings, Change, ChangeSink, Ctx, MediaStorage, Receipt};
+use crate::context::{ApiSettings, Change, ChangeSink, Ctx, MediaFile, MediaStorage, Receipt};
 
 /// Records each committed change, in order.
 #[derive(Default)]
@@ -71,6 +71,14 @@ impl MediaStorage for MemoryStorage {
             .unwrap_or_else(|e| e.into_inner())
             .remove(name);
         Ok(())
+    }
+
+    async fn open(&self, name: &str) -> std::io::Result<Option<MediaFile>> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(files.get(name).map(|bytes| MediaFile {
+            len: bytes.len() as u64,
+            body: axum::body::Body::from(bytes.clone()),
+        }))
     }
 }
 

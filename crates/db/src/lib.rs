@@ -102,3 +102,30 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
         Some(SqlErr::ForeignKeyConstraintViolation(_))
     )
 }
+
+/// True when the database refused the statement because of the data it touched: any integrity
+/// constraint (unique, foreign key, check, not null, exclusion: PostgreSQL's SQLSTATE class 23;
+/// SQLite's `SQLITE_CONSTRAINT` and its extended codes, a trigger's `RAISE` included). Such an
+/// error belongs to the rows written, not to the database being unwell.
+pub fn is_constraint_violation(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if db
+        .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        code.starts_with("23")
+    } else {
+        // SQLite: the primary result code is the low byte of the extended one.
+        code.parse::<i32>().is_ok_and(|c| c & 0xff == 19)
+    }
+}

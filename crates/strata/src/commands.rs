@@ -254,7 +254,7 @@ async fn warm(
     let ctx = strata_api::Ctx::new(
         db,
         cache,
-        std::sync::Arc::new(strata_media::LocalDirStorage::new(&config.media_dir)),
+        crate::state::media_storage(config).map_err(ServeError::from)?,
         crate::state::api_settings(config),
         std::sync::Arc::new(changes),
     );

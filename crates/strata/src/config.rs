@@ -57,6 +57,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "api",
     "web",
     "cache",
+    "media",
 ];
 
 /// Settings taken verbatim from variables: parsing them as TOML values would turn a secret of
@@ -71,6 +72,10 @@ const STRING_KEYS: &[&str] = &[
     "admin_dir",
     "log_format",
     "cache.project",
+    "media.storage",
+    "media.s3.bucket",
+    "media.s3.endpoint",
+    "media.s3.region",
 ];
 
 /// Comma-separated in variables (`NEXTJS_URL=http://a,http://b`), arrays in TOML.
@@ -115,6 +120,38 @@ pub struct Config {
     pub api: ApiConfig,
     pub web: WebConfig,
     pub cache: CacheSettings,
+    /// Where uploaded files are kept: `media_dir`, or an S3-compatible bucket.
+    pub media: MediaBackend,
+}
+
+/// The validated `[media]` section.
+#[derive(Clone, Debug)]
+pub enum MediaBackend {
+    Local,
+    #[cfg(feature = "s3")]
+    S3(strata_media::s3::S3Settings),
+}
+
+/// Media storage (`[media]` in `strata.toml`, `STRATA_MEDIA__…` variables). Credentials are the
+/// standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` variables.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MediaConfig {
+    /// `local` or `s3`; unset: `s3` when `s3.bucket` is set, else `local`.
+    storage: Option<String>,
+    s3: S3Config,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct S3Config {
+    bucket: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    /// Unset: on with an `endpoint` (self-hosted servers), off for AWS itself.
+    path_style: Option<bool>,
+    /// A plain `http://` endpoint (a local test server).
+    allow_http: bool,
 }
 
 /// The public site (`[web]` in `strata.toml`, `STRATA_WEB__…` variables).
@@ -163,6 +200,10 @@ pub struct ApiConfig {
     pub secure_cookies: bool,
     /// Unknown fields in a JSON body are a 400 (by default they are ignored, as in DRF).
     pub strict_input: bool,
+    /// Rows per transaction and per invalidation of a bulk job.
+    pub bulk_batch_size: usize,
+    /// Most rows a bulk job may take.
+    pub bulk_job_max_rows: usize,
 }
 
 impl Default for ApiConfig {
@@ -174,6 +215,8 @@ impl Default for ApiConfig {
             session_ttl_hours: 14 * 24,
             secure_cookies: false,
             strict_input: false,
+            bulk_batch_size: 100,
+            bulk_job_max_rows: 10_000,
         }
     }
 }
@@ -203,6 +246,7 @@ impl std::fmt::Debug for Config {
             .field("api", &self.api)
             .field("web", &self.web)
             .field("cache", &self.cache)
+            .field("media", &self.media)
             .finish()
     }
 }
@@ -242,6 +286,7 @@ struct RawConfig {
     api: ApiConfig,
     web: WebConfig,
     cache: CacheSettings,
+    media: MediaConfig,
 }
 
 impl Default for RawConfig {
@@ -266,6 +311,7 @@ impl Default for RawConfig {
             api: ApiConfig::default(),
             web: WebConfig::default(),
             cache: CacheSettings::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -316,7 +362,7 @@ impl Config {
             .merge(EnvProvider::legacy(env));
 
         let raw = extract_all(&figment, file.as_deref(), &mut problems);
-        let config = raw.and_then(|raw| check(raw, &figment, &mut problems));
+        let config = raw.and_then(|raw| check(raw, &figment, env, &mut problems));
         match config {
             Some(config) if problems.is_empty() => Ok(Loaded { config, warnings }),
             _ => Err(ConfigError { problems }),
@@ -418,8 +464,14 @@ fn source_of(figment: &Figment, path: &[String]) -> String {
 }
 
 /// Cross-field and semantic checks serde cannot express.
-fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Option<Config> {
+fn check(
+    raw: RawConfig,
+    figment: &Figment,
+    env: &[(String, String)],
+    problems: &mut Vec<String>,
+) -> Option<Config> {
     let from = |key: &str| source_of(figment, &split_key(key));
+    let media = media_backend(&raw.media, env, &from, problems);
 
     let db = &raw.database_url;
     let db_ok = ["sqlite://", "postgres://", "postgresql://"]
@@ -487,6 +539,8 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         ),
         ("api.upload_max_bytes", raw.api.upload_max_bytes == 0),
         ("api.session_ttl_hours", raw.api.session_ttl_hours == 0),
+        ("api.bulk_batch_size", raw.api.bulk_batch_size == 0),
+        ("api.bulk_job_max_rows", raw.api.bulk_job_max_rows == 0),
     ] {
         if zero {
             problems.push(format!(
@@ -501,6 +555,14 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         problems.push(format!(
             "{}: `{url}` is not an http(s) URL",
             from("web.site_url")
+        ));
+    }
+    // A batch's ids are bound into one query, like an explicit bulk's: the same bound.
+    if raw.api.bulk_batch_size > strata_api::BULK_IDS_MAX {
+        problems.push(format!(
+            "{}: at most {}",
+            from("api.bulk_batch_size"),
+            strata_api::BULK_IDS_MAX
         ));
     }
     if raw.web.revalidate_per_minute == 0 {
@@ -555,7 +617,97 @@ fn check(raw: RawConfig, figment: &Figment, problems: &mut Vec<String>) -> Optio
         api: raw.api,
         web: raw.web,
         cache: raw.cache,
+        media,
     })
+}
+
+/// The storage `[media]` names, its problems reported.
+fn media_backend(
+    media: &MediaConfig,
+    env: &[(String, String)],
+    from: &dyn Fn(&str) -> String,
+    problems: &mut Vec<String>,
+) -> MediaBackend {
+    let s3 = &media.s3;
+    let bucket = s3.bucket.as_deref().filter(|b| !b.is_empty());
+    match media.storage.as_deref() {
+        Some("local") => return MediaBackend::Local,
+        None if bucket.is_none() => return MediaBackend::Local,
+        Some("s3") | None => {}
+        Some(other) => {
+            problems.push(format!(
+                "{}: `{other}` is not a media storage (use local or s3)",
+                from("media.storage")
+            ));
+            return MediaBackend::Local;
+        }
+    }
+    let Some(bucket) = bucket else {
+        problems.push(format!(
+            "{}: required when media.storage is s3",
+            from("media.s3.bucket")
+        ));
+        return MediaBackend::Local;
+    };
+    if let Some(endpoint) = &s3.endpoint {
+        if endpoint.starts_with("http://") && !s3.allow_http {
+            problems.push(format!(
+                "{}: a plain http:// endpoint needs media.s3.allow_http = true",
+                from("media.s3.endpoint")
+            ));
+        } else if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+            problems.push(format!(
+                "{}: `{endpoint}` is not an http(s) URL",
+                from("media.s3.endpoint")
+            ));
+        }
+    }
+    s3_backend(bucket, s3, env, from, problems)
+}
+
+#[cfg(feature = "s3")]
+fn s3_backend(
+    bucket: &str,
+    s3: &S3Config,
+    env: &[(String, String)],
+    from: &dyn Fn(&str) -> String,
+    problems: &mut Vec<String>,
+) -> MediaBackend {
+    let var = |name: &str| {
+        env.iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let settings = strata_media::s3::S3Settings {
+        bucket: bucket.to_owned(),
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        path_style: s3.path_style.unwrap_or(s3.endpoint.is_some()),
+        allow_http: s3.allow_http,
+        access_key_id: var("AWS_ACCESS_KEY_ID"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+        session_token: var("AWS_SESSION_TOKEN"),
+    };
+    // Building the client checks the rest (the endpoint's URL) without contacting it.
+    if let Err(refused) = strata_media::s3::S3Storage::new(&settings) {
+        problems.push(format!("{}: {refused}", from("media.s3")));
+    }
+    MediaBackend::S3(settings)
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_backend(
+    _: &str,
+    _: &S3Config,
+    _: &[(String, String)],
+    from: &dyn Fn(&str) -> String,
+    problems: &mut Vec<String>,
+) -> MediaBackend {
+    problems.push(format!(
+        "{}: this build has no S3 support (built without the `s3` feature)",
+        from("media.s3.bucket")
+    ));
+    MediaBackend::Local
 }
 
 fn split_key(key: &str) -> Vec<String> {
@@ -952,5 +1104,69 @@ mod tests {
         let text = problems(Config::load_from(&vars, &no_file()));
         assert!(text.contains("STRATA_LOG_FORMAT"), "{text}");
         assert!(text.contains("pretty"), "{text}");
+    }
+    // media storage
+    #[cfg(feature = "s3")]
+    #[test]
+    fn media_storage_is_local_unless_a_bucket_is_named() {
+        let c = Config::load_from(&[], &no_file()).unwrap().config;
+        assert!(matches!(c.media, MediaBackend::Local));
+        let vars = env(&[
+            ("STRATA_MEDIA__S3__BUCKET", "0123"),
+            ("STRATA_MEDIA__S3__ENDPOINT", "http://127.0.0.1:9000"),
+            ("STRATA_MEDIA__S3__ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]);
+        let c = Config::load_from(&vars, &no_file()).unwrap().config;
+        let MediaBackend::S3(s3) = &c.media else {
+            panic!("{:?}", c.media);
+        };
+        // A string even where it reads as a number; path-style by default with an endpoint.
+        assert_eq!(s3.bucket, "0123");
+        assert!(s3.path_style && s3.allow_http);
+        assert_eq!(s3.access_key_id.as_deref(), Some("id"));
+        assert!(!format!("{c:?}").contains("secret\""), "{c:?}");
+        let local = env(&[
+            ("STRATA_MEDIA__STORAGE", "local"),
+            ("STRATA_MEDIA__S3__BUCKET", "b"),
+        ]);
+        let c = Config::load_from(&local, &no_file()).unwrap().config;
+        assert!(matches!(c.media, MediaBackend::Local));
+    }
+
+    #[test]
+    fn bad_media_storage_settings_are_refused_with_their_variable() {
+        for (vars, expected) in [
+            (
+                vec![("STRATA_MEDIA__STORAGE", "ftp")],
+                "STRATA_MEDIA__STORAGE",
+            ),
+            (vec![("STRATA_MEDIA__STORAGE", "s3")], "media.s3.bucket"),
+            (
+                vec![
+                    ("STRATA_MEDIA__S3__BUCKET", "b"),
+                    ("STRATA_MEDIA__S3__ENDPOINT", "http://127.0.0.1:9000"),
+                ],
+                "allow_http",
+            ),
+            (
+                vec![
+                    ("STRATA_MEDIA__S3__BUCKET", "b"),
+                    ("STRATA_MEDIA__S3__ENDPOINT", "s3.example.com"),
+                ],
+                "STRATA_MEDIA__S3__ENDPOINT",
+            ),
+            (
+                vec![
+                    ("STRATA_MEDIA__S3__BUCKET", "b"),
+                    ("STRATA_MEDIA__S3__PATH_STYLE", "maybe"),
+                ],
+                "STRATA_MEDIA__S3__PATH_STYLE",
+            ),
+        ] {
+            let text = problems(Config::load_from(&env(&vars), &no_file()));
+            assert!(text.contains(expected), "{vars:?}: {text}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
-//! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation journal).
+//! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation journal, then the admin pattern's bulk jobs).
 
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -15,6 +15,8 @@ impl MigratorTrait for Migrator {
         all.extend(strata_real_estate::migrations());
         all.push(Box::new(crate::outbox::migration::Migration));
         all.push(Box::new(crate::invalidation::journal::Migration));
+        // The admin pattern's bulk jobs (`strata_api::admin::jobs`).
+        all.push(Box::new(strata_api::admin::jobs::Migration));
         all
     }
 }

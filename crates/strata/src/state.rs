@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use strata_api::{ApiSettings, ChangeSink, Ctx};
+use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage};
 use strata_cache::{Cache, CacheError};
 use strata_db::{Backend, DbError, DbHealth};
 use strata_media::LocalDirStorage;
@@ -12,7 +12,7 @@ use strata_media::LocalDirStorage;
 use strata_web::coherence::Coherence;
 use strata_web::{Site, WebSettings};
 
-use crate::config::Config;
+use crate::config::{Config, MediaBackend};
 use crate::invalidation::Invalidator;
 use crate::invalidation::journal::Journal;
 use crate::migrate;
@@ -26,6 +26,8 @@ pub enum StateError {
     Db(#[from] DbError),
     #[error("the database schema is {0} migration(s) behind: run `strata migrate` first")]
     Unmigrated(usize),
+    #[error("media storage: {0}")]
+    Media(String),
 }
 
 /// The application's state: cheap to clone (everything inside is shared).
@@ -80,10 +82,12 @@ impl AppState {
             journal,
         ));
         changes.start_sweeper();
+        let media = media_storage(&config)?;
+        start_media_sweeper(db.clone(), media.clone());
         let api = Ctx::new(
             db,
             cache.clone(),
-            Arc::new(LocalDirStorage::new(&config.media_dir)),
+            media,
             api_settings(&config),
             decorate(changes.clone()),
         );
@@ -97,6 +101,34 @@ impl AppState {
             db_health,
         })
     }
+}
+
+/// The storage `[media]` names: `media_dir`, or the S3 bucket.
+pub fn media_storage(config: &Config) -> Result<Arc<dyn MediaStorage>, StateError> {
+    match &config.media {
+        MediaBackend::Local => Ok(Arc::new(LocalDirStorage::new(&config.media_dir))),
+        #[cfg(feature = "s3")]
+        MediaBackend::S3(settings) => strata_media::s3::S3Storage::new(settings)
+            .map(|storage| Arc::new(storage) as Arc<dyn MediaStorage>)
+            .map_err(|err| StateError::Media(err.to_string())),
+    }
+}
+
+/// Deletes, on every instance, the media files whose delete failed after their
+/// rows' commit (`strata_media::services::sweep_deletes`), for the life of the process.
+fn start_media_sweeper(db: DatabaseConnection, storage: Arc<dyn MediaStorage>) {
+    const GRACE: Duration = Duration::from_secs(60);
+    const EVERY: Duration = Duration::from_secs(30);
+    tokio::spawn(async move {
+        loop {
+            if let Err(err) =
+                strata_media::services::sweep_deletes(&db, storage.as_ref(), GRACE).await
+            {
+                tracing::warn!(%err, "cannot read the media files owed a delete");
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    });
 }
 
 /// The outbox of revalidations owed to the configured Next.js targets.
@@ -132,6 +164,8 @@ pub(crate) fn api_settings(config: &Config) -> ApiSettings {
         trusted_proxies: config.trusted_proxies.clone(),
         site_origin: site_url(config),
         strict_input: config.api.strict_input,
+        bulk_batch_size: config.api.bulk_batch_size,
+        bulk_job_max_rows: config.api.bulk_job_max_rows,
     }
 }
 

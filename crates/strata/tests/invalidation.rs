@@ -29,6 +29,9 @@ const NOT_DATA: &[&str] = &[
     "admin_cache_warm",
 ];
 
+/// Rows per batch of a bulk job here: small, so that a job runs several batches.
+const BATCH: usize = 2;
+
 /// The real sink, recording every change it is handed.
 struct Recording {
     inner: Arc<dyn ChangeSink>,
@@ -52,6 +55,8 @@ struct Recorder {
     admin: Api,
     seen: Arc<Mutex<Vec<Change>>>,
     published: BTreeMap<String, Vec<Change>>,
+    /// Per job operation, the rows its job took: it publishes one change per batch of them.
+    jobs: BTreeMap<String, usize>,
 }
 
 impl Recorder {
@@ -83,6 +88,31 @@ impl Recorder {
         assert_eq!(status, 201, "{operation}: {answer}");
         self.note(operation);
         answer
+    }
+
+    /// Starts a bulk job and waits for it to finish: what it published is every batch's change.
+    async fn job(&mut self, operation: &str, path: &str, body: Value) -> Value {
+        self.seen.lock().unwrap().clear();
+        let (status, job) = self.admin.json(Method::POST, path, body).await;
+        assert_eq!(status, 202, "{operation}: {job}");
+        let one = format!("{path}{}/", id_of(&job));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let done = loop {
+            let job = self.admin.ok(&one).await;
+            if job["state"] != "running" {
+                break job;
+            }
+            assert!(std::time::Instant::now() < deadline, "{operation}: {job}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert_eq!(done["state"], "done", "{operation}: {done}");
+        assert_eq!(done["done"], done["total"], "{operation}: {done}");
+        self.jobs.insert(
+            operation.to_owned(),
+            usize::try_from(done["total"].as_u64().unwrap()).unwrap(),
+        );
+        self.note(operation);
+        done
     }
 
     fn note(&mut self, operation: &str) {
@@ -132,7 +162,9 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
     let admin_token = site.token("admin1", "admin");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let recording = seen.clone();
-    let server = common::inprocess::serve(&site, &[], |inner| {
+    let batch = BATCH.to_string();
+    let settings = [("STRATA_API__BULK_BATCH_SIZE", batch.as_str())];
+    let server = common::inprocess::serve(&site, &settings, |inner| {
         Arc::new(Recording {
             inner,
             seen: recording,
@@ -143,6 +175,7 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
         admin: Api::at(server.base.clone(), Some(&token)),
         seen,
         published: BTreeMap::new(),
+        jobs: BTreeMap::new(),
     };
 
     // Every write operation of every resource, in an order that leaves each one something to
@@ -236,6 +269,21 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
         None,
     )
     .await;
+    // A bulk job over a filter matching three properties: two batches, two changes.
+    for n in 4..6 {
+        let body = json!({"title": "Villa", "slug": format!("villa-{n}"), "deal": "sale", "price": "10", "area": "100", "city": "Shiraz"});
+        let (status, created) = r
+            .admin
+            .json(Method::POST, "/api/admin/properties/", body)
+            .await;
+        assert_eq!(status, 201, "{created}");
+    }
+    r.job(
+        "admin_properties_bulk_jobs_create",
+        "/api/admin/properties/bulk/jobs/",
+        json!({"action": "status", "status": "draft", "filter": {"q": "villa"}}),
+    )
+    .await;
     r.call(
         "admin_properties_bulk",
         Method::POST,
@@ -310,24 +358,43 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
                 .published
                 .get(&id)
                 .unwrap_or_else(|| panic!("{id} is not exercised here: add it to this test"));
-            assert_eq!(changes.len(), 1, "{id} published {changes:?}");
-            let change = &changes[0];
-            assert_eq!(change.entity, declared, "{id}");
-            assert!(!change.ids.is_empty(), "{id} published no id");
-            let Plan {
-                namespaces, tags, ..
-            } = plan(change);
-            for ns in must_reach(declared) {
-                assert!(namespaces.contains(&ns), "{id} does not reach {ns}");
+            // A job (answered 202) publishes one change per batch of its rows, each row once;
+            // any other write exactly one.
+            if operation["responses"].get("202").is_some() {
+                let rows = *r
+                    .jobs
+                    .get(&id)
+                    .unwrap_or_else(|| panic!("{id} answers 202: run it with Recorder::job"));
+                assert!(rows > BATCH, "{id}: a job of one batch proves nothing");
+                assert_eq!(
+                    changes.len(),
+                    rows.div_ceil(BATCH),
+                    "{id} published {changes:?}"
+                );
+                let ids: BTreeSet<i64> = changes.iter().flat_map(|c| c.ids.clone()).collect();
+                assert_eq!(ids.len(), rows, "{id}: each row in one batch: {changes:?}");
+                assert!(changes.iter().all(|c| c.ids.len() <= BATCH), "{changes:?}");
+            } else {
+                assert_eq!(changes.len(), 1, "{id} published {changes:?}");
             }
-            for slug in &change.slugs {
-                let prefix = match declared {
-                    Entity::Property => continue,
-                    Entity::Category => "category",
-                    Entity::Tag => "tag",
-                    Entity::Option | Entity::User => continue,
-                };
-                assert!(tags.contains(&format!("{prefix}:{slug}")), "{id}: {tags:?}");
+            for change in changes {
+                assert_eq!(change.entity, declared, "{id}");
+                assert!(!change.ids.is_empty(), "{id} published no id");
+                let Plan {
+                    namespaces, tags, ..
+                } = plan(change);
+                for ns in must_reach(declared) {
+                    assert!(namespaces.contains(&ns), "{id} does not reach {ns}");
+                }
+                for slug in &change.slugs {
+                    let prefix = match declared {
+                        Entity::Property => continue,
+                        Entity::Category => "category",
+                        Entity::Tag => "tag",
+                        Entity::Option | Entity::User => continue,
+                    };
+                    assert!(tags.contains(&format!("{prefix}:{slug}")), "{id}: {tags:?}");
+                }
             }
             writes.insert(id);
         }

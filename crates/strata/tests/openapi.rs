@@ -140,6 +140,17 @@ async fn a_generated_client_type_checks_against_real_responses() {
         )
         .await;
     assert_eq!(status, 200, "{patched}");
+    let (status, job) = admin
+        .json(
+            Method::POST,
+            "/api/admin/properties/bulk/jobs/",
+            json!({"action": "status", "status": "published", "filter": {}}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let job_now = admin
+        .ok(&format!("/api/admin/properties/bulk/jobs/{}/", job["id"]))
+        .await;
     let captured = [
         ("/api/properties/", "get", 200, list),
         (
@@ -181,6 +192,13 @@ async fn a_generated_client_type_checks_against_real_responses() {
         ),
         ("/api/admin/properties/{id}/", "patch", 200, patched),
         ("/api/admin/properties/{id}/images/", "post", 201, image),
+        ("/api/admin/properties/bulk/jobs/", "post", 202, job),
+        (
+            "/api/admin/properties/bulk/jobs/{job_id}/",
+            "get",
+            200,
+            job_now,
+        ),
         ("/api/auth/me", "get", 200, admin.ok("/api/auth/me").await),
         (
             "/api/auth/me",

@@ -6,8 +6,9 @@
 //! [`routes`] (and [`publishable_routes`]) then give every endpoint DRF's `ModelViewSet` would:
 //! list (filters, `q` search, `ordering` from one `(name, column)` table, pagination; cached
 //! for the admin TTL), retrieve, create, update (PUT and PATCH), delete, and for publishable
-//! resources `POST {id}/status/` and `POST bulk/` — with their OpenAPI operations, each tagged
-//! with the model whose change it publishes (`x-strata-invalidates`).
+//! resources `POST {id}/status/`, `POST bulk/` and bulk jobs over every row a filter matches
+//! ([`jobs`]) — with their OpenAPI operations, each tagged with the model whose change it
+//! publishes (`x-strata-invalidates`).
 //!
 //! Every write runs in one transaction: the rows it depends on are read and locked inside it
 //! ([`AdminResource::lock`]), the output is read inside it (nothing can fail between the commit
@@ -15,6 +16,7 @@
 //! cancellation can skip. Authorization is not here: the binary guards the whole admin router
 //! by role, so a resource cannot be mounted unguarded.
 
+pub mod jobs;
 mod protect;
 mod query;
 mod routes;
@@ -175,7 +177,7 @@ pub enum Write<'a, I> {
     Delete,
 }
 
-/// A resource with a publication status: adds `POST {id}/status/` and `POST bulk/`.
+/// A resource with a publication status: adds `POST {id}/status/`, `POST bulk/` and bulk jobs.
 pub trait Publishable: AdminResource {
     /// Every status, as the API spells them.
     const STATUSES: &'static [&'static str];

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    Select,
+    QuerySelect, Select,
 };
 use serde::{Serialize, Serializer};
 use utoipa::IntoParams;
@@ -244,15 +244,11 @@ pub fn icontains(column: impl ColumnTrait, needle: &str) -> SimpleExpr {
         .like(LikeExpr::new(pattern).escape('\\'))
 }
 
-/// One page of a resource's admin list, from the database.
-pub(super) async fn select_page<R: AdminResource, C: ConnectionTrait + Sync>(
-    db: &C,
-    query: &ListQuery<R::Filters>,
-    page: PageRequest,
-) -> Result<Page<R::Item>, DbErr>
+/// The admin list's rows as `query` selects them: its filters, its search and its ordering,
+/// ties broken by id (so pages never overlap).
+fn select<R: AdminResource>(query: &ListQuery<R::Filters>) -> Select<R::Table>
 where
     Column<R>: ColumnTrait,
-    <R::Table as EntityTrait>::Model: Sync,
 {
     let mut select = query.filters.apply(R::Table::find());
     if let Some(q) = &query.q {
@@ -278,10 +274,40 @@ where
         };
         select = select.order_by(*column, order);
     }
-    let select = select.order_by_desc(R::ID);
-    let (count, rows) = fetch_page(select, db, page).await?;
+    select.order_by_desc(R::ID)
+}
+
+/// One page of a resource's admin list, from the database.
+pub(super) async fn select_page<R: AdminResource, C: ConnectionTrait + Sync>(
+    db: &C,
+    query: &ListQuery<R::Filters>,
+    page: PageRequest,
+) -> Result<Page<R::Item>, DbErr>
+where
+    Column<R>: ColumnTrait,
+    <R::Table as EntityTrait>::Model: Sync,
+{
+    let (count, rows) = fetch_page(select::<R>(query), db, page).await?;
     Ok(Page {
         count,
         results: R::outs(db, rows).await?,
     })
+}
+
+/// The ids of every row the list `query` selects, in the list's order, at most `limit` of them.
+pub(super) async fn matching_ids<R: AdminResource, C: ConnectionTrait>(
+    db: &C,
+    query: &ListQuery<R::Filters>,
+    limit: u64,
+) -> Result<Vec<i64>, DbErr>
+where
+    Column<R>: ColumnTrait,
+{
+    select::<R>(query)
+        .select_only()
+        .column(R::ID)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
 }

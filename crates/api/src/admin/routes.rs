@@ -17,6 +17,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
+use super::jobs::{self, BulkJob};
 use super::query::ListQuery;
 use super::service::{self, BulkAction, BulkResult};
 use super::{Actor, AdminResource, Column, InUse, OnDelete, Publishable, Write};
@@ -51,14 +52,22 @@ where
         .routes((Vec::new(), doc.member(), member))
 }
 
-/// `POST {id}/status/` and `POST bulk/` of a resource with a status.
-pub fn publishable_routes<R: Publishable>() -> OpenApiRouter<Ctx> {
+/// `POST {id}/status/`, `POST bulk/` and the bulk jobs (`POST bulk/jobs/`,
+/// `GET bulk/jobs/{job_id}/`) of a resource with a status.
+pub fn publishable_routes<R: Publishable>() -> OpenApiRouter<Ctx>
+where
+    Column<R>: ColumnTrait,
+{
     let doc = Doc::<R>::new();
     let mut schemas = Vec::new();
     schema_of::<BulkResult>(&mut schemas);
+    let mut job_schemas = Vec::new();
+    schema_of::<BulkJob>(&mut job_schemas);
     OpenApiRouter::new()
         .routes((Vec::new(), doc.status(), post(status::<R>)))
         .routes((schemas, doc.bulk(), post(bulk::<R>)))
+        .routes((job_schemas, doc.bulk_jobs(), post(bulk_job_create::<R>)))
+        .routes((Vec::new(), doc.bulk_job(), get(bulk_job_retrieve::<R>)))
 }
 
 async fn list<R: AdminResource>(
@@ -155,19 +164,63 @@ async fn bulk<R: Publishable>(
 
 fn bulk_input(body: JsonObject, statuses: &[&'static str]) -> ApiResult<(BulkAction, Vec<i64>)> {
     let mut f = Fields::new(body, false);
-    let action = f.choice("action", true, &["status", "delete"]);
+    let action = bulk_action(&mut f, statuses);
     let ids = f.bulk_ids("ids");
-    let action = match action {
-        Some("status") => f.choice("status", true, statuses).map(BulkAction::Status),
-        Some(_) => Some(BulkAction::Delete),
-        None => None,
-    };
     let parsed = f.finish((action, ids))?;
     match parsed {
         (Some(action), Some(ids)) => Ok((action, ids)),
         // Unreachable in practice: a missing field was reported by `finish`.
         _ => Err(crate::ApiError::field("ids", "This field is required.")),
     }
+}
+
+/// `action`, and `status` when the action is `status`.
+fn bulk_action(f: &mut Fields, statuses: &[&'static str]) -> Option<BulkAction> {
+    match f.choice("action", true, BULK_ACTIONS) {
+        Some("status") => f.choice("status", true, statuses).map(BulkAction::Status),
+        Some(_) => Some(BulkAction::Delete),
+        None => None,
+    }
+}
+
+const BULK_ACTIONS: &[&str] = &["status", "delete"];
+
+/// Body: `{"action": "status", "status": "archived", "filter": {"q": "…", "status": "draft"}}`
+/// or `{"action": "delete", "filter": {…}}`; `filter` holds the list's query parameters and is
+/// validated as the list validates them. Answers `202` with the job.
+async fn bulk_job_create<R: Publishable>(
+    State(ctx): State<Ctx>,
+    body: JsonObject,
+) -> ApiResult<(StatusCode, Json<BulkJob>)>
+where
+    Column<R>: ColumnTrait,
+{
+    let mut f = Fields::new(body, false);
+    let action = bulk_action(&mut f, R::STATUSES);
+    let query = match f.object("filter", true).map(jobs::read_filter::<R>) {
+        Some(Ok(query)) => Some(query),
+        Some(Err(problems)) => {
+            for problem in problems {
+                f.error("filter", problem);
+            }
+            None
+        }
+        None => None,
+    };
+    let (action, query) = match f.finish((action, query))? {
+        (Some(action), Some(query)) => (action, query),
+        // Unreachable in practice: a missing field was reported by `finish`.
+        _ => return Err(crate::ApiError::field("filter", "This field is required.")),
+    };
+    let job = jobs::create::<R>(&ctx, action, &query).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+async fn bulk_job_retrieve<R: Publishable>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+) -> ApiResult<Json<BulkJob>> {
+    Ok(Json(jobs::retrieve::<R>(&ctx, id).await?))
 }
 
 /// `T`'s schema and the schemas it refers to, for the document's components.
@@ -368,7 +421,7 @@ impl<R: Publishable> Doc<R> {
 
     fn bulk(&self) -> Paths {
         let body = ObjectBuilder::new()
-            .property("action", crate::openapi::choices(&["status", "delete"]))
+            .property("action", crate::openapi::choices(BULK_ACTIONS))
             .required("action")
             .property(
                 "ids",
@@ -396,6 +449,67 @@ impl<R: Publishable> Doc<R> {
         paths.add_path_operation(
             format!("/api/admin/{}/bulk/", R::PLURAL),
             vec![HttpMethod::Post],
+            op,
+        );
+        paths
+    }
+
+    fn bulk_jobs_path() -> String {
+        format!("/api/admin/{}/bulk/jobs/", R::PLURAL)
+    }
+
+    fn bulk_jobs(&self) -> Paths {
+        // The filter documents the list's own query parameters, from the same declaration.
+        let mut filter = ObjectBuilder::new().description(Some(
+            "The list's query parameters, validated as the list validates them (`page` and \
+             `page_size` are ignored: every matching row is taken).",
+        ));
+        for param in ListQuery::<R::Filters>::params::<R>() {
+            if let Some(schema) = param.schema {
+                filter = filter.property(param.name, schema);
+            }
+        }
+        let body = ObjectBuilder::new()
+            .property("action", crate::openapi::choices(BULK_ACTIONS))
+            .required("action")
+            .property("status", crate::openapi::choices(R::STATUSES))
+            .property("filter", filter)
+            .required("filter")
+            .description(Some(
+                "`status` is required when `action` is `status`. The ids the filter matches are \
+                 taken when the job is created (a filter matching none, or more than the \
+                 configured maximum, is a 400); the job then changes them in batches, each one \
+                 transaction and one invalidation.",
+            ));
+        let op = Self::write(
+            "bulk_jobs_create",
+            format!(
+                "Change the status of, or delete, every one of {} a filter matches (a job)",
+                R::PLURAL
+            ),
+            Some(body.into()),
+        )
+        .response("202", json("Started", reference::<BulkJob>()));
+        let mut paths = Paths::new();
+        paths.add_path_operation(Self::bulk_jobs_path(), vec![HttpMethod::Post], op);
+        paths
+    }
+
+    fn bulk_job(&self) -> Paths {
+        let op = Self::operation(
+            "bulk_jobs_retrieve",
+            format!(
+                "A bulk job of {}: its progress and per-row errors",
+                R::PLURAL
+            ),
+        )
+        .parameter(id_param().name("job_id"))
+        .response("200", json("Found", reference::<BulkJob>()))
+        .response("404", detail("Not found"));
+        let mut paths = Paths::new();
+        paths.add_path_operation(
+            format!("{}{{job_id}}/", Self::bulk_jobs_path()),
+            vec![HttpMethod::Get],
             op,
         );
         paths

@@ -1,7 +1,7 @@
 //! The services every admin resource shares: the list cached for the admin TTL unless the
 //! resource opts out (the only cache access here), everything else uncached, each write one transaction ended by [`Ctx::commit`].
 
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait};
 use serde::Serialize;
 use strata_cache::TtlClass;
 use utoipa::ToSchema;
@@ -58,7 +58,7 @@ pub async fn retrieve<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<R::Out>
 }
 
 /// The change a write publishes: its rows' ids and slugs (old and new), each once.
-fn change<R: AdminResource>(op: Op, rows: &[Row]) -> Change {
+pub(super) fn change<R: AdminResource>(op: Op, rows: &[Row]) -> Change {
     let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -133,11 +133,56 @@ pub async fn set_status<R: Publishable>(
     Ok(out)
 }
 
-/// What `POST …/bulk/` does to the listed objects.
+/// What `POST …/bulk/` (and a bulk job) does to the listed objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkAction {
     Status(&'static str),
     Delete,
+}
+
+impl BulkAction {
+    /// The `action` as the API spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BulkAction::Status(_) => "status",
+            BulkAction::Delete => "delete",
+        }
+    }
+
+    /// The status it sets, if it sets one.
+    pub fn status(self) -> Option<&'static str> {
+        match self {
+            BulkAction::Status(status) => Some(status),
+            BulkAction::Delete => None,
+        }
+    }
+
+    /// Applies the action to locked rows; returns the files to remove once it has committed.
+    pub(super) async fn apply<R: Publishable>(
+        self,
+        txn: &DatabaseTransaction,
+        ids: &[i64],
+    ) -> ApiResult<Vec<String>> {
+        match self {
+            BulkAction::Status(status) => {
+                R::set_status(txn, ids, status).await.map_err(refused)?;
+                Ok(Vec::new())
+            }
+            BulkAction::Delete => R::delete(txn, ids).await,
+        }
+    }
+}
+
+/// A statement the database refused because of the rows it touched (a constraint, a trigger)
+/// is those rows' problem: a 409, its cause logged rather than shown. Anything else stays a
+/// server error.
+fn refused(err: DbErr) -> ApiError {
+    if strata_db::is_constraint_violation(&err) {
+        tracing::warn!(%err, "the database refused a bulk change");
+        ApiError::Conflict("The database refused this change.".to_owned())
+    } else {
+        ApiError::from(err)
+    }
 }
 
 /// What a bulk action did.
@@ -162,17 +207,11 @@ pub async fn bulk<R: Publishable>(
             format!("Invalid pk \"{missing}\" - object does not exist."),
         )));
     }
-    let (name, files) = match action {
-        BulkAction::Status(status) => {
-            R::set_status(&txn, ids, status).await?;
-            ("status", Vec::new())
-        }
-        BulkAction::Delete => ("delete", R::delete(&txn, ids).await?),
-    };
+    let files = action.apply::<R>(&txn, ids).await?;
     ctx.commit(txn, change::<R>(Op::Bulk, &rows)).await?;
     ctx.media.delete_all(&files).await;
     Ok(BulkResult {
-        action: name,
+        action: action.name(),
         count: rows.len(),
     })
 }

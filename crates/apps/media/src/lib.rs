@@ -10,6 +10,8 @@
 
 mod migrations;
 pub mod models;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod serializers;
 pub mod services;
 pub mod storage;
@@ -20,7 +22,7 @@ use sea_orm_migration::MigrationTrait;
 
 pub use serializers::ImageOut;
 pub use services::{MediaError, Owner};
-pub use storage::LocalDirStorage;
+pub use storage::{LocalDirStorage, check_name};
 pub use upload::{ImageForm, Upload, read_image_upload};
 pub use validate::{ImageFormat, InvalidImage, ValidImage, validate_image};
 

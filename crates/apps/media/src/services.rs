@@ -8,9 +8,13 @@
 //! Functions that delete files take a [`DatabaseConnection`], whose statements commit at once:
 //! inside a transaction a file would go before a commit that might never happen. An owner's
 //! own transaction uses [`delete_rows_for`] or [`delete_image_row`] inside it and
-//! `MediaStorage::delete_all` after it.
+//! `MediaStorage::delete_all` after it. Those two also record the files in
+//! `media_pending_delete` in the same transaction, and [`sweep_deletes`] deletes what is
+//! recorded there (again: deletes are idempotent) and then its rows, so a file whose delete
+//! failed after the commit (the storage down, the process gone) is retried until it is gone.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -21,7 +25,7 @@ use sea_orm::{
 };
 use strata_api::{ApiError, FieldErrors, MediaStorage};
 
-use crate::models::image;
+use crate::models::{image, pending_delete};
 use crate::serializers::{ImageOut, image_out};
 use crate::upload::Upload;
 use crate::validate::ImageFormat;
@@ -237,7 +241,9 @@ pub async fn delete_image_row(
     if deleted.is_empty() {
         return Err(MediaError::NotFound);
     }
-    Ok(deleted.into_iter().map(|row| row.file).collect())
+    let files: Vec<String> = deleted.into_iter().map(|row| row.file).collect();
+    record_deletes(db, &files).await?;
+    Ok(files)
 }
 
 /// For an owner being deleted outside a transaction: its rows, then its files. Returns how
@@ -263,7 +269,61 @@ pub async fn delete_rows_for(
         .filter(of_owner(owner))
         .exec_with_returning(db)
         .await?;
-    Ok(rows.into_iter().map(|row| row.file).collect())
+    let files: Vec<String> = rows.into_iter().map(|row| row.file).collect();
+    record_deletes(db, &files).await?;
+    Ok(files)
+}
+
+/// Records `files` as owed a delete, with the statement that deleted their rows.
+async fn record_deletes(db: &impl ConnectionTrait, files: &[String]) -> Result<(), DbErr> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    pending_delete::Entity::insert_many(files.iter().map(|file| pending_delete::ActiveModel {
+        file: Set(file.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Files per pass, so one pass stays short.
+const SWEEP_BATCH: u64 = 100;
+
+/// One pass over `media_pending_delete`: deletes each file recorded at least `grace` ago (the
+/// request that recorded it has had its chance), then its row; a file the storage still refuses keeps its row for the next pass. Returns how
+/// many were deleted. Safe on several instances at once: deletes are idempotent.
+pub async fn sweep_deletes(
+    db: &DatabaseConnection,
+    storage: &dyn MediaStorage,
+    grace: Duration,
+) -> Result<usize, DbErr> {
+    let before = Utc::now() - chrono::Duration::from_std(grace).unwrap_or_default();
+    let rows = pending_delete::Entity::find()
+        .filter(pending_delete::Column::CreatedAt.lte(before))
+        .order_by_asc(pending_delete::Column::Id)
+        .limit(SWEEP_BATCH)
+        .all(db)
+        .await?;
+    let mut done = Vec::with_capacity(rows.len());
+    for row in rows {
+        match storage.delete(&row.file).await {
+            Ok(()) => done.push(row.id),
+            Err(err) => {
+                tracing::warn!(file = %row.file, %err, "cannot delete a media file; retried later")
+            }
+        }
+    }
+    if !done.is_empty() {
+        pending_delete::Entity::delete_many()
+            .filter(pending_delete::Column::Id.is_in(done.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(done.len())
 }
 
 /// Every image of the given owners (of one kind), each owner's in order, in one query: for

@@ -1,11 +1,14 @@
-//! Media files in a local directory, which the binary serves at [`crate::MEDIA_URL`].
+//! Media files in a local directory (the default), which the binary serves at
+//! [`crate::MEDIA_URL`]; [`crate::s3`] keeps them in S3-compatible object storage instead.
 
 use std::io::{Error, ErrorKind};
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use strata_api::MediaStorage;
+use axum::body::Body;
+use strata_api::{MediaFile, MediaStorage};
 use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
 
 /// The directory used when none is configured (brief §4: media go to `./media`).
 pub const DEFAULT_ROOT: &str = "./media";
@@ -22,22 +25,28 @@ impl LocalDirStorage {
         LocalDirStorage { root: root.into() }
     }
 
-    /// The file a name stands for, or an `InvalidInput` error for a name that could leave
-    /// `root` or collide with a temporary file: names are `/`-separated plain segments — no
-    /// empty, `.` or `..` segment, no leading `/`, no backslash, no NUL, no segment starting
-    /// with `.` (temporary files and dotfiles).
+    /// The file a name stands for, or an `InvalidInput` error (see [`check_name`]).
     fn path(&self, name: &str) -> std::io::Result<PathBuf> {
-        let plain = |segment: &str| {
-            !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', '\0'])
-        };
-        if name.split('/').all(plain) {
-            Ok(self.root.join(name))
-        } else {
-            Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!("refused media name {name:?}"),
-            ))
-        }
+        Ok(self.root.join(check_name(name)?))
+    }
+}
+
+/// `name` if it is a storage name, else an `InvalidInput` error for a name that could leave the
+/// root or collide with a temporary file: names are `/`-separated plain segments — no empty,
+/// `.` or `..` segment, no leading `/`, no backslash, no NUL, no segment starting with `.`
+/// (temporary files and dotfiles). Every backend applies it, so a name means the same file on
+/// each.
+pub fn check_name(name: &str) -> std::io::Result<&str> {
+    let plain = |segment: &str| {
+        !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', '\0'])
+    };
+    if name.split('/').all(plain) {
+        Ok(name)
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("refused media name {name:?}"),
+        ))
     }
 }
 
@@ -91,5 +100,22 @@ impl MediaStorage for LocalDirStorage {
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
             other => other,
         }
+    }
+
+    async fn open(&self, name: &str) -> std::io::Result<Option<MediaFile>> {
+        let file = match tokio::fs::File::open(self.path(name)?).await {
+            Ok(file) => file,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let meta = file.metadata().await?;
+        // A directory opens on Linux; it is no stored file.
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        Ok(Some(MediaFile {
+            len: meta.len(),
+            body: Body::from_stream(ReaderStream::new(file)),
+        }))
     }
 }

@@ -23,6 +23,13 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// The format a stored name's extension stands for (what `/media/` serves it as).
+    pub fn from_ext(ext: &str) -> Option<Self> {
+        [Self::Png, Self::Jpeg, Self::Gif, Self::Webp]
+            .into_iter()
+            .find(|format| format.ext() == ext)
+    }
+
     pub fn ext(self) -> &'static str {
         match self {
             ImageFormat::Png => "png",

@@ -473,6 +473,10 @@ impl MediaStorage for FullDisk {
     async fn delete(&self, _: &str) -> std::io::Result<()> {
         Ok(())
     }
+
+    async fn open(&self, _: &str) -> std::io::Result<Option<strata_api::MediaFile>> {
+        Ok(None)
+    }
 }
 
 #[tokio::test]

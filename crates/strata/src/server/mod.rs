@@ -99,7 +99,7 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .with_state(state.clone())
         .merge(api::routes(state.api.clone()))
         .merge(strata_web::router(state.site.clone()))
-        .nest_service("/media", media::files(&config.media_dir))
+        .nest_service("/media", media::stored(state.api.media.clone()))
         .merge(admin::routes(&config.admin_dir));
     let slashes = slash::Routes::new(routes.clone());
     routes

@@ -1,7 +1,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000200_media;
+mod m20261127_000300_media_pending_delete;
 
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000200_media::Migration)]
+    vec![
+        Box::new(m20261124_000200_media::Migration),
+        Box::new(m20261127_000300_media_pending_delete::Migration),
+    ]
 }

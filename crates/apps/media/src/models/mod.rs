@@ -1,3 +1,4 @@
 //! Uploaded images. Persistence only: no cache, no HTTP.
 
 pub mod image;
+pub mod pending_delete;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+
+import { asciiDigits, formatBytes, formatDecimal, formatNumber, formatPercent } from "./format";
+
+describe("numbers in the admin's language", () => {
+  it("use Persian digits and separators in Persian, Latin ones in English", () => {
+    expect(formatNumber(1234567, "fa")).toBe("۱٬۲۳۴٬۵۶۷");
+    expect(formatNumber(1234567, "en")).toBe("1,234,567");
+  });
+
+  it("show ratios as whole percentages, and nothing measured as a dash", () => {
+    expect(formatPercent(0.853, "fa")).toBe("۸۵٪");
+    expect(formatPercent(0.853, "en")).toBe("85%");
+    expect(formatPercent(null, "en")).toBe("—");
+  });
+});
+
+// Property amounts and file sizes (the property screens).
+describe("amounts and sizes in the admin's language", () => {
+  it("write prices as the public site does: grouped, cents only when not zero", () => {
+    expect(formatDecimal("1500000000.00", "fa")).toBe("۱٬۵۰۰٬۰۰۰٬۰۰۰");
+    expect(formatDecimal("1500000000.00", "en")).toBe("1,500,000,000");
+    expect(formatDecimal("120.50", "fa")).toBe("۱۲۰٫۵۰");
+    expect(formatDecimal("120.05", "en")).toBe("120.05");
+  });
+
+  it("keep every digit of an amount past a float's precision", () => {
+    expect(formatDecimal("92233720368547758.07", "en")).toBe("92,233,720,368,547,758.07");
+  });
+
+  it("show nothing as a dash and what is not an amount as it is", () => {
+    expect(formatDecimal(null, "fa")).toBe("—");
+    expect(formatDecimal("", "en")).toBe("—");
+    expect(formatDecimal("a lot", "en")).toBe("a lot");
+  });
+
+  it("read Persian and Arabic-Indic digits as ASCII", () => {
+    expect(asciiDigits("۱۲۰٫۵")).toBe("120.5");
+    expect(asciiDigits("٣٤")).toBe("34");
+    expect(asciiDigits("12a")).toBe("12a");
+  });
+
+  it("give file sizes in kB or MB", () => {
+    expect(formatBytes(5 * 1024 * 1024, "en")).toBe("5 MB");
+    expect(formatBytes(1536, "en")).toBe("1.5 kB");
+    expect(formatBytes(29, "en")).toBe("29 bytes");
+    expect(formatBytes(5 * 1024 * 1024, "fa")).toBe("۵ مگابایت");
+  });
+});

@@ -1,0 +1,50 @@
+// What every paginated admin list shares: its filters live in the URL (a reload, a shared link
+// and the 401 round trip keep them), a search box that applies on Enter, and the page count.
+import { TextInput } from "@mantine/core";
+import { useState } from "react";
+import { useSearchParams } from "react-router";
+
+import { useI18n } from "../i18n";
+
+/** `value` if it is one of `values` (a URL can say anything), else undefined. */
+export function oneOf<T extends string>(values: readonly T[], value: string | null): T | undefined {
+  return values.find((v) => v === value);
+}
+
+/** The URL's query and a setter: an empty value removes the parameter, and any change but the
+ * page's goes back to page 1. `onChange` runs after each change (a list drops its selection). */
+export function useUrlFilters(onChange?: () => void) {
+  const [search, setSearch] = useSearchParams();
+  const set = (name: string, value: string | null) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    if (name !== "page") next.delete("page");
+    setSearch(next);
+    onChange?.();
+  };
+  const page = Number(search.get("page") ?? "1") || 1;
+  return { search, set, page };
+}
+
+/** How many pages `count` rows make (at least one, so the pager always shows). */
+export function pageCount(count: number | undefined, pageSize: number): number {
+  return Math.max(1, Math.ceil((count ?? 0) / pageSize));
+}
+
+/** The list's search field: applied on Enter, as `?q=`. */
+export function SearchBox({ value, onSearch }: { value: string | undefined; onSearch: (q: string) => void }) {
+  const { t } = useI18n();
+  const [q, setQ] = useState(value ?? "");
+  return (
+    <form
+      role="search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSearch(q.trim());
+      }}
+    >
+      <TextInput label={t("search")} type="search" name="q" value={q} onChange={(e) => setQ(e.currentTarget.value)} dir="auto" />
+    </form>
+  );
+}

@@ -1,0 +1,178 @@
+// One staff account: create (username, email, role, password) or edit (username, email, role,
+// active), and set a new password. The API's field errors show next to their fields; the rest
+// (the server's refusals: yourself, the last admin) in an alert.
+import { Alert, Badge, Button, Group, PasswordInput, Select, Stack, Switch, Text, TextInput, Title } from "@mantine/core";
+import { type SyntheticEvent, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+
+import type { Role } from "../access";
+import { useAdminMutation, useAdminQuery } from "../api/hooks";
+import type { components } from "../api/schema";
+import { useI18n } from "../i18n";
+import { type Problems, problemsOf } from "./errors";
+import { QueryState } from "./State";
+import { ActiveBadge, ROLES, roleLabel } from "./Users";
+
+type User = components["schemas"]["UserOut"];
+
+interface Draft {
+  username: string;
+  email: string;
+  role: Role;
+  isActive: boolean;
+}
+
+export function UserForm() {
+  const { id } = useParams();
+  const editing = id !== undefined;
+  const user = useAdminQuery("users", "/api/admin/users/{id}/", { params: { id: Number(id) } }, editing);
+  return (
+    // Not from a copy cached by an earlier visit: the draft is made once, from a fresh read.
+    <QueryState isPending={editing && !user.isFetchedAfterMount} error={user.error} isEmpty={false} retry={() => void user.refetch()}>
+      {/* The draft starts from the version first read; the badges above it stay live. */}
+      {user.data ? <Edit key={user.data.id} user={user.data} /> : <Create />}
+    </QueryState>
+  );
+}
+
+function Create() {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const [draft, setDraft] = useState<Draft>({ username: "", email: "", role: "editor", isActive: true });
+  const [password, setPassword] = useState("");
+  const create = useAdminMutation("post", "/api/admin/users/", (body: components["schemas"]["UserInput"]) => ({ body }));
+  const problems = problemsOf(create.error, ["username", "email", "role", "password"]);
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    create.mutate(
+      { username: draft.username, email: draft.email, role: draft.role, password },
+      { onSuccess: (created) => void navigate(`/users/${created.id}`, { replace: true }) },
+    );
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <Stack maw={640}>
+        <Title order={2}>{t("newUser")}</Title>
+        <NotSaved problems={problems} />
+        <AccountFields draft={draft} setDraft={setDraft} problems={problems} />
+        <PasswordInput name="password" label={t("password")} value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={problems.field("password")} aria-invalid={problems.field("password") !== undefined} autoComplete="new-password" required />
+        <Actions saving={create.isPending} />
+      </Stack>
+    </form>
+  );
+}
+
+function Edit({ user }: { user: User }) {
+  const { t } = useI18n();
+  const [draft, setDraft] = useState<Draft>({ username: user.username, email: user.email, role: user.role, isActive: user.is_active });
+  const update = useAdminMutation("patch", "/api/admin/users/{id}/", (body: components["schemas"]["PatchedUserInput"]) => ({ params: { id: user.id }, body }));
+  const problems = problemsOf(update.error, ["username", "email", "role", "is_active"]);
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    update.mutate({ username: draft.username, email: draft.email, role: draft.role, is_active: draft.isActive });
+  };
+  return (
+    <Stack maw={640}>
+      <Group justify="space-between">
+        <Title order={2} dir="auto">
+          {t("editUser")}: {user.username}
+        </Title>
+        <Group gap="xs" data-testid="user-state">
+          <Badge variant="light" data-role={user.role}>
+            {t(roleLabel(user.role))}
+          </Badge>
+          <ActiveBadge active={user.is_active} />
+        </Group>
+      </Group>
+      <form onSubmit={submit} noValidate aria-label={t("editUser")}>
+        <Stack>
+          <NotSaved problems={problems} />
+          {update.isSuccess && <Text c="teal.9">{t("saved")}</Text>}
+          <AccountFields draft={draft} setDraft={setDraft} problems={problems} />
+          <Switch name="is_active" label={t("active")} checked={draft.isActive} onChange={(e) => setDraft({ ...draft, isActive: e.currentTarget.checked })} error={problems.field("is_active")} />
+          <Actions saving={update.isPending} />
+        </Stack>
+      </form>
+      <NewPassword id={user.id} />
+    </Stack>
+  );
+}
+
+function AccountFields({ draft, setDraft, problems }: { draft: Draft; setDraft: (draft: Draft) => void; problems: Problems }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <TextInput name="username" label={t("username")} value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })} error={problems.field("username")} autoComplete="off" required dir="auto" />
+      <TextInput name="email" type="email" label={t("email")} value={draft.email} onChange={(e) => setDraft({ ...draft, email: e.currentTarget.value })} error={problems.field("email")} autoComplete="off" dir="ltr" />
+      <Select
+        name="role"
+        label={t("role")}
+        data={ROLES.map((r) => ({ value: r.value, label: t(r.label) }))}
+        value={draft.role}
+        onChange={(value) => setDraft({ ...draft, role: ROLES.find((r) => r.value === value)?.value ?? draft.role })}
+        error={problems.field("role")}
+        allowDeselect={false}
+        data-testid="role-select"
+      />
+    </>
+  );
+}
+
+/** What the form could not show next to a field: the server's refusals, a lost connection. */
+function NotSaved({ problems }: { problems: Problems }) {
+  const { t } = useI18n();
+  if (!problems.failed) return null;
+  return (
+    <Alert color="red" title={t("notSaved")} role="alert" data-testid="user-refusal">
+      <Text dir="auto">{problems.alert ?? t("seeFields")}</Text>
+    </Alert>
+  );
+}
+
+function Actions({ saving }: { saving: boolean }) {
+  const { t } = useI18n();
+  return (
+    <Group>
+      <Button type="submit" loading={saving}>
+        {t("save")}
+      </Button>
+      <Button variant="default" component={Link} to="/users">
+        {t("backToUsers")}
+      </Button>
+    </Group>
+  );
+}
+
+/** Sets a password; the server ends the user's sessions (they sign in again). Mantine's
+ * PasswordInput marks an error only with data-invalid, so aria-invalid is set here. */
+function NewPassword({ id }: { id: number }) {
+  const { t } = useI18n();
+  const [password, setPassword] = useState("");
+  const reset = useAdminMutation("post", "/api/admin/users/{id}/password/", (body: components["schemas"]["PasswordInput"]) => ({ params: { id }, body }));
+  const problems = problemsOf(reset.error, ["password"]);
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    reset.mutate({ password }, { onSuccess: () => setPassword("") });
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label={t("setPassword")}>
+      <Stack>
+        <Title order={3} size="h4">
+          {t("setPassword")}
+        </Title>
+        {problems.alert !== null && (
+          <Alert color="red" role="alert">
+            <Text dir="auto">{problems.alert}</Text>
+          </Alert>
+        )}
+        {reset.isSuccess && <Text c="teal.9">{t("passwordSet")}</Text>}
+        <PasswordInput name="new_password" label={t("newPassword")} value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={problems.field("password")} aria-invalid={problems.field("password") !== undefined} autoComplete="new-password" />
+        <Group>
+          <Button type="submit" loading={reset.isPending}>
+            {t("setPassword")}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
