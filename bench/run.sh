@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-cargo run --release --locked -p strata-bench -- docs/BENCHMARKS.md
+cargo run --release --locked -p strata-bench --bin strata-bench -- docs/BENCHMARKS.md
