@@ -201,6 +201,33 @@ try {
 
   await images({ page, base, id, step, expect, api, settle, screen });
 
+  step("the public detail page's gallery by keyboard, in the reading direction");
+  const listed = await api(page, "/api/properties/?page_size=50");
+  let shown = null;
+  for (const item of listed.body.results) {
+    const detail = await api(page, `/api/properties/${item.id}/`);
+    // Three or more: with two, one step either way (it wraps) would land on the same photo.
+    if (detail.body.images.length >= 3) {
+      shown = detail.body;
+      break;
+    }
+  }
+  expect(shown !== null, "no demo property with three photos");
+  const mainSrc = async (gallery) => new URL(await gallery.locator(".gallery-main img").getAttribute("src"), base).pathname;
+  for (const [path, forward] of [[`/en/properties/${shown.slug}/`, "ArrowRight"], [`/properties/${shown.slug}/`, "ArrowLeft"]]) {
+    const visitor = await newPage(context, `gallery ${path}`);
+    await visitor.goto(`${base}${path}`);
+    const gallery = visitor.locator("[data-gallery]");
+    await gallery.locator('.gallery-thumb[aria-pressed="true"]').focus();
+    await visitor.keyboard.press(forward);
+    expect((await mainSrc(gallery)) === shown.images[1].url, `${path}: ${forward} did not show the second photo`);
+    await visitor.keyboard.press("End");
+    expect((await mainSrc(gallery)) === shown.images.at(-1).url, `${path}: End did not show the last photo`);
+    await visitor.keyboard.press("Home");
+    expect((await mainSrc(gallery)) === shown.images[0].url, `${path}: Home did not show the first photo`);
+    await visitor.close();
+  }
+
   step("the public API has it on the first request");
   const published = await api(page, `/api/properties/${id}/?lang=en`);
   expect(published.status === 200 && published.body.title === title, `public API: ${JSON.stringify(published)}`);

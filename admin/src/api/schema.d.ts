@@ -726,6 +726,11 @@ export interface components {
              * @example /media/images/property/3f2a9c0e8b7d4e1fa6c5b2d9e0f1a2b3.jpg
              */
             url: string;
+            /**
+             * @description Smaller copies for `srcset`, by width (each in WebP and in the original's format);
+             *     empty until they are made, shortly after the upload.
+             */
+            variants: components["schemas"]["VariantOut"][];
             /** Format: int32 */
             width: number;
         };
@@ -1208,6 +1213,23 @@ export interface components {
             last_login: string | null;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        /** @description One rendition of an image. */
+        VariantOut: {
+            /**
+             * @description Its content type, as `<source type>` takes it.
+             * @example image/webp
+             */
+            format: string;
+            /** Format: int32 */
+            height: number;
+            /**
+             * @description Site-relative URL under `/media/`.
+             * @example /media/images/property/9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f.webp
+             */
+            url: string;
+            /** Format: int32 */
+            width: number;
         };
         /** @description Where the warm is. */
         WarmState: {

@@ -109,7 +109,8 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
                 outbox(&config, &db),
                 Journal::new(db.clone()),
             );
-            let report = seed::demo(&db, &changes, args.properties).await?;
+            let media = crate::state::media_storage(&config).map_err(ServeError::from)?;
+            let report = seed::demo(&db, &changes, media.as_ref(), args.properties).await?;
             if args.posts.is_some() {
                 eprintln!("note: --posts is ignored until the blog app exists");
             }

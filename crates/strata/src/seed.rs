@@ -1,36 +1,51 @@
 //! `strata seed --demo`: deterministic demo content, every text in Persian and English —
 //! taxonomy and properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
-//! rows are keyed by slug and only missing ones are added.
+//! rows are keyed by slug and only missing ones are added. The newest published properties get
+//! photos drawn on the spot (`images.rs`), stored as uploads are.
 
-use std::collections::{HashMap, HashSet};
+mod images;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use chrono::{Duration, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
-use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
+use strata_api::{Change, ChangeSink, Entity, MediaStorage, Op, Receipt};
+use strata_media::services::{self as media, MediaError, Owner};
+use strata_media::{ImageFormat, Upload, ValidImage};
 use strata_real_estate::models::{property, property_option, property_tag};
+use strata_real_estate::selectors::IMAGE_OWNER;
 use strata_real_estate::serializers::SearchColumns;
 use strata_taxonomy::models::{category, option, tag};
 
 #[derive(Debug, thiserror::Error)]
-#[error("seeding failed: {0}")]
-pub struct SeedError(#[from] DbErr);
+pub enum SeedError {
+    #[error("seeding failed: {0}")]
+    Db(#[from] DbErr),
+    #[error("storing a demo photo failed: {0}")]
+    Media(#[from] MediaError),
+    #[error("drawing a demo photo failed: {0}")]
+    Draw(#[from] image::ImageError),
+    #[error("drawing the demo photos stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
 
 pub struct SeedReport {
     pub properties_added: usize,
     pub properties_total: u32,
+    pub photos_added: usize,
 }
 
 impl fmt::Display for SeedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Demo data ready: {} properties ({} added).",
-            self.properties_total, self.properties_added
+            "Demo data ready: {} properties ({} added), {} photos added.",
+            self.properties_total, self.properties_added, self.photos_added
         )
     }
 }
@@ -166,10 +181,18 @@ fn article(word: &str) -> &'static str {
 
 const BATCH: usize = 500;
 
-/// `changes` receives what the seed changed (the invalidation map: data cache and web tier).
+/// How many published properties get photos: the newest, and the newest featured ones (what
+/// the home page and the first listing pages show). Drawing and encoding one takes tens of
+/// milliseconds, so `--properties 10000` would take minutes with photos for all.
+const PHOTOGRAPHED: u64 = 60;
+const PHOTOGRAPHED_FEATURED: u64 = 12;
+
+/// `changes` receives what the seed changed (the invalidation map: data cache and web tier);
+/// photos go to `media`, the storage uploads use.
 pub async fn demo(
     db: &DatabaseConnection,
     changes: &dyn ChangeSink,
+    media: &dyn MediaStorage,
     properties: u32,
 ) -> Result<SeedReport, SeedError> {
     let now = Utc::now();
@@ -366,6 +389,7 @@ pub async fn demo(
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    let photos_added = attach_photos(db, media).await?;
     // A shared cache may hold lists from before: taxonomy changes invalidate every property
     // list and detail, through the same map as any mutation.
     for entity in [Entity::Category, Entity::Tag, Entity::Option] {
@@ -379,7 +403,79 @@ pub async fn demo(
     Ok(SeedReport {
         properties_added: added,
         properties_total: properties,
+        photos_added,
     })
+}
+
+/// Two or three photos for each [`PHOTOGRAPHED`] property that has none yet (so a re-run adds
+/// none), each property's in one transaction, through the upload path. Returns how many.
+async fn attach_photos(
+    db: &DatabaseConnection,
+    storage: &dyn MediaStorage,
+) -> Result<usize, SeedError> {
+    let newest = |featured: bool, limit: u64| {
+        let mut query = property::Entity::find()
+            .select_only()
+            .column(property::Column::Id)
+            .column(property::Column::Slug)
+            .filter(property::Column::Slug.starts_with("demo-"))
+            .filter(property::Column::Status.eq("published"));
+        if featured {
+            query = query.filter(property::Column::Featured.eq(true));
+        }
+        query
+            .order_by_desc(property::Column::PublishedAt)
+            .limit(limit)
+            .into_tuple::<(i64, String)>()
+            .all(db)
+    };
+    let mut chosen: BTreeMap<i64, String> =
+        newest(false, PHOTOGRAPHED).await?.into_iter().collect();
+    chosen.extend(newest(true, PHOTOGRAPHED_FEATURED).await?);
+    let owner_ids: Vec<i64> = chosen.keys().copied().collect();
+    let with_photos = media::images_for(db, IMAGE_OWNER, &owner_ids).await?;
+    let mut added = 0;
+    for (id, slug) in chosen {
+        // The drawing is seeded by the property's number, so it gets the same photos everywhere.
+        let Some(n) = slug
+            .strip_prefix("demo-")
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if with_photos.contains_key(&id) {
+            continue;
+        }
+        // One thread a photo: encoding dominates, and the cores share it.
+        let drawing: Vec<_> = (0..2 + n % 2)
+            .map(|index| tokio::task::spawn_blocking(move || images::photo(n, index)))
+            .collect();
+        let mut photos = Vec::with_capacity(drawing.len());
+        for task in drawing {
+            photos.push(task.await??);
+        }
+        let txn = db.begin().await?;
+        for bytes in photos {
+            let upload = Upload {
+                bytes,
+                image: ValidImage {
+                    format: ImageFormat::Jpeg,
+                    width: images::WIDTH,
+                    height: images::HEIGHT,
+                },
+                // Pages fall back to the listing's title, in the page's language.
+                alt: String::new(),
+            };
+            let owner = Owner {
+                kind: IMAGE_OWNER,
+                id,
+            };
+            media::add_image(&txn, storage, owner, upload).await?;
+            added += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(added)
 }
 
 /// Real-estate categories by slug, parents before children.

@@ -19,6 +19,7 @@ on_both_backends!(pages_seo_escaping_and_http_caching);
 on_both_backends!(pages_are_fresh_after_every_kind_of_mutation);
 on_both_backends!(revalidate_endpoint);
 on_both_backends!(nextjs_targets_get_every_tag_even_after_an_outage);
+on_both_backends!(demo_photos_and_the_gallery);
 
 const SITE_URL: &str = "https://example.test";
 const SECRET: &str = "s3cret-for-tests";
@@ -607,4 +608,124 @@ async fn nextjs_targets_get_every_tag_even_after_an_outage(backend: Backend) {
     assert!(replayed.contains(&"properties".to_owned()), "{replayed:?}");
     assert!(replayed.contains(&format!("property:{id}")), "{replayed:?}");
     drop(server);
+}
+
+/// The `<img …>` tags of a page, each without its closing `>`.
+fn img_tags(html: &str) -> Vec<&str> {
+    html.split("<img")
+        .skip(1)
+        .map(|tag| &tag[..tag.find('>').unwrap()])
+        .collect()
+}
+
+/// `seed --demo` attaches drawn JPEG photos to the first properties, once; the detail page shows
+/// them as a gallery (the first large, thumbnails linking to every photo) whose script is served
+/// by Strata and allowed by the page's CSP; every image has its dimensions.
+async fn demo_photos_and_the_gallery(backend: Backend) {
+    let Some(site) = Site::new(backend, "web_demo_photos").await else {
+        return;
+    };
+    let seed = || site.run(&["seed", "--demo", "--properties", "5"]);
+    let first = seed();
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    assert!(
+        !common::stdout(&first).contains(", 0 photos added"),
+        "{}",
+        common::stdout(&first)
+    );
+    let again = seed();
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    assert!(
+        common::stdout(&again).contains(", 0 photos added"),
+        "{}",
+        common::stdout(&again)
+    );
+    let server = site.serve();
+    let public = Api::new(&server, None);
+    let list = public.ok("/api/properties/?page_size=50").await;
+    let results = list["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    let client = reqwest::Client::new();
+    let mut slug = String::new();
+    for item in results {
+        let detail = public.ok(&format!("/api/properties/{}/", item["id"])).await;
+        let images = detail["images"].as_array().unwrap();
+        assert!((2..=3).contains(&images.len()), "{detail}");
+        assert_eq!(item["cover"]["url"], images[0]["url"]);
+        for image in images {
+            assert_eq!(
+                (image["width"].as_i64(), image["height"].as_i64()),
+                (Some(1200), Some(800))
+            );
+            let response = client
+                .get(server.url(image["url"].as_str().unwrap()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["content-type"], "image/jpeg");
+            let bytes = response.bytes().await.unwrap();
+            let decoded =
+                image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (1200, 800));
+        }
+        slug = detail["slug"].as_str().unwrap().to_owned();
+    }
+
+    for prefix in ["", "/en"] {
+        let home = ok(&server, &format!("{prefix}/")).await;
+        let covers = img_tags(&home.body);
+        assert!(!covers.is_empty(), "{}", home.body);
+        for tag in covers {
+            assert!(tag.contains(r#" width="1200" height="800""#), "{tag}");
+            assert!(tag.contains(r#"loading="lazy""#), "{tag}");
+        }
+
+        let page = ok(&server, &format!("{prefix}/properties/{slug}/")).await;
+        let body = &page.body;
+        assert!(body.contains("data-gallery"), "{body}");
+        let tags = img_tags(body);
+        for tag in &tags {
+            assert!(tag.contains(r#" width="1200" height="800""#), "{tag}");
+        }
+        // The large photo loads at once; the thumbnails, one per photo, lazily, each a link to
+        // its photo (reachable without the script).
+        assert!(body.find(r#"<a class="gallery-main""#) < body.find("<img"));
+        assert!(!tags[0].contains("loading="), "{}", tags[0]);
+        let thumbs = body
+            .matches(r#"<a class="gallery-thumb" href="/media/"#)
+            .count();
+        assert!((2..=3).contains(&thumbs), "{body}");
+        assert_eq!(tags.len(), thumbs + 1);
+        assert!(
+            tags[1..]
+                .iter()
+                .all(|tag| tag.contains(r#"loading="lazy""#))
+        );
+
+        // The script: linked with its content hash, served as JavaScript, allowed by the CSP.
+        let start = body.find(r#"<script src=""#).expect("the gallery script") + 13;
+        let src = &body[start..start + body[start..].find('"').unwrap()];
+        assert!(src.starts_with("/static/gallery.js?v="), "{src}");
+        let policy = page.header("content-security-policy");
+        let script_sources = policy
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .or_else(|| {
+                policy
+                    .split(';')
+                    .map(str::trim)
+                    .find(|d| d.starts_with("default-src"))
+            })
+            .unwrap();
+        assert!(script_sources.split(' ').any(|s| s == "'self'"), "{policy}");
+        let script = ok(&server, src).await;
+        assert_eq!(
+            script.header("content-type"),
+            "text/javascript; charset=utf-8"
+        );
+        assert!(script.header("cache-control").contains("immutable"));
+        assert!(script.body.contains("ArrowLeft") && script.body.contains("Home"));
+    }
 }

@@ -1,5 +1,5 @@
-//! The site's stylesheet, compiled in and served with a content hash in its URL, so it can be
-//! cached for a year and never goes stale; and its icon.
+//! The site's stylesheet and script, compiled in and served with a content hash in their URLs,
+//! so they can be cached for a year and never go stale; and its icon.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -7,25 +7,48 @@ use axum::response::IntoResponse;
 pub const STYLESHEET_PATH: &str = "/static/site.css";
 const STYLESHEET: &str = include_str!("../static/site.css");
 
+pub const GALLERY_SCRIPT_PATH: &str = "/static/gallery.js";
+/// The detail page's gallery: thumbnails show the photo in the large frame, arrow keys (in
+/// the reading direction), Home and End move between them. The page works without it.
+const GALLERY_SCRIPT: &str = include_str!("../static/gallery.js");
+
+/// `path?v=` the first 12 hex digits of the content's SHA-256.
+fn versioned(path: &str, content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(content.as_bytes());
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{path}?v={hex}")
+}
+
 /// The stylesheet's link, changing whenever its content does.
 pub fn stylesheet_url() -> &'static str {
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    URL.get_or_init(|| {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(STYLESHEET.as_bytes());
-        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{STYLESHEET_PATH}?v={hex}")
-    })
+    URL.get_or_init(|| versioned(STYLESHEET_PATH, STYLESHEET))
+}
+
+/// The gallery script's link, changing whenever its content does.
+pub fn gallery_script_url() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| versioned(GALLERY_SCRIPT_PATH, GALLERY_SCRIPT))
+}
+
+/// A hashed asset: its URL changes with its content, so it is immutable.
+fn immutable(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        STYLESHEET,
-    )
+    immutable("text/css; charset=utf-8", STYLESHEET)
+}
+
+pub async fn gallery_script() -> impl IntoResponse {
+    immutable("text/javascript; charset=utf-8", GALLERY_SCRIPT)
 }
 
 pub const FAVICON_PATH: &str = "/favicon.ico";

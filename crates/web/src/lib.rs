@@ -150,6 +150,7 @@ pub fn router(site: Site) -> Router {
             }),
         )
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(assets::GALLERY_SCRIPT_PATH, get(assets::gallery_script))
         .route(assets::FAVICON_PATH, get(assets::favicon))
         .route("/api/revalidate", post(revalidate::revalidate))
         .route("/en", get(|| async { Redirect::permanent("/en/") }));

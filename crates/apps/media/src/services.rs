@@ -12,6 +12,8 @@
 //! `media_pending_delete` in the same transaction, and [`sweep_deletes`] deletes what is
 //! recorded there (again: deletes are idempotent) and then its rows, so a file whose delete
 //! failed after the commit (the storage down, the process gone) is retried until it is gone.
+//! An image's renditions (`crate::renditions`) are files of the image: their rows go with its
+//! row (cascade) and their files are returned and recorded with its file.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -25,8 +27,9 @@ use sea_orm::{
 };
 use strata_api::{ApiError, FieldErrors, MediaStorage};
 
-use crate::models::{image, pending_delete};
-use crate::serializers::{ImageOut, image_out};
+use crate::models::{image, pending_delete, rendition};
+use crate::renditions::RenditionJob;
+use crate::serializers::{ImageOut, VariantOut, image_out, variant_out};
 use crate::upload::Upload;
 use crate::validate::ImageFormat;
 
@@ -70,7 +73,7 @@ fn of_owner(owner: Owner) -> Condition {
 
 /// `images/<kind>/<32 hex>.<ext>`: 128 random bits from a CSPRNG, so names are unguessable
 /// (an unpublished property's images cannot be found by trying names) and never collide.
-fn storage_name(owner: Owner, format: ImageFormat) -> String {
+pub(crate) fn storage_name(owner: Owner, format: ImageFormat) -> String {
     format!(
         "images/{}/{:032x}.{}",
         owner.kind,
@@ -91,10 +94,35 @@ pub async fn add_image(
     owner: Owner,
     upload: Upload,
 ) -> Result<ImageOut, MediaError> {
+    Ok(add(db, storage, owner, upload).await?.image)
+}
+
+/// An added image, and the work its renditions still need.
+pub struct Added {
+    pub image: ImageOut,
+    /// For [`crate::renditions::spawn`] once `db`'s transaction has committed.
+    pub renditions: RenditionJob,
+}
+
+/// [`add_image`], keeping the upload's bytes for the renditions.
+pub async fn add(
+    db: &impl ConnectionTrait,
+    storage: &dyn MediaStorage,
+    owner: Owner,
+    upload: Upload,
+) -> Result<Added, MediaError> {
     let name = storage_name(owner, upload.image.format);
     storage.save(&name, &upload.bytes).await?;
     match insert_row(db, owner, &name, &upload).await {
-        Ok(row) => Ok(image_out(&row)),
+        Ok(row) => Ok(Added {
+            image: image_out(&row, Vec::new()),
+            renditions: RenditionJob {
+                image_id: row.id,
+                owner,
+                image: upload.image,
+                bytes: upload.bytes,
+            },
+        }),
         Err(err) => {
             storage.delete_all(&[name]).await;
             Err(err.into())
@@ -152,6 +180,7 @@ pub async fn reorder<C: ConnectionTrait + TransactionTrait>(
         .await?;
     let mut by_id: HashMap<i64, image::Model> = rows.into_iter().map(|r| (r.id, r)).collect();
     check_order(owner, &by_id, ids)?;
+    let mut variants = variants_for(&txn, ids).await?;
     let mut ordered = Vec::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         let position = i32::try_from(index).unwrap_or(i32::MAX);
@@ -167,7 +196,7 @@ pub async fn reorder<C: ConnectionTrait + TransactionTrait>(
                 .await?;
             row.position = position;
         }
-        ordered.push(image_out(&row));
+        ordered.push(image_out(&row, variants.remove(id).unwrap_or_default()));
     }
     txn.commit().await?;
     Ok(ordered)
@@ -223,27 +252,20 @@ fn join(ids: &BTreeSet<i64>) -> String {
         .join(", ")
 }
 
-/// Deletes one of the owner's image rows (one statement, so a concurrent delete of the same
-/// image finds nothing) and returns its file, to remove with `MediaStorage::delete_all` once `db`'s
-/// transaction has committed. Another owner's image, or a missing one, is
-/// [`MediaError::NotFound`].
+/// Deletes one of the owner's image rows and returns its files (the original and its
+/// renditions), to remove with `MediaStorage::delete_all` once `db`'s transaction has
+/// committed. Another owner's image, or a missing one, is [`MediaError::NotFound`].
 #[must_use = "remove the returned files with MediaStorage::delete_all after the commit"]
 pub async fn delete_image_row(
     db: &impl ConnectionTrait,
     owner: Owner,
     image_id: i64,
 ) -> Result<Vec<String>, MediaError> {
-    let deleted = image::Entity::delete_many()
-        .filter(image::Column::Id.eq(image_id))
-        .filter(of_owner(owner))
-        .exec_with_returning(db)
-        .await?;
-    if deleted.is_empty() {
-        return Err(MediaError::NotFound);
+    let condition = of_owner(owner).add(image::Column::Id.eq(image_id));
+    match delete_images(db, condition).await? {
+        (0, _) => Err(MediaError::NotFound),
+        (_, files) => Ok(files),
     }
-    let files: Vec<String> = deleted.into_iter().map(|row| row.file).collect();
-    record_deletes(db, &files).await?;
-    Ok(files)
 }
 
 /// For an owner being deleted outside a transaction: its rows, then its files. Returns how
@@ -265,13 +287,45 @@ pub async fn delete_rows_for(
     db: &impl ConnectionTrait,
     owner: Owner,
 ) -> Result<Vec<String>, DbErr> {
+    Ok(delete_images(db, of_owner(owner)).await?.1)
+}
+
+/// Deletes the images matching `condition` (their renditions' rows go by cascade), records
+/// every file of theirs as owed a delete, and returns how many images went and the files.
+///
+/// The images are locked first (`FOR UPDATE` on PostgreSQL): a rendition task holds its
+/// image `FOR SHARE` while it inserts, so once the lock is ours its renditions are committed
+/// and the next statement sees them — none can be removed by the cascade unrecorded.
+async fn delete_images(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+) -> Result<(usize, Vec<String>), DbErr> {
+    let ids: Vec<i64> = image::Entity::find()
+        .select_only()
+        .column(image::Column::Id)
+        .filter(condition)
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let mut files: Vec<String> = rendition::Entity::find()
+        .select_only()
+        .column(rendition::Column::File)
+        .filter(rendition::Column::ImageId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
     let rows = image::Entity::delete_many()
-        .filter(of_owner(owner))
+        .filter(image::Column::Id.is_in(ids))
         .exec_with_returning(db)
         .await?;
-    let files: Vec<String> = rows.into_iter().map(|row| row.file).collect();
+    let deleted = rows.len();
+    files.extend(rows.into_iter().map(|row| row.file));
     record_deletes(db, &files).await?;
-    Ok(files)
+    Ok((deleted, files))
 }
 
 /// Records `files` as owed a delete, with the statement that deleted their rows.
@@ -345,8 +399,34 @@ pub async fn images_for(
         .order_by_asc(image::Column::Id)
         .all(db)
         .await?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut variants = variants_for(db, &ids).await?;
     for row in &rows {
-        map.entry(row.owner_id).or_default().push(image_out(row));
+        let image = image_out(row, variants.remove(&row.id).unwrap_or_default());
+        map.entry(row.owner_id).or_default().push(image);
+    }
+    Ok(map)
+}
+
+/// The renditions of the given images, each image's by width (WebP before the original's
+/// format at one width), in one query.
+async fn variants_for(
+    db: &impl ConnectionTrait,
+    image_ids: &[i64],
+) -> Result<HashMap<i64, Vec<VariantOut>>, DbErr> {
+    let mut map: HashMap<i64, Vec<VariantOut>> = HashMap::new();
+    if image_ids.is_empty() {
+        return Ok(map);
+    }
+    let rows = rendition::Entity::find()
+        .filter(rendition::Column::ImageId.is_in(image_ids.iter().copied()))
+        .order_by_asc(rendition::Column::ImageId)
+        .order_by_asc(rendition::Column::Width)
+        .order_by_desc(rendition::Column::Format)
+        .all(db)
+        .await?;
+    for row in &rows {
+        map.entry(row.image_id).or_default().push(variant_out(row));
     }
     Ok(map)
 }

@@ -12,6 +12,11 @@ use container::is_whole;
 /// Larger sides are refused: no page needs them, and decoding one could take gigabytes.
 pub const MAX_SIDE: u32 = 10_000;
 
+/// More pixels are refused as a decompression bomb (a few kilobytes of PNG can claim
+/// 10000×10000): 50 megapixels still takes a 48 MP phone photo, and decodes in at most 200 MB
+/// (four bytes a pixel), the bound the rendition task's decoder is held to.
+pub const MAX_PIXELS: u64 = 50_000_000;
+
 /// The image formats accepted, each with the extension and content type it is stored and
 /// served with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,9 +78,12 @@ pub enum InvalidImage {
         "Ensure this image is no larger than {MAX_SIDE}×{MAX_SIDE} pixels (it is {width}×{height})."
     )]
     OversizedDimensions { width: usize, height: usize },
+    #[error("Ensure this image has no more than {MAX_PIXELS} pixels (it is {width}×{height}).")]
+    TooManyPixels { width: u32, height: u32 },
 }
 
-/// A whole PNG, JPEG, GIF or WebP of at most `max_bytes` whose sides are 1..=[`MAX_SIDE`].
+/// A whole PNG, JPEG, GIF or WebP of at most `max_bytes` whose sides are 1..=[`MAX_SIDE`]
+/// with at most [`MAX_PIXELS`] pixels.
 pub fn validate_image(bytes: &[u8], max_bytes: usize) -> Result<ValidImage, InvalidImage> {
     if bytes.is_empty() {
         return Err(InvalidImage::Empty);
@@ -99,6 +107,9 @@ pub fn validate_image(bytes: &[u8], max_bytes: usize) -> Result<ValidImage, Inva
     }
     let side = |n: usize| u32::try_from(n).ok().filter(|n| *n <= MAX_SIDE);
     match (side(size.width), side(size.height)) {
+        (Some(width), Some(height)) if u64::from(width) * u64::from(height) > MAX_PIXELS => {
+            Err(InvalidImage::TooManyPixels { width, height })
+        }
         (Some(width), Some(height)) => Ok(ValidImage {
             format,
             width,

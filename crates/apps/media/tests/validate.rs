@@ -6,7 +6,9 @@
 mod common;
 
 use common::{GIF_1X1, WEBP_1X1, jpeg, png};
-use strata_media::validate::{ImageFormat, InvalidImage, MAX_SIDE, ValidImage, validate_image};
+use strata_media::validate::{
+    ImageFormat, InvalidImage, MAX_PIXELS, MAX_SIDE, ValidImage, validate_image,
+};
 
 const MAX: usize = 1 << 20;
 
@@ -204,6 +206,26 @@ fn sides_over_the_maximum_are_refused() {
             )
         );
     }
+}
+
+/// Sides within the maximum but too many pixels: a decompression bomb (a few hundred
+/// kilobytes of JPEG here), refused before anything decodes it.
+#[test]
+fn too_many_pixels_are_refused() {
+    assert_eq!(MAX_PIXELS, 8000 * 6250);
+    assert_eq!(accepted(&jpeg(8000, 6250)).width, 8000);
+    let err = validate_image(&jpeg(8000, 6251), 1 << 24).unwrap_err();
+    assert_eq!(
+        err,
+        InvalidImage::TooManyPixels {
+            width: 8000,
+            height: 6251
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "Ensure this image has no more than 50000000 pixels (it is 8000×6251)."
+    );
 }
 
 #[test]

@@ -197,6 +197,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
         let report = seed::demo(
             &app.state.api.db,
             app.state.changes.as_ref(),
+            app.state.api.media.as_ref(),
             DEMO_PROPERTIES,
         )
         .await?;

@@ -383,7 +383,11 @@ impl Site {
             "--password",
             "correct horse battery",
         ]);
-        assert!(out.status.success());
+        assert!(
+            out.status.success(),
+            "createsuperuser: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if role != "admin" {
             set_role(&self.database_url, username, role);
         }

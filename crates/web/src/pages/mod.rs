@@ -216,8 +216,53 @@ pub struct Card {
     /// Written in the page's digits.
     pub rooms_text: String,
     pub place: Place,
-    pub cover: Option<(String, String)>,
+    pub cover: Option<Shot>,
     pub featured: bool,
+}
+
+/// An image as a page shows it, with its size (so the page does not shift as it loads) and an
+/// alternative text that falls back to the listing's title when the image has none.
+pub struct Shot {
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+    pub alt: String,
+    /// `srcset` over the renditions in the original's format and the original itself (`url
+    /// 640w, …`); empty until the renditions are made, and then the page uses `src` alone.
+    pub srcset: String,
+}
+
+impl Shot {
+    pub fn new(image: &strata_media::ImageOut, title: &str) -> Self {
+        Shot {
+            url: image.url.clone(),
+            width: image.width,
+            height: image.height,
+            alt: if image.alt.is_empty() {
+                title.to_owned()
+            } else {
+                image.alt.clone()
+            },
+            srcset: srcset(image),
+        }
+    }
+}
+
+/// The candidates a browser picks from by width: renditions in the original's format (every
+/// browser decodes them; a WebP copy would need `<picture>`), then the original.
+fn srcset(image: &strata_media::ImageOut) -> String {
+    let original = image.url.rsplit('.').next().unwrap_or_default();
+    let mut candidates: Vec<String> = image
+        .variants
+        .iter()
+        .filter(|v| v.url.rsplit('.').next() == Some(original) && v.width < image.width)
+        .map(|v| format!("{} {}w", v.url, v.width))
+        .collect();
+    if candidates.is_empty() {
+        return String::new();
+    }
+    candidates.push(format!("{} {}w", image.url, image.width));
+    candidates.join(", ")
 }
 
 impl Card {
@@ -238,7 +283,7 @@ impl Card {
                 district: shown("district", &item.district),
                 comma: place_comma(lang),
             },
-            cover: item.cover.as_ref().map(|c| (c.url.clone(), c.alt.clone())),
+            cover: item.cover.as_ref().map(|c| Shot::new(c, &item.title)),
             featured: item.featured,
         }
     }

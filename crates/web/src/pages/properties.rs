@@ -11,8 +11,8 @@ use strata_taxonomy::serializers::CategoryOut;
 use strata_taxonomy::services::public as taxonomy;
 
 use super::{
-    Card, Meta, PAGE_SIZE, PageError, Pager, Place, Shown, deal_word, html, json_ld, place_comma,
-    plain_text, property_url, segment,
+    Card, Meta, PAGE_SIZE, PageError, Pager, Place, Shot, Shown, deal_word, html, json_ld,
+    place_comma, plain_text, property_url, segment,
 };
 use crate::Site;
 use crate::i18n::{INVALID_QUERY, Lang, SiteLang};
@@ -180,6 +180,9 @@ struct DetailView<'a> {
     category_url: Option<String>,
     options: Vec<Shown>,
     tag_urls: Vec<(String, Shown)>,
+    /// Each photo with its thumbnail's label ("Photo 2 of 5").
+    gallery: Vec<(Shot, String)>,
+    gallery_script: &'static str,
 }
 
 pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, PageError> {
@@ -252,6 +255,22 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
                 )
             })
             .collect(),
+        gallery: p
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| {
+                let label = format!(
+                    "{} {} {} {}",
+                    w.photo,
+                    lang.digits(&(i + 1).to_string()),
+                    w.of,
+                    lang.digits(&p.images.len().to_string())
+                );
+                (Shot::new(image, &p.title), label)
+            })
+            .collect(),
+        gallery_script: crate::assets::gallery_script_url(),
         meta,
         p: &p,
     };

@@ -2,3 +2,4 @@
 
 pub mod image;
 pub mod pending_delete;
+pub mod rendition;

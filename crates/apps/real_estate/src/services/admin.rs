@@ -13,6 +13,7 @@ use strata_api::lang::{Lang, Translated};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 use strata_db::is_unique_violation;
 use strata_media::ImageOut;
+use strata_media::renditions;
 use strata_media::services::{self as media, Owner};
 use strata_media::upload::Upload;
 use strata_taxonomy::models::{category, option, tag};
@@ -400,12 +401,16 @@ fn media_change(property: &property::Model) -> Change {
     )
 }
 
+/// Adds the image, then has its renditions made after the commit; they commit the same
+/// change again, so the property's caches show them once they exist.
 pub async fn add_image(ctx: &Ctx, id: i64, upload: Upload) -> ApiResult<ImageOut> {
     let txn = ctx.begin().await?;
     let property = locked_property(&txn, id).await?;
-    let image = media::add_image(&txn, ctx.media.as_ref(), owner(id), upload).await?;
-    ctx.commit(txn, media_change(&property)).await?;
-    Ok(image)
+    let added = media::add(&txn, ctx.media.as_ref(), owner(id), upload).await?;
+    let change = media_change(&property);
+    ctx.commit(txn, change.clone()).await?;
+    renditions::spawn(ctx, added.renditions, change);
+    Ok(added.image)
 }
 
 pub async fn reorder_images(ctx: &Ctx, id: i64, ids: Vec<i64>) -> ApiResult<Vec<ImageOut>> {
