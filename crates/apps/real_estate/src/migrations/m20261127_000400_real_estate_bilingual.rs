@@ -17,6 +17,13 @@ const TABLE: &str = "real_estate_property";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too (sea-orm-migration runs SQLite's without one, each
+    /// statement on whichever pooled connection is free): the steps read the columns the steps
+    /// before them add, and a failure must not leave half of them applied.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         // SQLite cannot drop an indexed column; the city filter now reads `city_key`.
