@@ -516,7 +516,7 @@ async fn bad_input_is_a_drf_4xx_and_writes_nothing(backend: Backend) {
     let images = format!("/api/admin/properties/{id}/images/");
     let detail = format!("/api/admin/properties/{id}/");
     let images_before = admin.ok(&detail).await["images"].clone();
-    let files_before = walk(&site.dir.join("media"));
+    let files_before = common::files_under(&site.dir.join("media"));
     let (status, error) = admin
         .upload(&images, b"GIF89a but not really", "x.gif")
         .await;
@@ -541,7 +541,7 @@ async fn bad_input_is_a_drf_4xx_and_writes_nothing(backend: Backend) {
         )
     );
     assert_eq!(admin.ok(&detail).await["images"], images_before);
-    let stored = walk(&site.dir.join("media"));
+    let stored = common::files_under(&site.dir.join("media"));
     assert_eq!(stored, files_before, "files left behind");
 
     // Filters: a bad value of a known parameter is a 400; unknown parameters are ignored.
@@ -572,24 +572,4 @@ async fn bad_input_is_a_drf_4xx_and_writes_nothing(backend: Backend) {
         .ok("/api/properties/?city=Tehran&utm_source=mail&fbclid=1")
         .await;
     assert_eq!(plain["results"], tracked["results"]);
-}
-
-/// Every file under `dir`, sorted.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<_> = entries
-        .flatten()
-        .flat_map(|e| {
-            let path = e.path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect();
-    files.sort();
-    files
 }

@@ -54,23 +54,6 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|e| {
-            let path = e.path();
-            if path.is_dir() {
-                files(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
-}
-
 async fn published_property(admin: &Api, title: &str) -> i64 {
     let (status, property) = admin
         .json(
@@ -175,14 +158,18 @@ async fn renditions_are_made_listed_served_and_deleted(backend: Backend) {
         );
     }
     let media = site.dir.join("media");
-    assert_eq!(files(&media).len(), 5, "the original and four renditions");
+    assert_eq!(
+        common::files_under(&media).len(),
+        5,
+        "the original and four renditions"
+    );
 
     // Deleting the image deletes the renditions' files too.
     assert_eq!(
         admin.delete(&format!("{images}{}/", image["id"])).await,
         204
     );
-    let left = files(&media);
+    let left = common::files_under(&media);
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
 
@@ -212,6 +199,6 @@ async fn bombs_and_oversized_images_are_refused(backend: Backend) {
         admin.ok(&format!("/api/admin/properties/{id}/")).await["images"],
         json!([])
     );
-    let left = files(&site.dir.join("media"));
+    let left = common::files_under(&site.dir.join("media"));
     assert!(left.is_empty(), "files left behind: {left:?}");
 }

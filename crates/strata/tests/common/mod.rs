@@ -478,3 +478,23 @@ pub fn python_with(module: &str, test: &str) -> Option<std::path::PathBuf> {
 pub mod api;
 pub mod inprocess;
 pub mod web;
+
+/// Every file under `dir` (none if it does not exist), sorted: what a test left on disk.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .flatten()
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect();
+    files.sort();
+    files
+}
