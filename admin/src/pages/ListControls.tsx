@@ -1,10 +1,11 @@
-// What every paginated admin list shares: its filters live in the URL (a reload, a shared link
-// and the 401 round trip keep them), a search box that applies on Enter, and the page count.
-import { TextInput } from "@mantine/core";
+// What every paginated admin list shares: its title with the "new" button, its filters living in
+// the URL (a reload, a shared link and the 401 round trip keep them), a search box that applies
+// on Enter, filter selects, and the page count.
+import { Button, Group, Select, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 
-import { useI18n } from "../i18n";
+import { type Key, useI18n } from "../i18n";
 
 /** `value` if it is one of `values` (a URL can say anything), else undefined. */
 export function oneOf<T extends string>(values: readonly T[], value: string | null): T | undefined {
@@ -46,5 +47,42 @@ export function SearchBox({ value, onSearch }: { value: string | undefined; onSe
     >
       <TextInput label={t("search")} type="search" name="q" value={q} onChange={(e) => setQ(e.currentTarget.value)} dir="auto" />
     </form>
+  );
+}
+
+/** The list's title and its "new" button. */
+export function ListHeader({ title, newTo, newLabel }: { title: Key; newTo: string; newLabel: Key }) {
+  const { t } = useI18n();
+  return (
+    <Group justify="space-between" mb="md">
+      <Title order={2}>{t(title)}</Title>
+      <Button component={Link} to={newTo}>
+        {t(newLabel)}
+      </Button>
+    </Group>
+  );
+}
+
+interface FilterSelectProps {
+  label: Key;
+  choices: readonly { value: string; label: Key }[];
+  value: string | undefined;
+  /** Adds "All" (the parameter left out) before the choices; an ordering has no such choice. */
+  all?: boolean;
+  onChange: (value: string | null) => void;
+}
+
+/** One of a list's filters (or its ordering) as a select. */
+export function FilterSelect({ label, choices, value, all = false, onChange }: FilterSelectProps) {
+  const { t } = useI18n();
+  const data = choices.map((choice) => ({ value: choice.value, label: t(choice.label) }));
+  return (
+    <Select
+      label={t(label)}
+      data={all ? [{ value: "", label: t("all") }, ...data] : data}
+      value={value ?? (all ? "" : null)}
+      onChange={onChange}
+      allowDeselect={false}
+    />
   );
 }

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Checkbox, Group, Select, Table, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Checkbox, Group, Table, Text } from "@mantine/core";
 import { useState } from "react";
 import { Link } from "react-router";
 
@@ -7,7 +7,7 @@ import { useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { formatDecimal, formatNumber } from "../format";
 import { useI18n } from "../i18n";
-import { SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
+import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
 import { Pager } from "./Pager";
 import { PropertiesBulkBar } from "./PropertiesBulk";
 import { QueryState } from "./State";
@@ -55,35 +55,12 @@ export function Properties() {
 
   return (
     <>
-      <Group justify="space-between" mb="md">
-        <Title order={2}>{t("properties")}</Title>
-        <Button component={Link} to="/properties/new">
-          {t("newProperty")}
-        </Button>
-      </Group>
+      <ListHeader title="properties" newTo="/properties/new" newLabel="newProperty" />
       <Group mb="md" align="end">
         <SearchBox value={query.q} onSearch={(q) => set("q", q)} />
-        <Select
-          label={t("status")}
-          data={[{ value: "", label: t("all") }, ...STATUSES.map((s) => ({ value: s, label: t(s) }))]}
-          value={query.status ?? ""}
-          onChange={(value) => set("status", value)}
-          allowDeselect={false}
-        />
-        <Select
-          label={t("deal")}
-          data={[{ value: "", label: t("all") }, ...DEALS.map((d) => ({ value: d, label: t(d) }))]}
-          value={query.deal ?? ""}
-          onChange={(value) => set("deal", value)}
-          allowDeselect={false}
-        />
-        <Select
-          label={t("ordering")}
-          data={ORDERINGS.map((o) => ({ value: o.value, label: t(o.label) }))}
-          value={query.ordering ?? null}
-          onChange={(value) => set("ordering", value)}
-          allowDeselect={false}
-        />
+        <FilterSelect label="status" all choices={STATUSES.map((s) => ({ value: s, label: s }))} value={query.status} onChange={(value) => set("status", value)} />
+        <FilterSelect label="deal" all choices={DEALS.map((d) => ({ value: d, label: d }))} value={query.deal} onChange={(value) => set("deal", value)} />
+        <FilterSelect label="ordering" choices={ORDERINGS} value={query.ordering} onChange={(value) => set("ordering", value)} />
       </Group>
       <PropertiesBulkBar
         selected={selected}

@@ -1,6 +1,6 @@
 // Staff accounts, for admins: the list (search, role and status filters, ordering, pages) with
 // activate/deactivate on each row; creating and editing are UserForm's.
-import { Alert, Anchor, Badge, Button, Group, Select, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Group, Table, Text } from "@mantine/core";
 import { Link } from "react-router";
 
 import type { Query } from "../api/client";
@@ -9,7 +9,7 @@ import type { Role } from "../access";
 import { formatDateTime, formatNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
 import { problemsOf } from "./errors";
-import { SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
+import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
 import { Pager } from "./Pager";
 import { QueryState } from "./State";
 
@@ -75,35 +75,12 @@ export function Users() {
 
   return (
     <>
-      <Group justify="space-between" mb="md">
-        <Title order={2}>{t("users")}</Title>
-        <Button component={Link} to="/users/new">
-          {t("newUser")}
-        </Button>
-      </Group>
+      <ListHeader title="users" newTo="/users/new" newLabel="newUser" />
       <Group mb="md" align="end">
         <SearchBox value={query.q} onSearch={(q) => set("q", q)} />
-        <Select
-          label={t("role")}
-          data={[{ value: "", label: t("all") }, ...ROLES.map((r) => ({ value: r.value, label: t(r.label) }))]}
-          value={query.role ?? ""}
-          onChange={(value) => set("role", value)}
-          allowDeselect={false}
-        />
-        <Select
-          label={t("status")}
-          data={[{ value: "", label: t("all") }, ...ACTIVE.map((a) => ({ value: a.value, label: t(a.label) }))]}
-          value={active ?? ""}
-          onChange={(value) => set("is_active", value)}
-          allowDeselect={false}
-        />
-        <Select
-          label={t("ordering")}
-          data={ORDERINGS.map((o) => ({ value: o.value, label: t(o.label) }))}
-          value={query.ordering ?? null}
-          onChange={(value) => set("ordering", value)}
-          allowDeselect={false}
-        />
+        <FilterSelect label="role" all choices={ROLES} value={query.role} onChange={(value) => set("role", value)} />
+        <FilterSelect label="status" all choices={ACTIVE} value={active ?? undefined} onChange={(value) => set("is_active", value)} />
+        <FilterSelect label="ordering" choices={ORDERINGS} value={query.ordering} onChange={(value) => set("ordering", value)} />
       </Group>
       {refusal !== null && (
         <Alert
