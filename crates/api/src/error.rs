@@ -140,6 +140,12 @@ impl ApiError {
     }
 }
 
+impl From<strata_cache::EncodeError> for ApiError {
+    fn from(error: strata_cache::EncodeError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
 impl From<DbErr> for ApiError {
     /// A lost or unobtainable connection is the database being down (a 503 the client may
     /// retry); anything else is a bug or a broken query (a 500).

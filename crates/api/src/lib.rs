@@ -3,6 +3,7 @@
 //! request context, and the change notifications that drive invalidation.
 
 pub mod admin;
+mod body;
 mod client;
 mod context;
 mod error;
@@ -17,6 +18,7 @@ pub mod serial;
 pub mod testing;
 pub mod text;
 
+pub use body::{JsonBody, decoded};
 pub use client::{ClientAddr, TrustedProxies, WindowLimit};
 pub use context::{
     ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
@@ -27,5 +29,7 @@ pub use lang::Lang;
 pub use pagination::{Page, PageRequest, Paginated, fetch_page};
 pub use path::Id;
 pub use query::UrlQuery;
+/// For services that write outside a request's [`Ctx`] (background tasks, the demo seed).
+pub use strata_db::begin_write;
 
 pub type ApiResult<T> = Result<T, ApiError>;

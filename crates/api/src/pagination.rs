@@ -4,9 +4,10 @@
 //! [`Page::respond`], because they carry the caller's host and unrelated parameters and must not
 //! leak into a shared cached value.
 
+use axum::body::Bytes;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
-use strata_cache::PlainData;
+use strata_cache::{Json, PlainData};
 
 use crate::error::ApiError;
 use crate::query::UrlQuery;
@@ -94,20 +95,75 @@ pub struct Paginated<T> {
     pub results: Vec<T>,
 }
 
+/// A page's links, or a refusal of a page past the end (page 1 always exists, even empty).
+/// As DRF's paginator, from the count alone.
+fn links(
+    count: u64,
+    request: PageRequest,
+    url: &UrlQuery,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    if request.page > 1 && request.offset() >= count {
+        return Err(ApiError::InvalidPage);
+    }
+    let has_next = request.offset().saturating_add(request.page_size) < count;
+    Ok((
+        has_next.then(|| url.link_to_page(request.page + 1)),
+        (request.page > 1).then(|| url.link_to_page(request.page - 1)),
+    ))
+}
+
 impl<T> Page<T> {
-    /// Adds the links, or refuses a page past the end (page 1 always exists, even empty).
+    /// Adds the links, or refuses a page past the end.
     pub fn respond(self, request: PageRequest, url: &UrlQuery) -> Result<Paginated<T>, ApiError> {
-        if request.page > 1 && request.offset() >= self.count {
-            return Err(ApiError::InvalidPage);
-        }
-        let has_next = request.offset().saturating_add(self.results.len() as u64) < self.count;
+        let (next, previous) = links(self.count, request, url)?;
         Ok(Paginated {
             count: self.count,
-            next: has_next.then(|| url.link_to_page(request.page + 1)),
-            previous: (request.page > 1).then(|| url.link_to_page(request.page - 1)),
+            next,
+            previous,
             results: self.results,
         })
     }
+}
+
+impl<T: PlainData> Page<T> {
+    /// [`respond`](Self::respond) on a cached page's JSON, as the response body's bytes: the
+    /// links are spliced in after the count and the results are copied as they are, never
+    /// decoded. A page cached in another layout (another writer's) is decoded instead.
+    pub fn respond_json(
+        cached: &Json<Page<T>>,
+        request: PageRequest,
+        url: &UrlQuery,
+    ) -> Result<Bytes, ApiError> {
+        let Some((count, results)) = split_page(cached.bytes()) else {
+            let page = cached.decode().map_err(ApiError::internal)?;
+            let body = page.respond(request, url)?;
+            return Ok(Bytes::from(
+                serde_json::to_vec(&body).map_err(ApiError::internal)?,
+            ));
+        };
+        let (next, previous) = links(count, request, url)?;
+        let link = |link: Option<String>| serde_json::to_string(&link).unwrap_or_default();
+        let mut body = Vec::with_capacity(cached.bytes().len() + 256);
+        body.extend_from_slice(br#"{"count":"#);
+        body.extend_from_slice(count.to_string().as_bytes());
+        body.extend_from_slice(br#","next":"#);
+        body.extend_from_slice(link(next).as_bytes());
+        body.extend_from_slice(br#","previous":"#);
+        body.extend_from_slice(link(previous).as_bytes());
+        body.extend_from_slice(br#","results":"#);
+        body.extend_from_slice(results);
+        Ok(Bytes::from(body))
+    }
+}
+
+/// `{"count":<n>,"results":<rest>` as serde writes a [`Page`]: the count and everything from
+/// the results' `[` to the closing `}`.
+fn split_page(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let rest = bytes.strip_prefix(br#"{"count":"#)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let count = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let results = rest[digits..].strip_prefix(br#","results":"#)?;
+    (results.first() == Some(&b'[') && results.last() == Some(&b'}')).then_some((count, results))
 }
 
 /// Counts a query and loads one page of it. A page past what the database can address holds
@@ -137,6 +193,58 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Item {
+        id: u64,
+        title: String,
+    }
+
+    impl PlainData for Item {}
+
+    /// The spliced body is byte for byte what serializing DRF's shape gives, on every page
+    /// (first, middle, last, an empty first page) and with awkward text in the results.
+    #[test]
+    fn a_cached_page_is_answered_with_the_same_bytes_without_decoding() {
+        let url = UrlQuery::new(
+            "http://testserver/api/items/",
+            vec![("q".into(), "a&b é\"".into()), ("page_size".into(), "2".into())],
+        );
+        for (count, page, len) in [(5u64, 1u64, 2usize), (5, 2, 2), (5, 3, 1), (0, 1, 0)] {
+            let items = || {
+                (0..len)
+                    .map(|i| Item {
+                        id: i as u64,
+                        title: format!("\"{i}\" </script> {{\"count\":9}}"),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let request = PageRequest::new(page, 2).unwrap();
+            let cached = Json::encode(&Page {
+                count,
+                results: items(),
+            })
+            .unwrap();
+            let spliced = Page::respond_json(&cached, request, &url).unwrap();
+            let expected = Page {
+                count,
+                results: items(),
+            }
+            .respond(request, &url)
+            .unwrap();
+            assert_eq!(spliced, serde_json::to_vec(&expected).unwrap(), "page {page}");
+        }
+        let past_end = PageRequest::new(4, 2).unwrap();
+        let cached = Json::<Page<Item>>::encode(&Page {
+            count: 5,
+            results: Vec::new(),
+        })
+        .unwrap();
+        assert!(matches!(
+            Page::respond_json(&cached, past_end, &url),
+            Err(ApiError::InvalidPage)
+        ));
+    }
 
     fn invalid(request: Result<PageRequest, ApiError>) -> bool {
         matches!(request, Err(ApiError::InvalidPage))

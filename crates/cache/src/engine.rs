@@ -1,6 +1,8 @@
 //! The engine: `get_or_load`, invalidation, flags, the circuit breaker and the replay queue.
 
 pub(crate) mod bus;
+mod labels;
+pub(crate) mod near;
 
 use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
@@ -13,16 +15,21 @@ use metrics::{counter, gauge, histogram};
 use strata_plain::PlainData;
 use tokio::task::JoinHandle;
 
+use self::bus::BusEpoch;
+use self::labels::{Bypass, Handles, Layer, NsHandle};
+use self::near::{Invalidated, Near, NearHealth, NearNotice};
 use crate::audit::AuditReport;
+use crate::coalesce::Coalesced;
 use crate::errlog::ErrorLog;
 use crate::key::{CacheKey, KeyPrefix, Namespace};
 use crate::locks::KeyLocks;
 use crate::metrics as m;
 use crate::replay::{ReplayQueue, Snapshot};
 use crate::settings::{CacheSettings, TtlClass};
-use crate::stats::{NamespaceHistory, Outcome, SAMPLE_EVERY, Stats};
+use crate::stats::{NamespaceHistory, SAMPLE_EVERY, Stats};
 use crate::store::redis::RedisConfigError;
 use crate::store::{Lookup, MemoryStore, RedisStore, Store, StoreError};
+use crate::value::{EncodeError, Json, Shape};
 
 /// Why the engine could not be built or an operator command failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +61,8 @@ pub struct CacheHealth {
     pub breaker_open: bool,
     pub pending_invalidations: usize,
     pub disabled_namespaces: Vec<String>,
+    /// `None` on the in-process store, or when `cache.near.enabled` is off.
+    pub near: Option<NearHealth>,
 }
 
 /// The data cache. Cheap to clone; clones share one store, breaker and replay queue.
@@ -84,6 +93,11 @@ struct Inner {
     queued_epoch: AtomicU64,
     disabled: RwLock<HashSet<String>>,
     stats: Stats,
+    handles: Handles,
+    /// Redis only, unless `near.enabled` is off.
+    near: Option<Near>,
+    /// The bus counter, one read shared by the callers that arrived before it started.
+    epoch: Coalesced<BusEpoch>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -136,9 +150,18 @@ impl Breaker {
     }
 }
 
-enum Op<'a> {
+pub(crate) enum Op<'a> {
     Key(&'a CacheKey),
     Namespace(&'a Namespace),
+}
+
+impl Op<'_> {
+    fn namespace(&self) -> &Namespace {
+        match self {
+            Op::Key(key) => key.namespace(),
+            Op::Namespace(ns) => ns,
+        }
+    }
 }
 
 impl Cache {
@@ -146,7 +169,7 @@ impl Cache {
     pub fn memory(settings: CacheSettings) -> Result<Self, CacheError> {
         settings.validate().map_err(CacheError::Settings)?;
         let store = Store::Memory(MemoryStore::new(settings.memory_capacity_bytes));
-        Ok(Self::start(store, settings))
+        Ok(Self::start(store, settings, None))
     }
 
     /// A Redis store (`redis://`, or Sentinel's `redis-sentinel://`). Keys are prefixed
@@ -165,10 +188,13 @@ impl Cache {
                 "Redis is not reachable yet; serving without the data cache until it is"
             );
         }
-        Ok(Self::start(Store::Redis(Box::new(store)), settings))
+        let near = settings.near.enabled.then(|| Near::new(&settings.near));
+        let cache = Self::start(Store::Redis(Box::new(store)), settings, near);
+        cache.start_near();
+        Ok(cache)
     }
 
-    fn start(store: Store, settings: CacheSettings) -> Self {
+    fn start(store: Store, settings: CacheSettings, near: Option<Near>) -> Self {
         let inner = Arc::new(Inner {
             errors: ErrorLog::new(CacheSettings::ms(settings.error_log_interval_ms)),
             breaker: Breaker {
@@ -183,6 +209,9 @@ impl Cache {
             queued_epoch: AtomicU64::new(0),
             disabled: RwLock::new(HashSet::new()),
             stats: Stats::default(),
+            handles: Handles::default(),
+            near,
+            epoch: Coalesced::new(BusEpoch::Unknown),
             tasks: Mutex::new(Vec::new()),
         });
         m::describe();
@@ -253,20 +282,93 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let ns = key.namespace().to_string();
+        match self.read::<T, T, E, F, Fut>(key, ttl, loader).await? {
+            Ok(value) => Ok(value),
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`get_or_load`](Self::get_or_load), returning the value as the JSON bytes the cache
+    /// holds: a hit hands them over without decoding (a handler sends them as the body as they
+    /// are). Bytes from Redis are checked to decode as `T` once, when they enter the
+    /// near-cache, since another writer (Django) may have stored them.
+    pub async fn get_or_load_json<T, E, F, Fut>(
+        &self,
+        key: &CacheKey,
+        ttl: TtlClass,
+        loader: F,
+    ) -> Result<Json<T>, E>
+    where
+        T: PlainData,
+        E: From<EncodeError>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Ok(self
+            .read::<T, Json<T>, E, F, Fut>(key, ttl, loader)
+            .await??)
+    }
+
+    /// The read path of both: near-cache, then one plain `GET`, then a lease and the loader.
+    /// The inner `Err` is a loaded value that could not be handed back in the shape `S`.
+    async fn read<T, S, E, F, Fut>(
+        &self,
+        key: &CacheKey,
+        ttl: TtlClass,
+        loader: F,
+    ) -> Result<Result<S, S::Unencodable>, E>
+    where
+        T: PlainData,
+        S: Shape<T>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let ns = self.handle(key.namespace());
         if !self.is_enabled(key.namespace()) {
-            return self.bypass(&ns, "flag_off", loader).await;
+            return self.bypass(&ns, Bypass::FlagOff, loader).await;
         }
         if !self.store_usable() {
-            return self.bypass(&ns, "unavailable", loader).await;
+            return self.bypass(&ns, Bypass::Unavailable, loader).await;
         }
+        // The near-cache first. A copy there is served only once this instance has applied
+        // every invalidation announced before this read (the bus counter, read once for many
+        // readers); a read that finds none goes on to the store without asking the counter.
+        let near = match self.near(key.namespace(), &ns.name) {
+            None => None,
+            Some(near) => {
+                let mut fence = near.fence(&ns.name);
+                if near.get(key, &fence).is_some() {
+                    match self.near_caught_up(near).await {
+                        Err(_) => return self.bypass(&ns, Bypass::Error, loader).await,
+                        Ok(caught_up) => {
+                            // Catching up may have applied invalidations: look again.
+                            fence = near.fence(&ns.name);
+                            if caught_up
+                                && let Some(bytes) = near.get(key, &fence)
+                                && let Ok(value) = S::from_stored(&bytes, true)
+                            {
+                                ns.hit(Layer::Near);
+                                return Ok(Ok(value));
+                            }
+                        }
+                    }
+                }
+                ns.miss(Layer::Near);
+                Some((near, fence))
+            }
+        };
+        let keep = |bytes: &Bytes| {
+            if let Some((near, fence)) = &near {
+                near.insert(key, fence, bytes.clone(), self.ttl(ttl));
+            }
+        };
         // The hit path is one plain GET: no lock, no script.
         match self
             .call("get", Some(key.namespace()), self.inner.store.get(key))
             .await
         {
-            Err(_) => return self.bypass(&ns, "error", loader).await,
-            Ok(Some(bytes)) => return self.hit(ns, &bytes, loader).await,
+            Err(_) => return self.bypass(&ns, Bypass::Error, loader).await,
+            Ok(Some(bytes)) => return self.hit(&ns, &bytes, keep, loader).await,
             Ok(None) => {}
         }
         // A miss: take the key's lease, or wait for whoever holds it. Waiters in this process
@@ -286,24 +388,28 @@ impl Cache {
                 )
                 .await
             {
-                Err(_) => return self.bypass(&ns, "error", loader).await,
-                Ok(Lookup::Hit(bytes)) => return self.hit(ns, &bytes, loader).await,
+                Err(_) => return self.bypass(&ns, Bypass::Error, loader).await,
+                Ok(Lookup::Hit(bytes)) => return self.hit(&ns, &bytes, keep, loader).await,
                 Ok(Lookup::Leased(token)) => {
-                    counter!(m::MISSES, "namespace" => ns.clone()).increment(1);
-                    self.inner.stats.count(&ns, Outcome::Miss);
-                    return self.fill(key, &ns, ttl, token, epoch, loader).await;
+                    ns.miss(Layer::Store);
+                    let (result, stored) = self.fill(key, &ns, ttl, token, epoch, loader).await;
+                    let value = result?;
+                    if let Some(bytes) = &stored {
+                        keep(bytes);
+                    }
+                    return Ok(S::from_loaded(value, stored));
                 }
                 Ok(Lookup::Busy) if local_turn.is_none() => {
                     let turn = self.inner.locks.lock(key.as_str());
                     match tokio::time::timeout_at(deadline, turn).await {
                         // Our turn: look again at once, the filler may be done.
                         Ok(guard) => local_turn = Some(guard),
-                        Err(_) => return self.bypass(&ns, "wait_timeout", loader).await,
+                        Err(_) => return self.bypass(&ns, Bypass::WaitTimeout, loader).await,
                     }
                 }
                 Ok(Lookup::Busy) => {
                     if tokio::time::Instant::now() + backoff >= deadline {
-                        return self.bypass(&ns, "wait_timeout", loader).await;
+                        return self.bypass(&ns, Bypass::WaitTimeout, loader).await;
                     }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_millis(50));
@@ -312,48 +418,73 @@ impl Cache {
         }
     }
 
-    /// Decodes a stored value; one that does not decode as `T` is left in place (it may be
-    /// another writer's — Django's — differently shaped value, and expires by its TTL) and the
-    /// loader answers instead.
-    async fn hit<T, E, F, Fut>(&self, ns: String, bytes: &[u8], loader: F) -> Result<T, E>
+    /// The handles of `ns`: its name, counters and labels, made at its first read.
+    fn handle(&self, ns: &Namespace) -> Arc<NsHandle> {
+        self.inner
+            .handles
+            .of(ns, self.inner.store.backend(), &self.inner.stats)
+    }
+
+    /// A value the store returned. One that does not decode as `T` is left in place (it may
+    /// be another writer's — Django's — differently shaped value, and expires by its TTL) and
+    /// the loader answers instead. One that does is kept in the near-cache (`keep`).
+    async fn hit<T, S, E, F, Fut>(
+        &self,
+        ns: &NsHandle,
+        bytes: &Bytes,
+        keep: impl FnOnce(&Bytes),
+        loader: F,
+    ) -> Result<Result<S, S::Unencodable>, E>
     where
         T: PlainData,
+        S: Shape<T>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        match serde_json::from_slice::<T>(bytes) {
+        // The in-process store holds only what this process encoded.
+        let checked = matches!(self.inner.store, Store::Memory(_));
+        match S::from_stored(bytes, checked) {
             Ok(value) => {
-                self.inner.stats.count(&ns, Outcome::Hit);
-                counter!(m::HITS, "namespace" => ns).increment(1);
-                Ok(value)
+                ns.hit(Layer::Store);
+                keep(bytes);
+                Ok(Ok(value))
             }
             Err(error) => {
                 self.inner.errors.report("decode", "decode", &error);
-                counter!(m::ERRORS, "namespace" => ns.clone(), "command" => "decode").increment(1);
-                self.bypass(&ns, "error", loader).await
+                counter!(m::ERRORS, "namespace" => ns.name.clone(), "command" => "decode")
+                    .increment(1);
+                self.bypass(ns, Bypass::Error, loader).await
             }
         }
     }
 
-    async fn bypass<T, E, F, Fut>(&self, ns: &str, reason: &'static str, loader: F) -> Result<T, E>
+    async fn bypass<T, S, E, F, Fut>(
+        &self,
+        ns: &NsHandle,
+        reason: Bypass,
+        loader: F,
+    ) -> Result<Result<S, S::Unencodable>, E>
     where
+        T: PlainData,
+        S: Shape<T>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        counter!(m::BYPASSES, "namespace" => ns.to_owned(), "reason" => reason).increment(1);
-        self.inner.stats.count(ns, Outcome::Bypass);
-        loader().await
+        ns.bypass(reason);
+        Ok(S::from_loaded(loader().await?, None))
     }
 
+    /// Runs the loader under the lease `token` and stores its value if the lease still holds.
+    /// Returns the loader's result and, when the store accepted it, the bytes stored.
     async fn fill<T, E, F, Fut>(
         &self,
         key: &CacheKey,
-        ns: &str,
+        ns: &NsHandle,
         ttl: TtlClass,
         token: u64,
         epoch: u64,
         loader: F,
-    ) -> Result<T, E>
+    ) -> (Result<T, E>, Option<Bytes>)
     where
         T: PlainData,
         F: FnOnce() -> Fut,
@@ -367,31 +498,37 @@ impl Cache {
             held: true,
         };
         let result = loader().await;
+        let mut stored_bytes = None;
         if let Ok(value) = &result {
             let still_fresh = self.inner.queued_epoch.load(Ordering::Acquire) == epoch;
             match serde_json::to_vec(value) {
                 Ok(bytes) if still_fresh => {
+                    let bytes = Bytes::from(bytes);
                     let stored = self
                         .call(
                             "fill",
                             Some(key.namespace()),
                             self.inner
                                 .store
-                                .fill(key, token, Bytes::from(bytes), self.ttl(ttl)),
+                                .fill(key, token, bytes.clone(), self.ttl(ttl)),
                         )
                         .await;
                     // Stored or refused, the lease is gone; after an error it expires by itself.
                     lease.held = false;
-                    if matches!(stored, Ok(false)) {
-                        counter!(m::STALE_FILLS_REJECTED, "namespace" => ns.to_owned())
-                            .increment(1);
-                        tracing::debug!(key = %key, "fill refused: the key was invalidated while loading");
+                    match stored {
+                        Ok(true) => stored_bytes = Some(bytes),
+                        Ok(false) => {
+                            counter!(m::STALE_FILLS_REJECTED, "namespace" => ns.name.clone())
+                                .increment(1);
+                            tracing::debug!(key = %key, "fill refused: the key was invalidated while loading");
+                        }
+                        Err(_) => {}
                     }
                 }
                 Ok(_) => {}
                 Err(error) => {
                     self.inner.errors.report("encode", "encode", &error);
-                    counter!(m::ERRORS, "namespace" => ns.to_owned(), "command" => "encode")
+                    counter!(m::ERRORS, "namespace" => ns.name.clone(), "command" => "encode")
                         .increment(1);
                 }
             }
@@ -406,11 +543,10 @@ impl Cache {
                 )
                 .await;
         }
-        histogram!(m::FILL_SECONDS, "namespace" => ns.to_owned())
+        histogram!(m::FILL_SECONDS, "namespace" => ns.name.clone())
             .record(started.elapsed().as_secs_f64());
-        result
+        (result, stored_bytes)
     }
-
     /// Reads a key without loading or filling (`cache audit`, tests). `None` on a miss, on a
     /// store error or when the namespace's flag is off.
     pub async fn peek<T: PlainData>(&self, key: &CacheKey) -> Option<T> {
@@ -427,33 +563,96 @@ impl Cache {
     /// Deletes exactly `key` (and revokes its lease). Never fails: if the store cannot be
     /// reached the invalidation is queued and replayed before this instance reads the store again.
     pub async fn invalidate(&self, key: &CacheKey) -> Invalidation {
-        self.apply(Op::Key(key)).await
+        self.apply(&[Op::Key(key)]).await
     }
 
     /// Deletes every key of `ns` (and revokes their leases), at a cost that grows with the
     /// namespace, not with the keyspace. Queued like [`invalidate`](Self::invalidate) on failure.
     pub async fn invalidate_namespace(&self, ns: &Namespace) -> Invalidation {
-        self.apply(Op::Namespace(ns)).await
+        self.apply(&[Op::Namespace(ns)]).await
     }
 
-    async fn apply(&self, op: Op<'_>) -> Invalidation {
-        let (ns, kind) = match &op {
-            Op::Key(key) => (key.namespace(), "key"),
-            Op::Namespace(ns) => (*ns, "namespace"),
-        };
-        let applied = !self.inner.breaker.is_open() && self.run(&op).await.is_ok();
-        let outcome = if applied { "applied" } else { "queued" };
-        counter!(m::INVALIDATIONS, "namespace" => ns.to_string(), "kind" => kind, "outcome" => outcome)
-            .increment(1);
-        if !applied {
-            match op {
-                Op::Key(key) => self.inner.pending.push_key(key.clone()),
-                Op::Namespace(ns) => self.inner.pending.push_namespace(ns.clone()),
-            }
-            self.inner.queued_epoch.fetch_add(1, Ordering::AcqRel);
-            return Invalidation::Queued;
+    /// What a commit invalidates, at once: each namespace and key as above, and one notice on
+    /// the bus for the other instances' near-caches. `Queued` if any of them was queued.
+    pub async fn invalidate_all_of(
+        &self,
+        namespaces: &[Namespace],
+        keys: &[CacheKey],
+    ) -> Invalidation {
+        let ops: Vec<Op<'_>> = namespaces
+            .iter()
+            .map(Op::Namespace)
+            .chain(keys.iter().map(Op::Key))
+            .collect();
+        self.apply(&ops).await
+    }
+
+    async fn apply(&self, ops: &[Op<'_>]) -> Invalidation {
+        let mut applied = Vec::with_capacity(ops.len());
+        for op in ops {
+            applied.push(!self.inner.breaker.is_open() && self.run(op).await.is_ok());
         }
-        Invalidation::Applied
+        // This instance's near-cache forgets at once, whatever the store said; the others
+        // hear what the store confirmed on the bus (what it did not is queued, and its replay
+        // announces it). An announcement that fails would leave them serving the old copies,
+        // so what it carried is queued too.
+        if let Some(near) = &self.inner.near {
+            near.invalidate(&Invalidated::of(
+                ops.iter().filter(|op| near::announced(op.namespace())),
+            ));
+        }
+        let confirmed = Invalidated::of(
+            ops.iter()
+                .zip(&applied)
+                .filter(|(op, applied)| **applied && near::announced(op.namespace()))
+                .map(|(op, _)| op),
+        );
+        if !self.announce(confirmed).await {
+            for (op, applied) in ops.iter().zip(applied.iter_mut()) {
+                *applied &= !near::announced(op.namespace());
+            }
+        }
+        let mut outcome = Invalidation::Applied;
+        for (op, applied) in ops.iter().zip(applied) {
+            let kind = match op {
+                Op::Key(_) => "key",
+                Op::Namespace(_) => "namespace",
+            };
+            let result = if applied { "applied" } else { "queued" };
+            counter!(m::INVALIDATIONS, "namespace" => op.namespace().to_string(), "kind" => kind, "outcome" => result)
+                .increment(1);
+            if !applied {
+                match op {
+                    Op::Key(key) => self.inner.pending.push_key((*key).clone()),
+                    Op::Namespace(ns) => self.inner.pending.push_namespace((*ns).clone()),
+                }
+                self.inner.queued_epoch.fetch_add(1, Ordering::AcqRel);
+                outcome = Invalidation::Queued;
+            }
+        }
+        outcome
+    }
+
+    /// Tells every instance's near-cache what the store confirmed invalidated; `false` if
+    /// the bus could not be reached. The in-process store has no other instance to tell.
+    /// Not held back by an open breaker: the replay announces while probing.
+    async fn announce(&self, invalidated: Invalidated) -> bool {
+        let Store::Redis(redis) = &self.inner.store else {
+            return true;
+        };
+        if invalidated.is_empty() {
+            return true;
+        }
+        let notice = match &self.inner.near {
+            Some(near) => near.notice(invalidated),
+            None => NearNotice::anonymous(invalidated),
+        };
+        let Ok(payload) = serde_json::to_string(&notice) else {
+            return false;
+        };
+        self.call("broadcast", None, redis.broadcast(&payload))
+            .await
+            .is_ok()
     }
 
     async fn run(&self, op: &Op<'_>) -> Result<(), StoreError> {
@@ -563,6 +762,7 @@ impl Cache {
             breaker_open: self.inner.breaker.is_open(),
             pending_invalidations: self.pending_len(),
             disabled_namespaces,
+            near: self.inner.near.as_ref().map(Near::health),
         }
     }
 
@@ -662,17 +862,37 @@ impl Cache {
             namespaces: Vec::new(),
             keys: Vec::new(),
         };
+        let mut complete = true;
         for (ns, seq) in attempt.namespaces {
             if self.inner.store.invalidate_namespace(&ns).await.is_err() {
-                return self.inner.pending.settle(done) == 0;
+                complete = false;
+                break;
             }
             done.namespaces.push((ns, seq));
         }
-        for (key, seq) in attempt.keys {
-            if self.inner.store.invalidate_key(&key).await.is_err() {
-                return self.inner.pending.settle(done) == 0;
+        if complete {
+            for (key, seq) in attempt.keys {
+                if self.inner.store.invalidate_key(&key).await.is_err() {
+                    break;
+                }
+                done.keys.push((key, seq));
             }
-            done.keys.push((key, seq));
+        }
+        // What the store confirmed must reach the other near-caches too before it leaves the
+        // queue.
+        let invalidated = Invalidated::of(
+            done.namespaces
+                .iter()
+                .map(|(ns, _)| Op::Namespace(ns))
+                .chain(done.keys.iter().map(|(key, _)| Op::Key(key)))
+                .filter(|op| near::announced(op.namespace()))
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        if !self.announce(invalidated).await {
+            done.namespaces.retain(|(ns, _)| !near::announced(ns));
+            done.keys
+                .retain(|(key, _)| !near::announced(key.namespace()));
         }
         let left = self.inner.pending.settle(done);
         if total > 0 && left == 0 {
@@ -682,7 +902,6 @@ impl Cache {
     }
 }
 
-/// Keeps this instance's view of the namespace flags at most `flag_refresh_ms` old.
 /// Snapshots the per-namespace counters for [`Cache::history`].
 async fn sample_loop(inner: Weak<Inner>) {
     let mut ticks = tokio::time::interval(SAMPLE_EVERY);
@@ -694,6 +913,7 @@ async fn sample_loop(inner: Weak<Inner>) {
     }
 }
 
+/// Keeps this instance's view of the namespace flags at most `flag_refresh_ms` old.
 async fn flag_loop(inner: Weak<Inner>) {
     let interval = match inner.upgrade() {
         Some(inner) => CacheSettings::ms(inner.settings.flag_refresh_ms),

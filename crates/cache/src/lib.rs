@@ -7,6 +7,7 @@
 //! and metrics — is documented on [`Cache`] and in `docs/ARCHITECTURE.md`.
 
 mod audit;
+mod coalesce;
 mod engine;
 mod errlog;
 mod key;
@@ -17,12 +18,15 @@ mod replay;
 mod settings;
 pub mod stats;
 mod store;
+mod value;
 
 pub use audit::{AuditReport, Finding};
 pub use engine::bus::{BusEpoch, BusEvent};
+pub use engine::near::NearHealth;
 pub use engine::{Cache, CacheError, CacheHealth, Invalidation};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};
-pub use settings::{CacheSettings, RedisSettings, TtlClass, TtlPolicy};
+pub use settings::{CacheSettings, NearSettings, RedisSettings, TtlClass, TtlPolicy};
 pub use store::StoreError;
 pub use store::redis::RedisConfigError;
 pub use strata_plain::PlainData;
+pub use value::{EncodeError, Json};

@@ -67,6 +67,32 @@ impl Default for RedisSettings {
     }
 }
 
+/// The near-cache: each instance's copy of hot public values in front of Redis (see
+/// `docs/ARCHITECTURE.md`). Only with Redis: the in-process store is already near.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NearSettings {
+    pub enabled: bool,
+    /// Bytes of values it may hold (keys and bookkeeping come on top).
+    pub capacity_bytes: u64,
+    /// Public namespaces kept out of it (`public:property:list`).
+    pub exclude: Vec<String>,
+    /// How long a read waits for invalidation notices published before it arrived, before it
+    /// empties the near-cache instead.
+    pub wait_ms: u64,
+}
+
+impl Default for NearSettings {
+    fn default() -> Self {
+        NearSettings {
+            enabled: true,
+            capacity_bytes: 64 * 1024 * 1024,
+            exclude: Vec::new(),
+            wait_ms: 100,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
@@ -93,6 +119,7 @@ pub struct CacheSettings {
     pub flag_refresh_ms: u64,
     /// Bytes the in-process store may hold.
     pub memory_capacity_bytes: u64,
+    pub near: NearSettings,
 }
 
 impl Default for CacheSettings {
@@ -110,6 +137,7 @@ impl Default for CacheSettings {
             error_log_interval_ms: 10_000,
             flag_refresh_ms: 500,
             memory_capacity_bytes: 256 * 1024 * 1024,
+            near: NearSettings::default(),
         }
     }
 }
@@ -161,6 +189,14 @@ impl CacheSettings {
         ] {
             if ttl == 0 {
                 errors.push(format!("cache.ttl.{name} must be greater than 0"));
+            }
+        }
+        for ns in &self.near.exclude {
+            match crate::Namespace::parse(ns) {
+                Ok(parsed) if parsed.scope() == crate::Scope::Public => {}
+                _ => errors.push(format!(
+                    "cache.near.exclude: `{ns}` is not a public namespace (public:<app>:<resource>)"
+                )),
             }
         }
         if errors.is_empty() {

@@ -48,7 +48,7 @@ impl Tally {
 }
 
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     hits: AtomicU64,
     misses: AtomicU64,
     bypasses: AtomicU64,
@@ -69,38 +69,42 @@ struct Sample {
     totals: BTreeMap<String, Tally>,
 }
 
-/// The counters and the ring. Counting takes a read lock and one atomic add; only the first
-/// read of a namespace takes the write lock.
+/// The counters and the ring. Counting is one atomic add on a handle the engine keeps per
+/// namespace.
 #[derive(Default)]
 pub(crate) struct Stats {
     counters: RwLock<HashMap<String, Arc<Counters>>>,
     ring: Mutex<VecDeque<Sample>>,
 }
 
+impl Counters {
+    pub(crate) fn count(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Hit => &self.hits,
+            Outcome::Miss => &self.misses,
+            Outcome::Bypass => &self.bypasses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl Stats {
-    pub(crate) fn count(&self, ns: &str, outcome: Outcome) {
+    /// The counters of `ns`, made at its first read (the engine keeps the handle).
+    pub(crate) fn of(&self, ns: &str) -> Arc<Counters> {
         let found = self
             .counters
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(ns)
             .cloned();
-        let counters = match found {
-            Some(counters) => counters,
-            None => self
-                .counters
+        found.unwrap_or_else(|| {
+            self.counters
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .entry(ns.to_owned())
                 .or_default()
-                .clone(),
-        };
-        let counter = match outcome {
-            Outcome::Hit => &counters.hits,
-            Outcome::Miss => &counters.misses,
-            Outcome::Bypass => &counters.bypasses,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+                .clone()
+        })
     }
 
     pub(crate) fn totals(&self) -> BTreeMap<String, Tally> {
@@ -194,12 +198,13 @@ mod tests {
     #[test]
     fn the_ring_keeps_the_last_samples_and_reports_intervals() {
         let stats = Stats::default();
-        stats.count("public:property:list", Outcome::Miss);
+        let list = stats.of("public:property:list");
+        list.count(Outcome::Miss);
         stats.sample();
         for _ in 0..3 {
-            stats.count("public:property:list", Outcome::Hit);
+            list.count(Outcome::Hit);
         }
-        stats.count("public:property:list", Outcome::Bypass);
+        list.count(Outcome::Bypass);
         let history = stats.history();
         assert_eq!(history.len(), 1);
         let list = &history[0];

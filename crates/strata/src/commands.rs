@@ -10,7 +10,7 @@ use crate::config::{Config, ConfigError};
 use crate::invalidation::Invalidator;
 use crate::invalidation::journal::Journal;
 use crate::server::{self, ServeError};
-use crate::state::{StateError, open_cache, open_db, outbox};
+use crate::state::{StateError, open_command_cache, open_db, outbox};
 use crate::{migrate, seed, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +100,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             print_line(&key)
         }),
         Command::Seed(args) => with_db(config, |config, db| async move {
-            let cache = open_cache(&config).await?;
+            let cache = open_command_cache(&config).await?;
             // Tells running instances what changed; this process serves no pages and
             // delivers no outbox rows.
             let changes = Invalidator::new(
@@ -118,7 +118,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }),
         Command::Cache { command } => match command {
             CacheCommand::Warm => with_db(config, |config, db| async move {
-                let cache = open_cache(&config).await?;
+                let cache = open_command_cache(&config).await?;
                 warm(&config, db, cache).await
             }),
             CacheCommand::Audit { max_bytes } => {
@@ -160,7 +160,7 @@ where
     Fut: Future<Output = Result<(), CommandError>>,
 {
     runtime()?.block_on(async {
-        let cache = open_cache(&config).await?;
+        let cache = open_command_cache(&config).await?;
         command(config, cache).await
     })
 }

@@ -15,6 +15,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use strata_api::{Change, ChangeSink, Entity, MediaStorage, Op, Receipt};
+use strata_media::renditions::RenditionError;
 use strata_media::services::{self as media, MediaError, Owner};
 use strata_media::{ImageFormat, Upload, ValidImage};
 use strata_real_estate::models::{property, property_option, property_tag};
@@ -30,6 +31,8 @@ pub enum SeedError {
     Media(#[from] MediaError),
     #[error("drawing a demo photo failed: {0}")]
     Draw(#[from] image::ImageError),
+    #[error("making a demo photo's renditions failed: {0}")]
+    Renditions(#[from] RenditionError),
     #[error("drawing the demo photos stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -408,7 +411,8 @@ pub async fn demo(
 }
 
 /// Two or three photos for each [`PHOTOGRAPHED`] property that has none yet (so a re-run adds
-/// none), each property's in one transaction, through the upload path. Returns how many.
+/// none), each property's in one transaction, through the upload path, then their renditions.
+/// Returns how many photos.
 async fn attach_photos(
     db: &DatabaseConnection,
     storage: &dyn MediaStorage,
@@ -434,7 +438,7 @@ async fn attach_photos(
     chosen.extend(newest(true, PHOTOGRAPHED_FEATURED).await?);
     let owner_ids: Vec<i64> = chosen.keys().copied().collect();
     let with_photos = media::images_for(db, IMAGE_OWNER, &owner_ids).await?;
-    let mut added = 0;
+    let mut renditions = Vec::new();
     for (id, slug) in chosen {
         // The drawing is seeded by the property's number, so it gets the same photos everywhere.
         let Some(n) = slug
@@ -470,10 +474,14 @@ async fn attach_photos(
                 kind: IMAGE_OWNER,
                 id,
             };
-            media::add_image(&txn, storage, owner, upload).await?;
-            added += 1;
+            renditions.push(media::add(&txn, storage, owner, upload).await?.renditions);
         }
         txn.commit().await?;
+    }
+    let added = renditions.len();
+    // As an upload's: made once its row has committed, so pages carry srcset from the start.
+    for job in renditions {
+        strata_media::renditions::make_now(db, storage, job).await?;
     }
     Ok(added)
 }

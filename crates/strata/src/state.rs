@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage};
-use strata_cache::{Cache, CacheError};
+use strata_cache::{Cache, CacheError, CacheSettings};
 use strata_db::{Backend, DbError, DbHealth};
 use strata_media::LocalDirStorage;
 
@@ -185,8 +185,20 @@ pub async fn open_db(config: &Config) -> Result<DatabaseConnection, DbError> {
 /// Redis when `REDIS_URL` is set, else the in-process store. An unreachable Redis is not an
 /// error (the engine fails open); a URL it cannot use is.
 pub async fn open_cache(config: &Config) -> Result<Cache, CacheError> {
+    cache_with(config, config.cache.clone()).await
+}
+
+/// [`open_cache`] for one-shot commands: without a near-cache, which a command would barely
+/// read and would have to subscribe to the bus for. Its invalidations are announced all the same.
+pub async fn open_command_cache(config: &Config) -> Result<Cache, CacheError> {
+    let mut settings = config.cache.clone();
+    settings.near.enabled = false;
+    cache_with(config, settings).await
+}
+
+async fn cache_with(config: &Config, settings: CacheSettings) -> Result<Cache, CacheError> {
     match &config.redis_url {
-        Some(url) => Cache::redis(url, &config.env, config.cache.clone()).await,
-        None => Cache::memory(config.cache.clone()),
+        Some(url) => Cache::redis(url, &config.env, settings).await,
+        None => Cache::memory(settings),
     }
 }

@@ -657,6 +657,19 @@ async fn demo_photos_and_the_gallery(backend: Backend) {
                 (image["width"].as_i64(), image["height"].as_i64()),
                 (Some(1200), Some(800))
             );
+            // Renditions, made by the seed before it returns: 320 and 640 wide, WebP and JPEG.
+            let variants: Vec<(i64, &str)> = image["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| (v["width"].as_i64().unwrap(), v["format"].as_str().unwrap()))
+                .collect();
+            assert_eq!(variants.len(), 4, "{image}");
+            for width in [320, 640] {
+                for format in ["image/webp", "image/jpeg"] {
+                    assert!(variants.contains(&(width, format)), "{image}");
+                }
+            }
             let response = client
                 .get(server.url(image["url"].as_str().unwrap()))
                 .send()
@@ -679,6 +692,7 @@ async fn demo_photos_and_the_gallery(backend: Backend) {
         for tag in covers {
             assert!(tag.contains(r#" width="1200" height="800""#), "{tag}");
             assert!(tag.contains(r#"loading="lazy""#), "{tag}");
+            assert!(tag.contains(" 320w, ") && tag.contains(" 640w, "), "{tag}");
         }
 
         let page = ok(&server, &format!("{prefix}/properties/{slug}/")).await;

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use strata_cache::{BusEpoch, BusEvent, Cache};
 use tokio::sync::{mpsc, watch};
 
-use crate::coalesce::Coalesced;
 use crate::isr::HtmlCache;
 
 /// How often tags that could not be broadcast are tried again.
@@ -46,8 +45,6 @@ pub struct Coherence {
     wait: Duration,
     /// Tags applied here but not yet broadcast (the store was unreachable).
     pending: Mutex<BTreeSet<String>>,
-    /// The bus counter, one read shared by the requests that arrived before it started.
-    epoch: Coalesced<BusEpoch>,
 }
 
 impl Coherence {
@@ -76,7 +73,6 @@ impl Coherence {
             applied: watch::Sender::new(0),
             wait,
             pending: Mutex::new(BTreeSet::new()),
-            epoch: Coalesced::new(BusEpoch::Unknown),
         })
     }
 
@@ -117,7 +113,7 @@ impl Coherence {
     /// Returns once this instance has applied every notice published so far (or, after
     /// `wait`, has expired every page instead).
     pub async fn catch_up(&self) {
-        let BusEpoch::At(epoch) = self.epoch.get(|| self.cache.bus_epoch()).await else {
+        let BusEpoch::At(epoch) = self.cache.bus_epoch_since_now().await else {
             return;
         };
         let mut applied = self.applied.subscribe();

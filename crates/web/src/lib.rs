@@ -9,7 +9,6 @@
 //! - `revalidate`: `POST /api/revalidate`, the Next.js protocol.
 
 mod assets;
-mod coalesce;
 pub mod coherence;
 mod http;
 pub mod i18n;

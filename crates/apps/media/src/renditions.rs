@@ -12,8 +12,10 @@ use std::io::Cursor;
 
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, Limits};
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QuerySelect};
-use strata_api::{Change, Ctx};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QuerySelect,
+};
+use strata_api::{Change, Ctx, MediaStorage};
 use tokio::sync::Semaphore;
 
 use crate::models::{image as image_row, rendition};
@@ -41,7 +43,7 @@ pub struct RenditionJob {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RenditionError {
+pub enum RenditionError {
     #[error("image: {0}")]
     Image(#[from] image::ImageError),
     #[error("resize task: {0}")]
@@ -59,13 +61,38 @@ pub fn spawn(ctx: &Ctx, job: RenditionJob, change: Change) -> tokio::task::JoinH
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let image_id = job.image_id;
-        if let Err(err) = make(&ctx, job, change).await {
+        let made = match make(&ctx.db, ctx.media.as_ref(), job).await {
+            Ok(Some(txn)) => ctx.commit(txn, change).await.map_err(RenditionError::from),
+            Ok(None) => Ok(()),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = made {
             tracing::warn!(image_id, %err, "cannot make an image's renditions; the original serves alone");
         }
     })
 }
 
-async fn make(ctx: &Ctx, job: RenditionJob, change: Change) -> Result<(), RenditionError> {
+/// Makes the image's renditions now and commits their rows, with no cache to invalidate: for
+/// the demo seed, which writes before anything is cached. Request paths use [`spawn`].
+pub async fn make_now(
+    db: &DatabaseConnection,
+    storage: &dyn MediaStorage,
+    job: RenditionJob,
+) -> Result<(), RenditionError> {
+    if let Some(txn) = make(db, storage, job).await? {
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Decodes, resizes and stores the variants, and returns their rows in a transaction for the
+/// caller to commit; `None` when there is nothing to commit (no variants, or the image was
+/// deleted meanwhile, its files then removed again).
+async fn make(
+    db: &DatabaseConnection,
+    storage: &dyn MediaStorage,
+    job: RenditionJob,
+) -> Result<Option<DatabaseTransaction>, RenditionError> {
     let RenditionJob {
         image_id,
         owner,
@@ -78,27 +105,27 @@ async fn make(ctx: &Ctx, job: RenditionJob, change: Change) -> Result<(), Rendit
         tokio::task::spawn_blocking(move || resize(&bytes, image)).await??
     };
     if variants.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut saved = Vec::with_capacity(variants.len());
     for variant in &variants {
         let name = storage_name(owner, variant.format);
-        if let Err(err) = ctx.media.save(&name, &variant.bytes).await {
-            ctx.media.delete_all(&saved).await;
+        if let Err(err) = storage.save(&name, &variant.bytes).await {
+            storage.delete_all(&saved).await;
             return Err(err.into());
         }
         saved.push(name);
     }
-    match insert_rows(ctx, image_id, &variants, &saved).await {
-        // A COMMIT whose answer is lost may have kept the rows, so the files stay either way.
-        Ok(Some(txn)) => Ok(ctx.commit(txn, change).await?),
+    match insert_rows(db, image_id, &variants, &saved).await {
+        // From here a COMMIT whose answer is lost may have kept the rows, so the files stay.
+        Ok(Some(txn)) => Ok(Some(txn)),
         // The image was deleted meanwhile: its renditions are not wanted.
         Ok(None) => {
-            ctx.media.delete_all(&saved).await;
-            Ok(())
+            storage.delete_all(&saved).await;
+            Ok(None)
         }
         Err(err) => {
-            ctx.media.delete_all(&saved).await;
+            storage.delete_all(&saved).await;
             Err(err.into())
         }
     }
@@ -108,12 +135,12 @@ async fn make(ctx: &Ctx, job: RenditionJob, change: Change) -> Result<(), Rendit
 /// held `FOR SHARE` until the commit, so a delete either went first (the image is missing
 /// here) or waits and then sees these rows (see `services::delete_images`).
 async fn insert_rows(
-    ctx: &Ctx,
+    db: &DatabaseConnection,
     image_id: i64,
     variants: &[Variant],
     files: &[String],
 ) -> Result<Option<DatabaseTransaction>, DbErr> {
-    let txn = ctx.begin().await?;
+    let txn = strata_api::begin_write(db).await?;
     let image = image_row::Entity::find_by_id(image_id)
         .lock_shared()
         .one(&txn)
@@ -181,12 +208,19 @@ fn resize(bytes: &[u8], original: ValidImage) -> Result<Vec<Variant>, image::Ima
     }
     let (full_width, full_height) = (u64::from(decoded.width()), u64::from(decoded.height()));
     let mut variants = Vec::new();
-    for width in WIDTHS.into_iter().filter(|w| u64::from(*w) < full_width) {
+    // Widest first, each from the one before: resizing dominates, and a smaller source halves
+    // it with no visible loss (each step shrinks by about 2x at most).
+    let mut source = decoded;
+    for width in WIDTHS
+        .into_iter()
+        .rev()
+        .filter(|w| u64::from(*w) < full_width)
+    {
         // The original's aspect ratio, rounded, at least one pixel.
         let height = (full_height * u64::from(width) + full_width / 2) / full_width;
         let height = u32::try_from(height.max(1)).unwrap_or(u32::MAX);
-        let small = decoded.resize_exact(width, height, FilterType::CatmullRom);
-        for (format, codec) in &formats {
+        let small = source.resize_exact(width, height, FilterType::CatmullRom);
+        for (format, codec) in formats.iter().rev() {
             variants.push(Variant {
                 width,
                 height,
@@ -194,7 +228,9 @@ fn resize(bytes: &[u8], original: ValidImage) -> Result<Vec<Variant>, image::Ima
                 bytes: encode(&small, *codec)?,
             });
         }
+        source = small;
     }
+    variants.reverse();
     Ok(variants)
 }
 

@@ -69,6 +69,13 @@ impl Cache {
         }
     }
 
+    /// [`bus_epoch`](Self::bus_epoch) as read by a `GET` that started after this call: what
+    /// a request must have applied to be fresh. Concurrent callers share reads (the page
+    /// requests and near-cache reads of one moment cost about two `GET`s together).
+    pub async fn bus_epoch_since_now(&self) -> BusEpoch {
+        self.inner.epoch.get(|| self.bus_epoch()).await
+    }
+
     /// The bus's notices, from a subscription that follows reconnects. `None` for the
     /// in-process store. The subscription ends when the cache is dropped.
     pub fn subscribe(&self) -> Option<mpsc::Receiver<BusEvent>> {

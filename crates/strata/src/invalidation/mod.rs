@@ -200,17 +200,11 @@ impl Invalidator {
     /// queueing it for a replay that a dying process would lose).
     async fn apply(&self, change: &Change) -> bool {
         let plan = plan(change);
-        let mut queued = 0usize;
-        for ns in &plan.namespaces {
-            if self.cache.invalidate_namespace(ns).await == Invalidation::Queued {
-                queued += 1;
-            }
-        }
-        for key in &plan.keys {
-            if self.cache.invalidate(key).await == Invalidation::Queued {
-                queued += 1;
-            }
-        }
+        let queued = self
+            .cache
+            .invalidate_all_of(&plan.namespaces, &plan.keys)
+            .await
+            == Invalidation::Queued;
         self.web.revalidate(&plan.tags).await;
         self.outbox.deliver_now().await;
         tracing::info!(
@@ -223,7 +217,7 @@ impl Invalidator {
             tags = ?plan.tags,
             "invalidated after commit"
         );
-        queued == 0
+        !queued
     }
 
     /// Applies journal rows that outlived their grace period: changes whose process died

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use strata_api::{ApiError, Lang, Page, PageRequest};
-use strata_cache::{Cache, CacheKey, Namespace, TtlClass};
+use strata_cache::{Cache, CacheKey, Json, Namespace, TtlClass};
 
 use super::shared::ListKey;
 use crate::selectors::PublicFilter;
@@ -33,13 +33,15 @@ pub async fn list<F, Fut>(
     filter: &PublicFilter,
     page: PageRequest,
     load: F,
-) -> Result<Page<PropertyListItem>, ApiError>
+) -> Result<Json<Page<PropertyListItem>>, ApiError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Page<PropertyListItem>, ApiError>>,
 {
     let key = LIST.hashed(&ListKey::new(filter, page));
-    cache.get_or_load(&key, TtlClass::PublicList, load).await
+    cache
+        .get_or_load_json(&key, TtlClass::PublicList, load)
+        .await
 }
 
 /// A property that is missing or not published is cached as `null` too (the policy's "none"),
@@ -50,13 +52,13 @@ pub async fn detail<F, Fut>(
     id: i64,
     lang: Lang,
     load: F,
-) -> Result<Option<PropertyDetail>, ApiError>
+) -> Result<Json<Option<PropertyDetail>>, ApiError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Option<PropertyDetail>, ApiError>>,
 {
     cache
-        .get_or_load(&detail_key(id, lang), TtlClass::PublicDetail, load)
+        .get_or_load_json(&detail_key(id, lang), TtlClass::PublicDetail, load)
         .await
 }
 

@@ -1,9 +1,10 @@
 //! `GET /api/properties/` and `/api/properties/{id}/`: published properties only.
 
-use axum::Json;
 use axum::extract::State;
 use strata_api::lang::{LANG_PARAM, LangCode};
-use strata_api::{ApiResult, Ctx, Detail, FieldErrors, Id, Lang, PageRequest, Paginated, UrlQuery};
+use strata_api::{
+    ApiResult, Ctx, Detail, FieldErrors, Id, JsonBody, Lang, Page, PageRequest, Paginated, UrlQuery,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -41,18 +42,11 @@ pub fn router() -> OpenApiRouter<Ctx> {
         (status = 404, body = Detail, description = "Invalid page"),
     )
 )]
-async fn list(
-    State(ctx): State<Ctx>,
-    lang: Lang,
-    query: UrlQuery,
-) -> ApiResult<Json<Paginated<PropertyListItem>>> {
+async fn list(State(ctx): State<Ctx>, lang: Lang, query: UrlQuery) -> ApiResult<JsonBody> {
     let filter = filters::public(&query, lang)?;
     let page = PageRequest::from_query(&query, ctx.settings.page_size, ctx.settings.max_page_size)?;
-    Ok(Json(
-        public::list(&ctx, &filter, page)
-            .await?
-            .respond(page, &query)?,
-    ))
+    let cached = public::list_json(&ctx, &filter, page).await?;
+    Ok(JsonBody(Page::respond_json(&cached, page, &query)?))
 }
 
 #[utoipa::path(
@@ -63,6 +57,6 @@ async fn list(
         (status = 404, body = Detail, description = "No published property has this id"),
     )
 )]
-async fn detail(State(ctx): State<Ctx>, Id(id): Id, lang: Lang) -> ApiResult<Json<PropertyDetail>> {
-    Ok(Json(public::detail(&ctx, id, lang).await?))
+async fn detail(State(ctx): State<Ctx>, Id(id): Id, lang: Lang) -> ApiResult<JsonBody> {
+    Ok(public::detail_json(&ctx, id, lang).await?.into())
 }

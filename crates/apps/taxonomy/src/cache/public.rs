@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use strata_api::{ApiError, Lang};
-use strata_cache::{Cache, CacheKey, Namespace, PlainData, TtlClass};
+use strata_cache::{Cache, CacheKey, Json, Namespace, PlainData, TtlClass};
 
 pub const CATEGORIES: Namespace = Namespace::public("taxonomy", "category");
 pub const TAGS: Namespace = Namespace::public("taxonomy", "tag");
@@ -25,14 +25,14 @@ pub async fn all<T, F, Fut>(
     ns: &Namespace,
     lang: Lang,
     load: F,
-) -> Result<Vec<T>, ApiError>
+) -> Result<Json<Vec<T>>, ApiError>
 where
     T: PlainData,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Vec<T>, ApiError>>,
 {
     cache
-        .get_or_load(&all_key(ns, lang), TtlClass::Taxonomy, load)
+        .get_or_load_json(&all_key(ns, lang), TtlClass::Taxonomy, load)
         .await
 }
 

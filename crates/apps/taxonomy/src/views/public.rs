@@ -1,10 +1,9 @@
 //! `GET /api/categories/`, `/api/tags/`, `/api/options/`: whole lists, not paginated (the
 //! policy caches each as one `…:all` key).
 
-use axum::Json;
 use axum::extract::State;
 use strata_api::lang::{LANG_PARAM, LangCode};
-use strata_api::{ApiResult, Ctx, FieldErrors, Lang, UrlQuery};
+use strata_api::{ApiResult, Ctx, FieldErrors, JsonBody, Lang, UrlQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,13 +29,9 @@ pub fn router() -> OpenApiRouter<Ctx> {
         (status = 400, body = FieldErrors, description = "Unknown app"),
     )
 )]
-async fn categories(
-    State(ctx): State<Ctx>,
-    lang: Lang,
-    query: UrlQuery,
-) -> ApiResult<Json<Vec<CategoryOut>>> {
+async fn categories(State(ctx): State<Ctx>, lang: Lang, query: UrlQuery) -> ApiResult<JsonBody> {
     let app = query.choice("app", CATEGORY_APPS)?;
-    Ok(Json(public::categories(&ctx, lang, app).await?))
+    Ok(public::categories_json(&ctx, lang, app).await?.into())
 }
 
 #[utoipa::path(
@@ -44,8 +39,8 @@ async fn categories(
     params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<TagOut>, description = "Every tag"))
 )]
-async fn tags(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<Json<Vec<TagOut>>> {
-    Ok(Json(public::tags(&ctx, lang).await?))
+async fn tags(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<JsonBody> {
+    Ok(public::tags_json(&ctx, lang).await?.into())
 }
 
 #[utoipa::path(
@@ -53,6 +48,6 @@ async fn tags(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<Json<Vec<TagOut>>
     params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<OptionOut>, description = "Every option"))
 )]
-async fn options(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<Json<Vec<OptionOut>>> {
-    Ok(Json(public::options(&ctx, lang).await?))
+async fn options(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<JsonBody> {
+    Ok(public::options_json(&ctx, lang).await?.into())
 }

@@ -1,7 +1,8 @@
 //! Shares one read among concurrent callers without ever handing a caller a value read before
 //! it asked: a caller takes a ticket on arrival and accepts only a read that *started* after
 //! its ticket. So under load the bus counter costs about two `GET`s per round trip, however
-//! many page requests are waiting, and each still sees every notice published before it arrived.
+//! many page requests and near-cache reads are waiting, and each still sees every notice
+//! published before it arrived.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
