@@ -208,7 +208,10 @@ mod tests {
     fn a_cached_page_is_answered_with_the_same_bytes_without_decoding() {
         let url = UrlQuery::new(
             "http://testserver/api/items/",
-            vec![("q".into(), "a&b é\"".into()), ("page_size".into(), "2".into())],
+            vec![
+                ("q".into(), "a&b é\"".into()),
+                ("page_size".into(), "2".into()),
+            ],
         );
         for (count, page, len) in [(5u64, 1u64, 2usize), (5, 2, 2), (5, 3, 1), (0, 1, 0)] {
             let items = || {
@@ -232,7 +235,11 @@ mod tests {
             }
             .respond(request, &url)
             .unwrap();
-            assert_eq!(spliced, serde_json::to_vec(&expected).unwrap(), "page {page}");
+            assert_eq!(
+                spliced,
+                serde_json::to_vec(&expected).unwrap(),
+                "page {page}"
+            );
         }
         let past_end = PageRequest::new(4, 2).unwrap();
         let cached = Json::<Page<Item>>::encode(&Page {

@@ -67,27 +67,40 @@ impl Default for WebSettings {
     }
 }
 
-/// Everything the web routes share. Cheap to clone.
+/// Everything the web routes share. Cloned per request (axum's state, the render task), so
+/// one reference count: a profile of the cached page showed cloning and dropping each field's
+/// handles at 3.5 % of the hit path.
 #[derive(Clone)]
-pub struct Site {
+pub struct Site(Arc<Shared>);
+
+/// What a [`Site`] holds.
+pub struct Shared {
     ctx: Ctx,
     html: HtmlCache,
     coherence: Arc<Coherence>,
-    settings: Arc<WebSettings>,
-    limiter: Arc<strata_api::WindowLimit<std::net::IpAddr>>,
+    settings: WebSettings,
+    limiter: strata_api::WindowLimit<std::net::IpAddr>,
+}
+
+impl std::ops::Deref for Site {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl Site {
     /// The site over `coherence`'s HTML cache (started first: the invalidation map, which
     /// `ctx` carries, revalidates through it).
     pub fn new(ctx: Ctx, coherence: Arc<Coherence>, settings: WebSettings) -> Self {
-        Site {
+        Site(Arc::new(Shared {
             ctx,
             html: coherence.html().clone(),
             coherence,
-            limiter: Arc::new(revalidate::limiter(settings.revalidate_per_minute)),
-            settings: Arc::new(settings),
-        }
+            limiter: revalidate::limiter(settings.revalidate_per_minute),
+            settings,
+        }))
     }
 
     /// Expires the pages carrying `tags` here and on every other instance.
