@@ -1,9 +1,7 @@
 //! `strata seed --demo`: deterministic demo content, every text in Persian and English —
 //! taxonomy and properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
 //! rows are keyed by slug and only missing ones are added. The newest published properties get
-//! photos drawn on the spot (`images.rs`), stored as uploads are.
-
-mod images;
+//! photos drawn on the spot (`strata-demo`), stored as uploads are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -15,6 +13,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use strata_api::{Change, ChangeSink, Entity, MediaStorage, Op, Receipt};
+use strata_demo::Rng;
 use strata_media::renditions::RenditionError;
 use strata_media::services::{self as media, MediaError, Owner};
 use strata_media::{ImageFormat, Upload, ValidImage};
@@ -54,26 +53,6 @@ impl fmt::Display for SeedReport {
 }
 
 /// SplitMix64: a fixed seed gives the same data set on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 /// (slug, English name, Persian name, parent slug)
 const CATEGORIES: &[(&str, &str, &str, Option<&str>)] = &[
     ("apartment", "Apartment", "آپارتمان", None),
@@ -452,7 +431,7 @@ async fn attach_photos(
         }
         // One thread a photo: encoding dominates, and the cores share it.
         let drawing: Vec<_> = (0..2 + n % 2)
-            .map(|index| tokio::task::spawn_blocking(move || images::photo(n, index)))
+            .map(|index| tokio::task::spawn_blocking(move || strata_demo::photo(n, index)))
             .collect();
         let mut photos = Vec::with_capacity(drawing.len());
         for task in drawing {
@@ -464,8 +443,8 @@ async fn attach_photos(
                 bytes,
                 image: ValidImage {
                     format: ImageFormat::Jpeg,
-                    width: images::WIDTH,
-                    height: images::HEIGHT,
+                    width: strata_demo::WIDTH,
+                    height: strata_demo::HEIGHT,
                 },
                 // Pages fall back to the listing's title, in the page's language.
                 alt: String::new(),

@@ -52,6 +52,11 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["strata-users", "strata-web", "strata"],
     ),
     ("strata-web", &["strata-users", "strata"]),
+    // Drawn demo content: pixels only, no data layer.
+    (
+        "strata-demo",
+        &["strata-cache", "strata-db", "strata-api", "strata"],
+    ),
     ("strata", &[]),
     ("strata-bench", &["strata-api", "strata"]),
 ];
