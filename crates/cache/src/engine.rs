@@ -179,9 +179,11 @@ impl Cache {
         settings.validate().map_err(CacheError::Settings)?;
         let prefix = KeyPrefix::new(env, &settings.project, settings.version);
         let store = RedisStore::new(url, &settings.redis, prefix)?;
+        // A TLS handshake that fails (an unknown CA, a name not in the certificate, a refused
+        // client certificate) is an error here; a Redis that is merely down is ridden out.
         let connected = store
-            .wait_for_connect(CacheSettings::ms(settings.redis.connect_timeout_ms))
-            .await;
+            .connect(CacheSettings::ms(settings.redis.connect_timeout_ms))
+            .await?;
         if !connected {
             tracing::error!(
                 target: "strata_cache::store",

@@ -1,6 +1,7 @@
 //! The engine's settings, with the policy's defaults. Loaded by the binary from `strata.toml` and
 //! `STRATA_CACHE__*` variables; every number an operator may tune lives here, nowhere else.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -55,6 +56,18 @@ pub struct RedisSettings {
     pub pool_size: usize,
     pub connect_timeout_ms: u64,
     pub command_timeout_ms: u64,
+    /// PEM CA bundle trusted for `rediss://`, on top of the Mozilla roots built in.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate chain and its private key, for servers that require mutual TLS.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+impl RedisSettings {
+    /// Whether any TLS file is configured: then a plain-text URL is a mistake, not a choice.
+    pub(crate) fn has_tls_files(&self) -> bool {
+        self.ca_file.is_some() || self.cert_file.is_some() || self.key_file.is_some()
+    }
 }
 
 impl Default for RedisSettings {
@@ -63,6 +76,9 @@ impl Default for RedisSettings {
             pool_size: 8,
             connect_timeout_ms: 5_000,
             command_timeout_ms: 5_000,
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
         }
     }
 }
@@ -151,6 +167,12 @@ impl CacheSettings {
         }
         if !(1..=50).contains(&self.redis.pool_size) {
             errors.push("cache.redis.pool_size must be between 1 and 50".to_owned());
+        }
+        if self.redis.cert_file.is_some() != self.redis.key_file.is_some() {
+            errors.push(
+                "cache.redis.cert_file and cache.redis.key_file go together (mutual TLS): set both or neither"
+                    .to_owned(),
+            );
         }
         for (name, value) in [
             (

@@ -100,13 +100,3 @@ async fn cluster_urls_are_refused_with_a_reason() {
         "{message}"
     );
 }
-
-#[tokio::test]
-async fn tls_urls_are_refused_rather_than_connected_in_plain_text() {
-    let refused = Cache::redis("rediss://127.0.0.1:6379", "test", CacheSettings::default()).await;
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(
-        message.contains("TLS Redis URLs (rediss://) are not supported"),
-        "{message}"
-    );
-}

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use strata_cache::{Cache, CacheError, Invalidation, Namespace};
+use strata_cache::{Cache, CacheError, Invalidation, Namespace, RedisConfigError};
 use strata_web::coherence::Coherence;
 
 use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
@@ -43,8 +43,13 @@ impl CommandError {
     /// 2 for what the operator must fix in the command or configuration, 1 for failures at run
     /// time (retrying may help).
     pub fn exit_code(&self) -> u8 {
-        let bad_cache_config =
-            |e: &CacheError| matches!(e, CacheError::Settings(_) | CacheError::RedisConfig(_));
+        // A TLS handshake the server refused is met at run time (its certificate may be
+        // renewed): 1, like other connection failures, though it stops the start.
+        let bad_cache_config = |e: &CacheError| match e {
+            CacheError::RedisConfig(RedisConfigError::TlsHandshake { .. }) => false,
+            CacheError::Settings(_) | CacheError::RedisConfig(_) => true,
+            _ => false,
+        };
         match self {
             CommandError::Config(_)
             | CommandError::Usage(_)

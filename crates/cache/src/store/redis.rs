@@ -13,14 +13,21 @@
 //! several keys of different hash slots, which is why Redis Cluster is refused at start-up.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fred::clients::Pool;
 use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
-use fred::types::config::{Config, ReconnectPolicy, ServerConfig};
+use fred::types::config::{Config, ReconnectPolicy, Server, ServerConfig, TlsConfig};
 use fred::types::scripts::Script;
 use fred::types::{Builder, ClusterHash, CustomCommand, Value};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
 
 use super::{Lookup, StoreError, new_token};
 use crate::audit::{AuditReport, KeyFacts};
@@ -107,6 +114,8 @@ pub(crate) struct RedisStore {
     /// The bus's counter key and channel, read on every page request.
     bus_epoch_key: String,
     bus_channel: String,
+    /// Set for `rediss://`: how to check at start that the server's certificate verifies.
+    tls: Option<TlsCheck>,
     prefix: KeyPrefix,
     lookup: Script,
     fill: Script,
@@ -127,30 +136,47 @@ pub enum RedisConfigError {
          single primary (redis://) or Sentinel (redis-sentinel://host:26379/1?sentinelServiceName=NAME)"
     )]
     Cluster,
+    #[error("Redis TLS: {0}")]
+    Tls(String),
     #[error(
-        "TLS Redis URLs (rediss://) are not supported by this build: Strata would connect in \
-         plain text. Reach Redis over a private network or a TLS tunnel with redis://"
+        "cache.redis.ca_file, cert_file or key_file is set but REDIS_URL is plain text: use \
+         rediss:// (or rediss-sentinel://) so that Strata connects with TLS"
     )]
-    Tls,
+    PlainTextWithTlsFiles,
+    #[error(
+        "TLS with Redis at {server} failed: {reason}. Check cache.redis.ca_file (the CA that \
+         signed the server's certificate), that REDIS_URL's host is a name in that certificate, \
+         and cache.redis.cert_file/key_file if the server requires client certificates"
+    )]
+    TlsHandshake { server: String, reason: String },
 }
 
 impl RedisConfigError {
     /// Checks a URL's scheme before anything connects: what Strata can use, and why not.
     pub fn check_url(url: &str) -> Result<(), RedisConfigError> {
         match url.split_once("://").map(|(scheme, _)| scheme) {
-            Some("redis" | "valkey" | "redis-sentinel" | "valkey-sentinel") => Ok(()),
+            Some(
+                "redis" | "valkey" | "redis-sentinel" | "valkey-sentinel" | "rediss" | "valkeys"
+                | "rediss-sentinel" | "valkeys-sentinel",
+            ) => Ok(()),
             Some("redis-cluster" | "valkey-cluster" | "rediss-cluster" | "valkeys-cluster") => {
                 Err(RedisConfigError::Cluster)
             }
-            Some("rediss" | "valkeys" | "rediss-sentinel" | "valkeys-sentinel") => {
-                Err(RedisConfigError::Tls)
-            }
             _ => Err(RedisConfigError::Url(format!(
-                "expected redis:// or redis-sentinel://, got `{}`",
+                "expected redis://, rediss://, redis-sentinel:// or rediss-sentinel://, got `{}`",
                 url.split_once("://").map_or(url, |(scheme, _)| scheme)
             ))),
         }
     }
+}
+
+/// Reconnect forever: 1 ms, 10 ms, 100 ms, 1 s, then every 2 s, each with up to 20 ms of
+/// jitter. fred sleeps one delay before the *first* connection too, so a first delay of 100 ms
+/// (and fred's default 100 ms of jitter) made every `strata cache …` command wait ~150 ms.
+fn reconnect_policy() -> ReconnectPolicy {
+    let mut policy = ReconnectPolicy::new_exponential(0, 1, 2_000, 10);
+    policy.set_jitter(20);
+    policy
 }
 
 impl RedisStore {
@@ -160,13 +186,28 @@ impl RedisStore {
         prefix: KeyPrefix,
     ) -> Result<Self, RedisConfigError> {
         RedisConfigError::check_url(url)?;
-        let mut config = Config::from_url(url).map_err(|e| RedisConfigError::Url(e.to_string()))?;
+        let plain_text_form = without_tls_scheme(url);
+        if plain_text_form.is_none() && settings.has_tls_files() {
+            return Err(RedisConfigError::PlainTextWithTlsFiles);
+        }
+        // Parsed in its plain-text form so that fred does not load the system's trust roots,
+        // which Strata does not use; TLS is configured below.
+        let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(url))
+            .map_err(|e| RedisConfigError::Url(e.to_string()))?;
         // Keep trying when the first connection fails: a Redis that is down at start-up is an
         // outage to ride out (fail-open), not a reason to give up on the cache for good.
         config.fail_fast = false;
         if matches!(config.server, ServerConfig::Clustered { .. }) {
             return Err(RedisConfigError::Cluster);
         }
+        let tls = match plain_text_form {
+            Some(_) => {
+                let check = TlsCheck::new(settings, &config.server)?;
+                config.tls = Some(TlsConfig::from(check.connector.clone()));
+                Some(check)
+            }
+            None => None,
+        };
         let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
         let command_timeout = Duration::from_millis(settings.command_timeout_ms);
         let mut builder = Builder::from_config(config);
@@ -183,8 +224,7 @@ impl RedisStore {
                 c.unresponsive.interval = command_timeout.min(Duration::from_secs(1));
             })
             .with_performance_config(|p| p.default_command_timeout = command_timeout)
-            // Reconnect forever, backing off from 100 ms to 2 s.
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
+            .set_policy(reconnect_policy());
         let pool = builder
             .build_pool(settings.pool_size)
             .map_err(|e| RedisConfigError::Url(e.to_string()))?;
@@ -201,8 +241,22 @@ impl RedisStore {
             builder,
             bus_epoch_key: prefix.meta("bus:epoch"),
             bus_channel: prefix.meta("bus"),
+            tls,
             prefix,
         })
+    }
+
+    /// Waits up to `within` for the pool to connect (false if it has not). Over TLS the server
+    /// is first dialed directly: a certificate that does not verify, either way, is an error for
+    /// the operator at start, not a connection fred would retry in the background forever.
+    pub(crate) async fn connect(&self, within: Duration) -> Result<bool, RedisConfigError> {
+        let started = Instant::now();
+        if let Some(tls) = &self.tls {
+            tls.check(within).await?;
+        }
+        Ok(self
+            .wait_for_connect(within.saturating_sub(started.elapsed()))
+            .await)
     }
 
     pub(crate) async fn wait_for_connect(&self, within: Duration) -> bool {
@@ -411,4 +465,143 @@ impl RedisStore {
         let _: String = self.pool.next().ping(None).await?;
         Ok(())
     }
+}
+
+/// The plain-text form of a TLS URL (`rediss://…` → `redis://…`), or `None` for a plain one.
+fn without_tls_scheme(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let plain = match scheme {
+        "rediss" => "redis",
+        "valkeys" => "valkey",
+        "rediss-sentinel" => "redis-sentinel",
+        "valkeys-sentinel" => "valkey-sentinel",
+        _ => return None,
+    };
+    Some(format!("{plain}://{rest}"))
+}
+
+/// The TLS settings of a `rediss://` URL, and the servers it names, to check at start.
+struct TlsCheck {
+    connector: TlsConnector,
+    /// The server, or Sentinel's sentinels; the name each must present (SNI) is the URL's host.
+    servers: Vec<(ServerName<'static>, Server)>,
+}
+
+impl TlsCheck {
+    fn new(settings: &RedisSettings, server: &ServerConfig) -> Result<Self, RedisConfigError> {
+        let servers = match server {
+            ServerConfig::Centralized { server } => vec![server.clone()],
+            ServerConfig::Sentinel { hosts, .. } => hosts.clone(),
+            _ => Vec::new(),
+        };
+        let servers = servers
+            .into_iter()
+            .map(|server| {
+                ServerName::try_from(server.host.to_string())
+                    .map(|name| (name, server))
+                    .map_err(|e| RedisConfigError::Tls(format!("REDIS_URL's host: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TlsCheck {
+            connector: TlsConnector::from(Arc::new(client_config(settings)?)),
+            servers,
+        })
+    }
+
+    /// The first server that accepts a connection decides: its certificate verified (Ok) or
+    /// did not (the reason). Servers that cannot be reached at all decide nothing.
+    async fn check(&self, within: Duration) -> Result<(), RedisConfigError> {
+        for (name, server) in &self.servers {
+            let connect = tokio::net::TcpStream::connect((&*server.host, server.port));
+            let Ok(Ok(tcp)) = tokio::time::timeout(within, connect).await else {
+                continue;
+            };
+            let failed = |reason: String| RedisConfigError::TlsHandshake {
+                server: format!("{}:{}", server.host, server.port),
+                reason,
+            };
+            match tokio::time::timeout(within, self.handshake(name, tcp)).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => {
+                    if let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                        return Err(failed(tls.to_string()));
+                    }
+                }
+                // A plain-text Redis may wait silently for the rest of a "command" that is
+                // really a TLS hello; a server that accepts and never answers cannot be used.
+                Err(_) => {
+                    return Err(failed(format!(
+                        "the server accepted the connection but gave no TLS answer within {} ms \
+                         (is this a plain-text port?)",
+                        within.as_millis()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handshake(
+        &self,
+        name: &ServerName<'static>,
+        tcp: tokio::net::TcpStream,
+    ) -> std::io::Result<()> {
+        let mut stream = self.connector.connect(name.clone(), tcp).await?;
+        // Under TLS 1.3 a server refuses the client's certificate (or its absence) only after the
+        // handshake, so one request must get its answer.
+        stream.write_all(b"PING\r\n").await?;
+        let mut reply = [0u8; 1];
+        let _ = stream.read(&mut reply).await?;
+        Ok(())
+    }
+}
+
+/// rustls with ring, trusting the Mozilla roots built in plus `ca_file`, and presenting
+/// `cert_file`/`key_file` when set. Built-in roots rather than the system's: the same trust on
+/// every machine, including minimal images without a CA package.
+fn client_config(settings: &RedisSettings) -> Result<ClientConfig, RedisConfigError> {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = &settings.ca_file {
+        for cert in read_certs("cache.redis.ca_file", path)? {
+            roots
+                .add(cert)
+                .map_err(|e| file_error("cache.redis.ca_file", path, e))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RedisConfigError::Tls(e.to_string()))?
+        .with_root_certificates(roots);
+    match (&settings.cert_file, &settings.key_file) {
+        (Some(cert), Some(key)) => {
+            let chain = read_certs("cache.redis.cert_file", cert)?;
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| file_error("cache.redis.key_file", key, e))?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| file_error("cache.redis.key_file", key, e))
+        }
+        // One without the other is refused by `CacheSettings::validate`.
+        _ => Ok(builder.with_no_client_auth()),
+    }
+}
+
+fn read_certs(
+    setting: &str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, RedisConfigError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| file_error(setting, path, e))?;
+    if certs.is_empty() {
+        return Err(file_error(setting, path, "no PEM certificate in it"));
+    }
+    Ok(certs)
+}
+
+fn file_error(setting: &str, path: &Path, reason: impl std::fmt::Display) -> RedisConfigError {
+    RedisConfigError::Tls(format!("{setting} `{}`: {reason}", path.display()))
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
