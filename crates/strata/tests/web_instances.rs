@@ -179,7 +179,7 @@ async fn a_reconnected_bus_drops_the_whole_html_cache() {
     let server = site.serve();
     let paths = ["/", "/properties/"];
     warm(std::slice::from_ref(&server), &paths).await;
-    let name = format!("strata-bus:{}", bus(&site, ""));
+    let name = format!("strata-bus-html:{}", bus(&site, ""));
     let killed = redis(&["CLIENT", "KILL", "ID", &client_id(&name)]);
     assert_eq!(killed, ":1", "{name}");
     // Messages may have been missed while the connection was down: every page renders again.

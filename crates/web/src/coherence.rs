@@ -52,7 +52,7 @@ impl Coherence {
     /// one) and retrying failed broadcasts. `wait`: how long a request waits for late notices.
     pub fn start(cache: Cache, capacity_bytes: u64, wait: Duration) -> Arc<Self> {
         let coherence = Self::new(cache, HtmlCache::new(capacity_bytes), wait);
-        if let Some(events) = coherence.cache.subscribe() {
+        if let Some(events) = coherence.cache.subscribe("html") {
             tokio::spawn(listen(Arc::downgrade(&coherence), events));
             tokio::spawn(retry(Arc::downgrade(&coherence)));
         }

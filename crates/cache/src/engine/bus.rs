@@ -76,9 +76,10 @@ impl Cache {
         self.inner.epoch.get(|| self.bus_epoch()).await
     }
 
-    /// The bus's notices, from a subscription that follows reconnects. `None` for the
-    /// in-process store. The subscription ends when the cache is dropped.
-    pub fn subscribe(&self) -> Option<mpsc::Receiver<BusEvent>> {
+    /// The bus's notices, from a subscription that follows reconnects, on a connection named
+    /// `strata-bus-<listener>:<channel>` in `CLIENT LIST`. `None` for the in-process store. The
+    /// subscription ends when the cache is dropped.
+    pub fn subscribe(&self, listener: &'static str) -> Option<mpsc::Receiver<BusEvent>> {
         let Store::Redis(redis) = &self.inner.store else {
             return None;
         };
@@ -94,6 +95,7 @@ impl Cache {
             Arc::downgrade(&self.inner),
             client,
             redis.bus_channel().to_owned(),
+            listener,
             tx,
         ));
         self.inner
@@ -105,7 +107,13 @@ impl Cache {
     }
 }
 
-async fn listen(inner: Weak<Inner>, client: Client, channel: String, tx: mpsc::Sender<BusEvent>) {
+async fn listen(
+    inner: Weak<Inner>,
+    client: Client,
+    channel: String,
+    listener: &'static str,
+    tx: mpsc::Sender<BusEvent>,
+) {
     let mut messages = client.message_rx();
     let mut reconnects = client.reconnect_rx();
     let _connection = client.connect();
@@ -115,7 +123,7 @@ async fn listen(inner: Weak<Inner>, client: Client, channel: String, tx: mpsc::S
             continue;
         }
         // Named so operators (and tests) can tell the bus's connections apart in CLIENT LIST.
-        let name = format!("strata-bus:{channel}");
+        let name = format!("strata-bus-{listener}:{channel}");
         let named: Result<Value, _> = client
             .custom(
                 CustomCommand::new_static("CLIENT", None, false),

@@ -330,7 +330,7 @@ impl Cache {
         if self.inner.near.is_none() {
             return;
         }
-        let Some(events) = self.subscribe() else {
+        let Some(events) = self.subscribe("near") else {
             return;
         };
         let task = tokio::spawn(listen(std::sync::Arc::downgrade(&self.inner), events));
