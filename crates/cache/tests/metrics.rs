@@ -117,3 +117,35 @@ async fn reads_bypasses_and_invalidations_are_counted_per_namespace(backend: Bac
         2
     );
 }
+
+/// With Redis, hits and misses say which layer answered: the near-cache (`layer="near"`) or
+/// Redis itself (`layer="redis"`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_and_redis_hits_are_counted_apart() {
+    if !support::require_redis().await {
+        return;
+    }
+    snapshotter();
+    const NEAR: Namespace = Namespace::public("metricsapp", "near");
+    let cache = Backend::Redis {
+        env: support::unique_env("metrics-near"),
+    }
+    .engine(CacheSettings::default())
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cache.health().near.is_some_and(|near| near.listening) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the near-cache never listened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let layer = |name, layer| counter(name, &NEAR, Some(("layer", layer)));
+    let calls = AtomicUsize::new(0);
+    load(&cache, &NEAR.id(1), "v", &calls).await; // a miss in both layers; filled in both
+    load(&cache, &NEAR.id(1), "v", &calls).await; // a near hit
+    assert_eq!(layer("strata_cache_misses_total", "near"), 1);
+    assert_eq!(layer("strata_cache_misses_total", "redis"), 1);
+    assert_eq!(layer("strata_cache_hits_total", "near"), 1);
+    assert_eq!(layer("strata_cache_hits_total", "redis"), 0);
+}
