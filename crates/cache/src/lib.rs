@@ -14,6 +14,7 @@ mod key;
 mod locks;
 pub mod metrics;
 mod pyjson;
+mod registry;
 mod replay;
 mod settings;
 pub mod stats;

@@ -6,11 +6,12 @@
 //! Memory is bounded: namespaces are a small fixed set (keys are built only from declared
 //! [`crate::Namespace`]s), and the ring keeps [`SAMPLES`] snapshots.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::registry::Registry;
 use serde::Serialize;
 
 /// How often the ring takes a snapshot.
@@ -73,7 +74,7 @@ struct Sample {
 /// namespace.
 #[derive(Default)]
 pub(crate) struct Stats {
-    counters: RwLock<HashMap<String, Arc<Counters>>>,
+    counters: Registry<String, Counters>,
     ring: Mutex<VecDeque<Sample>>,
 }
 
@@ -91,26 +92,12 @@ impl Counters {
 impl Stats {
     /// The counters of `ns`, made at its first read (the engine keeps the handle).
     pub(crate) fn of(&self, ns: &str) -> Arc<Counters> {
-        let found = self
-            .counters
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(ns)
-            .cloned();
-        found.unwrap_or_else(|| {
-            self.counters
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(ns.to_owned())
-                .or_default()
-                .clone()
-        })
+        self.counters.get_or_make(ns, Counters::default)
     }
 
     pub(crate) fn totals(&self) -> BTreeMap<String, Tally> {
         self.counters
             .read()
-            .unwrap_or_else(|p| p.into_inner())
             .iter()
             .map(|(ns, c)| {
                 let tally = Tally {

@@ -2,13 +2,13 @@
 //! Prometheus counters with their labels already resolved, and the dashboard's counters. A
 //! read then costs a map lookup and atomic adds, not a label set built and hashed per event.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use metrics::{Counter, counter};
 
 use crate::key::Namespace;
 use crate::metrics as m;
+use crate::registry::Registry;
 use crate::stats::{Counters, Outcome, Stats};
 
 /// Where a hit or miss happened.
@@ -85,18 +85,10 @@ impl NsHandle {
 
 /// The handles of every namespace read so far (a small fixed set: namespaces are declared).
 #[derive(Default)]
-pub(crate) struct Handles(RwLock<HashMap<Namespace, Arc<NsHandle>>>);
+pub(crate) struct Handles(Registry<Namespace, NsHandle>);
 
 impl Handles {
     pub(crate) fn of(&self, ns: &Namespace, store: &'static str, stats: &Stats) -> Arc<NsHandle> {
-        if let Some(handle) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(ns) {
-            return handle.clone();
-        }
-        self.0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(ns.clone())
-            .or_insert_with(|| Arc::new(NsHandle::new(ns, store, stats)))
-            .clone()
+        self.0.get_or_make(ns, || NsHandle::new(ns, store, stats))
     }
 }

@@ -16,9 +16,9 @@
 //!   reader re-checks that counter after inserting and removes its own entry if it moved. In
 //!   either order of the two steps the old copy ends up removed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, watch};
 use super::bus::{BusEpoch, BusEvent};
 use super::{Cache, Inner, Op};
 use crate::key::{CacheKey, Namespace, Scope};
+use crate::registry::Registry;
 use crate::settings::NearSettings;
 
 /// How long a near entry may live at most, whatever the TTL class: a bound on memory held by
@@ -36,7 +37,7 @@ const MAX_TTL: Duration = Duration::from_secs(3600);
 
 pub(crate) struct Near {
     entries: moka::sync::Cache<String, Entry>,
-    namespaces: RwLock<HashMap<String, Arc<Generations>>>,
+    namespaces: Registry<String, Generations>,
     /// Bumped when everything is emptied: part of every entry's generation.
     epoch_all: AtomicU64,
     /// The last bus notice this instance has applied.
@@ -129,7 +130,7 @@ impl Near {
             .build();
         Near {
             entries,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: Registry::default(),
             epoch_all: AtomicU64::new(0),
             applied: watch::Sender::new(0),
             listening: std::sync::atomic::AtomicBool::new(false),
@@ -144,20 +145,7 @@ impl Near {
     }
 
     fn generations(&self, ns: &str) -> Arc<Generations> {
-        let found = self
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(ns)
-            .cloned();
-        found.unwrap_or_else(|| {
-            self.namespaces
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(ns.to_owned())
-                .or_default()
-                .clone()
-        })
+        self.namespaces.get_or_make(ns, Generations::default)
     }
 
     pub(crate) fn fence(&self, ns: &str) -> Fence {
