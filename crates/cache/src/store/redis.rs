@@ -266,6 +266,13 @@ impl RedisStore {
         )
     }
 
+    /// The pool's next connected client (round robin): after an outage the connections come
+    /// back one by one, and a command sent to one still backing off would wait out its
+    /// timeout and fail a read that a connected one answers.
+    fn client(&self) -> &fred::clients::Client {
+        self.pool.next_connected()
+    }
+
     fn data_key(&self, key: &CacheKey) -> String {
         self.prefix.stored(key.as_str())
     }
@@ -289,7 +296,7 @@ impl RedisStore {
         let reply: Value = self
             .lookup
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client(),
                 self.keys(key),
                 vec![token.to_string(), lease.as_millis().to_string()],
             )
@@ -316,7 +323,7 @@ impl RedisStore {
         let stored: i64 = self
             .fill
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client(),
                 self.keys(key),
                 vec![
                     Value::from(token.to_string()),
@@ -332,30 +339,26 @@ impl RedisStore {
         let lease = format!("{}{LEASE_SUFFIX}", self.data_key(key));
         let _: i64 = self
             .release
-            .evalsha_with_reload(self.pool.next(), vec![lease], vec![token.to_string()])
+            .evalsha_with_reload(self.client(), vec![lease], vec![token.to_string()])
             .await?;
         Ok(())
     }
 
     pub(crate) async fn get(&self, key: &CacheKey) -> Result<Option<Bytes>, StoreError> {
-        Ok(self.pool.get(self.data_key(key)).await?)
+        Ok(self.client().get(self.data_key(key)).await?)
     }
 
     pub(crate) async fn invalidate_key(&self, key: &CacheKey) -> Result<(), StoreError> {
         let data = self.data_key(key);
         let lease = format!("{data}{LEASE_SUFFIX}");
-        let _: i64 = self.pool.del(vec![data, lease]).await?;
+        let _: i64 = self.client().del(vec![data, lease]).await?;
         Ok(())
     }
 
     pub(crate) async fn invalidate_namespace(&self, ns: &Namespace) -> Result<u64, StoreError> {
         let deleted: u64 = self
             .invalidate_namespace
-            .evalsha_with_reload(
-                self.pool.next(),
-                vec![self.index_key(ns)],
-                vec![LEASE_SUFFIX],
-            )
+            .evalsha_with_reload(self.client(), vec![self.index_key(ns)], vec![LEASE_SUFFIX])
             .await?;
         Ok(deleted)
     }
@@ -368,7 +371,7 @@ impl RedisStore {
         Ok(self
             .broadcast
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client(),
                 vec![self.bus_epoch_key.as_str()],
                 vec![self.bus_channel.as_str(), payload],
             )
@@ -377,7 +380,7 @@ impl RedisStore {
 
     /// The number of the last notice published (0 before the first).
     pub(crate) async fn bus_epoch(&self) -> Result<u64, StoreError> {
-        let epoch: Option<u64> = self.pool.get(self.bus_epoch_key.as_str()).await?;
+        let epoch: Option<u64> = self.client().get(self.bus_epoch_key.as_str()).await?;
         Ok(epoch.unwrap_or(0))
     }
 
@@ -388,7 +391,8 @@ impl RedisStore {
     }
 
     pub(crate) async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, StoreError> {
-        let flags: HashMap<String, String> = self.pool.hgetall(self.prefix.meta("flags")).await?;
+        let flags: HashMap<String, String> =
+            self.client().hgetall(self.prefix.meta("flags")).await?;
         Ok(flags
             .into_iter()
             .filter(|(_, v)| v == "off")
@@ -403,9 +407,9 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let flags = self.prefix.meta("flags");
         if enabled {
-            let _: i64 = self.pool.hdel(flags, ns.to_string()).await?;
+            let _: i64 = self.client().hdel(flags, ns.to_string()).await?;
         } else {
-            let _: i64 = self.pool.hset(flags, (ns.to_string(), "off")).await?;
+            let _: i64 = self.client().hset(flags, (ns.to_string(), "off")).await?;
         }
         Ok(())
     }
@@ -420,7 +424,7 @@ impl RedisStore {
             backend: "redis",
             ..AuditReport::default()
         };
-        let client = self.pool.next();
+        let client = self.client();
         let scan = CustomCommand::new_static("SCAN", ClusterHash::Random, false);
         let pattern = self.prefix.scan_pattern();
         let mut cursor = "0".to_owned();
@@ -462,7 +466,7 @@ impl RedisStore {
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = self.pool.next().ping(None).await?;
+        let _: String = self.client().ping(None).await?;
         Ok(())
     }
 }
