@@ -150,6 +150,7 @@ impl Breaker {
     }
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum Op<'a> {
     Key(&'a CacheKey),
     Namespace(&'a Namespace),
@@ -600,14 +601,16 @@ impl Cache {
         // so what it carried is queued too.
         if let Some(near) = &self.inner.near {
             near.invalidate(&Invalidated::of(
-                ops.iter().filter(|op| near::announced(op.namespace())),
+                ops.iter()
+                    .copied()
+                    .filter(|op| near::announced(op.namespace())),
             ));
         }
         let confirmed = Invalidated::of(
             ops.iter()
                 .zip(&applied)
                 .filter(|(op, applied)| **applied && near::announced(op.namespace()))
-                .map(|(op, _)| op),
+                .map(|(op, _)| *op),
         );
         if !self.announce(confirmed).await {
             for (op, applied) in ops.iter().zip(applied.iter_mut()) {
@@ -887,9 +890,7 @@ impl Cache {
                 .iter()
                 .map(|(ns, _)| Op::Namespace(ns))
                 .chain(done.keys.iter().map(|(key, _)| Op::Key(key)))
-                .filter(|op| near::announced(op.namespace()))
-                .collect::<Vec<_>>()
-                .iter(),
+                .filter(|op| near::announced(op.namespace())),
         );
         if !self.announce(invalidated).await {
             done.namespaces.retain(|(ns, _)| !near::announced(ns));

@@ -87,7 +87,7 @@ pub(crate) struct Invalidated {
 }
 
 impl Invalidated {
-    pub(crate) fn of<'a, 'b: 'a>(ops: impl Iterator<Item = &'a Op<'b>>) -> Self {
+    pub(crate) fn of<'a>(ops: impl Iterator<Item = Op<'a>>) -> Self {
         let mut invalidated = Invalidated::default();
         for op in ops {
             match op {
