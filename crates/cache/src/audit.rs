@@ -62,10 +62,13 @@ impl AuditReport {
 }
 
 fn is_bookkeeping(key: &str) -> bool {
+    // An index, or one of its snapshots (`…:_index:_invs`, `…:_index:_inv:<token>`) that a
+    // namespace invalidation is working through.
+    let index = key
+        .split_once(":_index:_inv")
+        .map_or(key.strip_suffix(":_index"), |(ns, _)| Some(ns));
     key.strip_suffix(":_lease").is_some_and(follows_convention)
-        || key
-            .strip_suffix(":_index")
-            .is_some_and(|ns| Namespace::parse(ns).is_ok())
+        || index.is_some_and(|ns| Namespace::parse(ns).is_ok())
 }
 
 fn follows_convention(key: &str) -> bool {
@@ -91,6 +94,8 @@ mod tests {
             ("public:property:list:a3f1b2c4d5", 1000, Some(10)),
             ("public:property:list:a3f1b2c4d5:_lease", 1000, Some(10)),
             ("public:property:list:_index", 1000, None),
+            ("public:property:list:_index:_inv:00c0ffee", 1000, None),
+            ("public:property:list:_index:_invs", 1000, None),
             ("cached_page_home", 1000, Some(10)),
             ("public:property:detail:42", -1, Some(10)),
             ("admin:property:list:abc", 1000, Some(5_000_000)),
@@ -104,7 +109,7 @@ mod tests {
                 1_000_000,
             );
         }
-        assert_eq!(report.scanned, 6);
+        assert_eq!(report.scanned, 8);
         assert_eq!(report.off_convention.samples, vec!["cached_page_home"]);
         assert_eq!(
             report.without_ttl.samples,

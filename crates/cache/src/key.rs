@@ -141,11 +141,16 @@ impl Namespace {
 
     /// A key for a free-form identifier (a slug, possibly Persian). Characters that would break
     /// the key's shape (`:`, `%`, white space, control characters, a leading `_`) are
-    /// percent-encoded, so distinct slugs never collide and never reach the store's own keys.
+    /// percent-encoded, so distinct slugs never collide and never reach the store's own keys;
+    /// so are `{` and `}`, which Redis Cluster would read as a hash tag.
     pub fn slug(&self, slug: &str) -> CacheKey {
         let mut ident = String::with_capacity(slug.len());
         for (i, c) in slug.chars().enumerate() {
-            if c == ':' || c == '%' || c.is_whitespace() || c.is_control() || (i == 0 && c == '_') {
+            if matches!(c, ':' | '%' | '{' | '}')
+                || c.is_whitespace()
+                || c.is_control()
+                || (i == 0 && c == '_')
+            {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     ident.push_str(&format!("%{b:02X}"));
@@ -312,6 +317,10 @@ mod tests {
         assert_eq!(
             LIST.slug("_index").as_str(),
             "public:property:list:%5Findex"
+        );
+        assert_eq!(
+            LIST.slug("{tag}").as_str(),
+            "public:property:list:%7Btag%7D"
         );
         assert_ne!(LIST.slug("a:b"), LIST.slug("a%3Ab"));
     }

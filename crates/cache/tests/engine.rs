@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fred::interfaces::KeysInterface;
+use fred::interfaces::{ClientLike, KeysInterface};
+use fred::types::{ClusterHash, CustomCommand, FromValue};
 use serde_json::json;
 use strata_cache::{Cache, CacheSettings, Invalidation, Namespace, TtlClass};
 use support::{Backend, PausedFill, load, raw_redis};
@@ -136,15 +137,25 @@ async fn namespace_invalidation_with_100k_unrelated_keys(backend: Backend) {
                 .step_by(997)
                 .map(|i| format!("{env}:myproject:1:public:noise:item:{i}"))
                 .collect();
-            let present: i64 = raw.exists(sample.clone()).await.expect("exists");
-            assert_eq!(present as usize, sample.len(), "unrelated keys survive");
+            // One key per command: on a cluster the keys live in different slots.
+            let pipeline = raw.pipeline();
+            for key in &sample {
+                let _: () = pipeline.exists(key.as_str()).await.expect("queue");
+            }
+            let present: Vec<i64> = pipeline.all().await.expect("exists");
+            assert_eq!(
+                present.iter().sum::<i64>() as usize,
+                sample.len(),
+                "unrelated keys survive"
+            );
             // Delete the noise by name rather than leave 100k keys to their TTL.
             for chunk in (0..unrelated).collect::<Vec<_>>().chunks(10_000) {
-                let keys: Vec<String> = chunk
-                    .iter()
-                    .map(|i| format!("{env}:myproject:1:public:noise:item:{i}"))
-                    .collect();
-                let _: i64 = raw.del(keys).await.expect("clean up");
+                let pipeline = raw.pipeline();
+                for i in chunk {
+                    let key = format!("{env}:myproject:1:public:noise:item:{i}");
+                    let _: () = pipeline.del(key).await.expect("queue");
+                }
+                let _: Vec<i64> = pipeline.all().await.expect("clean up");
             }
         }
         Backend::Memory => {
@@ -197,6 +208,131 @@ async fn paused_loader_never_fills_after_key_invalidation(backend: Backend) {
 
 async fn paused_loader_never_fills_after_namespace_invalidation(backend: Backend) {
     paused_loader_race(backend, true).await;
+}
+
+/// A command the client has no method for (routed by its first key on a cluster).
+async fn command<R: FromValue>(
+    raw: &fred::clients::Client,
+    name: &'static str,
+    args: Vec<&String>,
+) -> R {
+    raw.custom(
+        CustomCommand::new_static(name, ClusterHash::FirstKey, false),
+        args,
+    )
+    .await
+    .expect(name)
+}
+
+/// The Redis names of `LIST`'s index and of a snapshot of it (bookkeeping keys hash-tagged into
+/// the index's slot).
+fn index_names(env: &str, snapshot: &str) -> (String, String, String) {
+    let index = format!("{env}:myproject:1:public:testapp:list:_index");
+    let snapshots = format!("{env}:myproject:1:{{{index}}}:_invs");
+    let snapshot = format!("{env}:myproject:1:{{{index}}}:_inv:{snapshot}");
+    (index, snapshots, snapshot)
+}
+
+/// The ordering that replaces one atomic script on a cluster, step 1: a filler is listed in the
+/// namespace's index before its loader runs, so an invalidation that follows finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filler_is_listed_in_the_index_before_its_loader_runs() {
+    if !support::require_redis().await {
+        return;
+    }
+    let env = support::unique_env("listed");
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let key = LIST.hashed(&json!({"page": 1}));
+    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    let (index, _, _) = index_names(&env, "");
+    let data = format!("{env}:myproject:1:{key}");
+    let listed: Option<f64> = command(&raw_redis().await, "ZSCORE", vec![&index, &data]).await;
+    assert!(listed.is_some(), "{data} is not in {index} while loading");
+    slow_reader.finish().await;
+}
+
+/// An invalidation that died between its snapshot and its deletes (a crash, a failover) leaves
+/// the snapshot behind; the next invalidation of the namespace finishes it, so a filler listed
+/// in it still loses its lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_snapshot_is_finished_by_the_next_invalidation() {
+    if !support::require_redis().await {
+        return;
+    }
+    let env = support::unique_env("orphan");
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let calls = AtomicUsize::new(0);
+    let filled = LIST.hashed(&json!({"page": 1}));
+    load(&cache, &filled, "old", &calls).await;
+    let key = LIST.hashed(&json!({"page": 2}));
+    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    // What an invalidation leaves when it stops right after its snapshot.
+    let (index, snapshots, snapshot) = index_names(&env, "dead");
+    let raw = raw_redis().await;
+    let _: () = raw
+        .rename(index.as_str(), snapshot.as_str())
+        .await
+        .expect("rename");
+    let _: i64 = command(&raw, "SADD", vec![&snapshots, &snapshot]).await;
+
+    assert_eq!(
+        cache.invalidate_namespace(&LIST).await,
+        Invalidation::Applied
+    );
+    slow_reader.finish().await;
+    assert_eq!(
+        cache.peek::<String>(&key).await,
+        None,
+        "the paused fill was refused"
+    );
+    assert_eq!(
+        cache.peek::<String>(&filled).await,
+        None,
+        "the value was deleted"
+    );
+    let left: i64 = raw
+        .exists(vec![snapshot.as_str(), snapshots.as_str()])
+        .await
+        .expect("exists");
+    assert_eq!(left, 0, "the snapshot is finished and forgotten");
+}
+
+/// Step 2 of the ordering: a value is listed for its whole lifetime before it is stored. When
+/// that listing fails, the value is not stored at all (it could never be invalidated by
+/// namespace).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fill_that_cannot_be_listed_stores_nothing() {
+    if !support::require_redis().await {
+        return;
+    }
+    let env = support::unique_env("unlisted");
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let key = LIST.hashed(&json!({"page": 1}));
+    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    // The index becomes a string: the fill's listing fails with WRONGTYPE.
+    let (index, _, _) = index_names(&env, "");
+    let raw = raw_redis().await;
+    let _: () = raw
+        .set(index.as_str(), "not a sorted set", None, None, false)
+        .await
+        .expect("set");
+    assert_eq!(
+        slow_reader.finish().await,
+        "old",
+        "the caller gets its value"
+    );
+    let stored: Option<String> = raw
+        .get(format!("{env}:myproject:1:{key}"))
+        .await
+        .expect("get");
+    assert_eq!(stored, None, "an unlisted value was stored");
+    let _: i64 = raw.del(index.as_str()).await.expect("clean up");
 }
 
 async fn concurrent_misses(caches: &[Cache], per_cache: usize) -> (usize, Vec<String>) {

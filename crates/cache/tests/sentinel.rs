@@ -85,18 +85,3 @@ async fn sentinel_url_reaches_the_monitored_primary() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
-
-#[tokio::test]
-async fn cluster_urls_are_refused_with_a_reason() {
-    let refused = Cache::redis(
-        "redis-cluster://127.0.0.1:7000",
-        "test",
-        CacheSettings::default(),
-    )
-    .await;
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(
-        message.contains("Redis Cluster is not supported"),
-        "{message}"
-    );
-}

@@ -969,7 +969,7 @@ mod tests {
             &file_name,
             "STRATA_REQUEST_TIMEOUT_SECS (request_timeout_secs): must be greater than 0",
             "DATABASE_URL (database_url): `mysql://localhost/strata` is not a supported database URL",
-            "REDIS_URL (redis_url): REDIS_URL is not a usable Redis URL: expected redis://, rediss://, redis-sentinel:// or rediss-sentinel://, got `memcached`",
+            "REDIS_URL (redis_url): REDIS_URL is not a usable Redis URL: expected redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster:// or rediss-cluster://, got `memcached`",
             "cache.redis.pool_size must be between 1 and 50",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
@@ -977,20 +977,16 @@ mod tests {
     }
 
     #[test]
-    fn redis_cluster_is_refused_with_the_engines_reason() {
-        let vars = env(&[("REDIS_URL", "redis-cluster://127.0.0.1:7000")]);
-        let text = problems(Config::load_from(&vars, &no_file()));
-        assert!(text.contains("REDIS_URL"), "{text}");
-        assert!(text.contains("Redis Cluster is not supported"), "{text}");
-    }
-
-    #[test]
-    fn tls_redis_urls_are_accepted_and_cluster_is_refused() {
-        let vars = env(&[("REDIS_URL", "rediss://cache.internal:6380/1")]);
-        assert!(Config::load_from(&vars, &no_file()).is_ok());
-        let vars = env(&[("REDIS_URL", "redis-cluster://127.0.0.1:7000")]);
-        let text = problems(Config::load_from(&vars, &no_file()));
-        assert!(text.contains("REDIS_URL (redis_url)"), "{text}");
+    fn tls_sentinel_and_cluster_redis_urls_are_accepted() {
+        for url in [
+            "rediss://cache.internal:6380/1",
+            "rediss-sentinel://cache.internal:26379/0?sentinelServiceName=main",
+            "redis-cluster://10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000",
+            "rediss-cluster://cache.internal:7000",
+        ] {
+            let vars = env(&[("REDIS_URL", url)]);
+            assert!(Config::load_from(&vars, &no_file()).is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -124,9 +124,13 @@ async fn listen(
         }
         // Named so operators (and tests) can tell the bus's connections apart in CLIENT LIST.
         let name = format!("strata-bus-{listener}:{channel}");
+        // On a cluster fred subscribes on the node of the client id's slot; name that one.
+        let slot = client
+            .is_clustered()
+            .then(|| fred::util::redis_keyslot(client.id().as_bytes()));
         let named: Result<Value, _> = client
             .custom(
-                CustomCommand::new_static("CLIENT", None, false),
+                CustomCommand::new_static("CLIENT", slot, false),
                 vec!["SETNAME", name.as_str()],
             )
             .await;

@@ -1,16 +1,25 @@
 //! The Redis store: django-redis's key and value layout, plus Strata's lease protocol in Lua.
 //!
 //! Values sit at exactly the keys Django would use (`<ENV>:<project>:<version>:<key>`, raw JSON),
-//! so both stacks share them. Next to each namespace's keys Strata keeps two kinds of
-//! bookkeeping key, also under the namespace so a Django `delete_pattern("*public:property:*")`
-//! removes them together with the data:
-//! - `<key>:_lease`: the fencing token of the one filler allowed to store `<key>`;
-//! - `<namespace>:_index`: a sorted set of the namespace's keys scored by expiry, which makes a
-//!   namespace invalidation cost the size of the namespace, never of the keyspace (no `KEYS`, no
-//!   `SCAN`).
+//! so both stacks share them. Next to them Strata keeps bookkeeping keys, all under the same
+//! versioned prefix so a Django `delete_pattern("*public:property:*")` removes them with the data:
+//! - `<prefix>:{<data key>}:_lease`: the fencing token of the one filler allowed to store the
+//!   key. The hash tag puts it in the data key's Redis Cluster slot, so the scripts that read a
+//!   value and take its lease, or store a value under its lease, touch one slot.
+//! - `<prefix>:<namespace>:_index`: a sorted set of the namespace's keys scored by expiry, which
+//!   makes a namespace invalidation cost the size of the namespace, never of the keyspace (no
+//!   `KEYS`, no `SCAN`). It has its own slot, so registering a key in it and invalidating through
+//!   it are separate steps, ordered (docs/ARCHITECTURE.md, "Redis Cluster"):
+//!   1. a filler's key is registered in the index *after* it takes the lease and *before* it
+//!      reads the database, and again (with the value's TTL) before the value is stored;
+//!   2. an invalidation atomically renames the index to a snapshot
+//!      (`<prefix>:{<index>}:_inv:<token>`, listed in `<prefix>:{<index>}:_invs`), then deletes
+//!      each snapshotted key with its lease, and only then removes it from the snapshot.
 //!
-//! Each step that must be atomic against an invalidation is one Lua script. The scripts touch
-//! several keys of different hash slots, which is why Redis Cluster is refused at start-up.
+//!   A filler that read the database before a write was registered before the write's
+//!   invalidation took its snapshot, so its lease is deleted and its fill refused; a snapshot
+//!   left by an invalidation that failed half-way is finished by the next one (and the failed one
+//!   is replayed). The same steps run on one Redis and on a cluster.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -18,8 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fred::clients::Pool;
-use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
+use fred::clients::{Client, Pool};
+use fred::interfaces::{ClientLike, ClusterInterface, HashesInterface, KeysInterface};
 use fred::types::config::{Config, ReconnectPolicy, Server, ServerConfig, TlsConfig};
 use fred::types::scripts::Script;
 use fred::types::{Builder, ClusterHash, CustomCommand, Value};
@@ -36,32 +45,42 @@ use crate::settings::RedisSettings;
 
 const LEASE_SUFFIX: &str = ":_lease";
 
-/// KEYS: data, lease, index. ARGV: token, lease ms.
+/// How long an index entry outlives the value it stands for. The entry's expiry is computed on
+/// the index's node just before the value is stored (on another node, one round trip later), and
+/// an entry must never be trimmed while its value still lives.
+const INDEX_SLACK_MS: u128 = 5_000;
+
+/// Keys deleted per step of a namespace invalidation (each with its lease).
+const DRAIN_CHUNK: usize = 500;
+
+/// KEYS: data, lease. ARGV: token, lease ms.
 /// Returns {1, value} on a hit, {2} when the caller now holds the lease, {3} when another does.
 const LOOKUP: &str = r"
 local value = redis.call('GET', KEYS[1])
 if value then return {1, value} end
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local t = redis.call('TIME')
-  local now = t[1] * 1000 + math.floor(t[2] / 1000)
-  redis.call('ZADD', KEYS[3], now + ARGV[2], KEYS[1])
-  if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
-  return {2}
-end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
 return {3}
 ";
 
-/// KEYS: data, lease, index. ARGV: token, value, ttl ms.
+/// KEYS: index. ARGV: data key, ms it must stay listed.
+/// Lists the key until at least now + ms (never shortening an entry), drops expired entries,
+/// and keeps the index itself alive as long as its longest entry.
+const REGISTER: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local ms = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], 'GT', now + ms, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
+return 1
+";
+
+/// KEYS: data, lease. ARGV: token, value, ttl ms.
 /// Stores the value only while the caller's token is still the lease. Returns 1 if stored.
 const FILL: &str = r"
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('DEL', KEYS[2])
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], now + ARGV[3], KEYS[1])
-if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
 return 1
 ";
 
@@ -71,21 +90,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
-/// KEYS: index. ARGV: lease suffix. Deletes every key of the namespace and its lease.
-const INVALIDATE_NAMESPACE: &str = r"
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local batch = {}
-for i = 1, #members do
-  batch[#batch + 1] = members[i]
-  batch[#batch + 1] = members[i] .. ARGV[1]
-  if #batch >= 512 then redis.call('DEL', unpack(batch)); batch = {} end
+/// KEYS: index, snapshots, new snapshot. Moves the index to the new snapshot (in one step, so
+/// every key registered before it is in exactly one snapshot), lists it among the namespace's
+/// unfinished snapshots, and returns them all: this invalidation finishes every one of them.
+const SNAPSHOT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[3])
+  redis.call('SADD', KEYS[2], KEYS[3])
+  local ttl = redis.call('PTTL', KEYS[3])
+  if ttl > 0 and redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
-if #batch > 0 then redis.call('DEL', unpack(batch)) end
-redis.call('DEL', KEYS[1])
-return #members
+return redis.call('SMEMBERS', KEYS[2])
 ";
 
-/// KEYS: a page of keys. Returns, per key, its PTTL and its length (-1 when not a string).
+/// KEYS: snapshot, snapshots. ARGV: chunk size, then the keys already deleted with their leases.
+/// Forgets those keys and returns the next chunk; an empty snapshot is struck from the list.
+const DRAIN: &str = r"
+if #ARGV > 1 then redis.call('ZREM', KEYS[1], unpack(ARGV, 2)) end
+local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #members == 0 then redis.call('SREM', KEYS[2], KEYS[1]) end
+return members
+";
+
+/// KEYS: keys of one slot. Returns, per key, its PTTL and its length (-1 when not a string).
 const KEY_FACTS: &str = r"
 local facts = {}
 for i = 1, #KEYS do
@@ -100,7 +127,8 @@ return facts
 ";
 
 /// KEYS: bus epoch. ARGV: channel, payload. Numbers the notice and publishes it as
-/// `<epoch>\n<payload>`, atomically, so subscribers can tell when they missed one.
+/// `<epoch>\n<payload>`, atomically, so subscribers can tell when they missed one. On a cluster
+/// `PUBLISH` reaches the subscribers of every node.
 const BROADCAST: &str = r"
 local epoch = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], epoch .. '\n' .. ARGV[2])
@@ -117,10 +145,14 @@ pub(crate) struct RedisStore {
     /// Set for `rediss://`: how to check at start that the server's certificate verifies.
     tls: Option<TlsCheck>,
     prefix: KeyPrefix,
+    /// A Redis Cluster: multi-key commands are split by hash slot, `SCAN` visits every primary.
+    clustered: bool,
     lookup: Script,
+    register: Script,
     fill: Script,
     release: Script,
-    invalidate_namespace: Script,
+    snapshot: Script,
+    drain: Script,
     key_facts: Script,
     broadcast: Script,
 }
@@ -131,11 +163,11 @@ pub enum RedisConfigError {
     #[error("REDIS_URL is not a usable Redis URL: {0}")]
     Url(String),
     #[error(
-        "Redis Cluster is not supported: Strata's fill protocol runs Lua scripts over a key, its \
-         lease and its namespace index, which Cluster places in different hash slots. Use a \
-         single primary (redis://) or Sentinel (redis-sentinel://host:26379/1?sentinelServiceName=NAME)"
+        "the key prefix `{0}` contains `{{` or `}}`: Redis Cluster would read them as a hash tag and \
+         separate Strata's bookkeeping keys from the data keys they guard; choose an ENV and \
+         cache.project without braces"
     )]
-    Cluster,
+    BracesInPrefix(String),
     #[error("Redis TLS: {0}")]
     Tls(String),
     #[error(
@@ -156,14 +188,13 @@ impl RedisConfigError {
     pub fn check_url(url: &str) -> Result<(), RedisConfigError> {
         match url.split_once("://").map(|(scheme, _)| scheme) {
             Some(
-                "redis" | "valkey" | "redis-sentinel" | "valkey-sentinel" | "rediss" | "valkeys"
-                | "rediss-sentinel" | "valkeys-sentinel",
+                "redis" | "valkey" | "redis-sentinel" | "valkey-sentinel" | "redis-cluster"
+                | "valkey-cluster" | "rediss" | "valkeys" | "rediss-sentinel" | "valkeys-sentinel"
+                | "rediss-cluster" | "valkeys-cluster",
             ) => Ok(()),
-            Some("redis-cluster" | "valkey-cluster" | "rediss-cluster" | "valkeys-cluster") => {
-                Err(RedisConfigError::Cluster)
-            }
             _ => Err(RedisConfigError::Url(format!(
-                "expected redis://, rediss://, redis-sentinel:// or rediss-sentinel://, got `{}`",
+                "expected redis://, rediss://, redis-sentinel://, rediss-sentinel://, \
+                 redis-cluster:// or rediss-cluster://, got `{}`",
                 url.split_once("://").map_or(url, |(scheme, _)| scheme)
             ))),
         }
@@ -186,20 +217,23 @@ impl RedisStore {
         prefix: KeyPrefix,
     ) -> Result<Self, RedisConfigError> {
         RedisConfigError::check_url(url)?;
-        let plain_text_form = without_tls_scheme(url);
+        let stored_prefix = prefix.stored("");
+        if stored_prefix.contains(['{', '}']) {
+            return Err(RedisConfigError::BracesInPrefix(stored_prefix));
+        }
+        let url = with_fred_cluster_seeds(url);
+        let plain_text_form = without_tls_scheme(&url);
         if plain_text_form.is_none() && settings.has_tls_files() {
             return Err(RedisConfigError::PlainTextWithTlsFiles);
         }
         // Parsed in its plain-text form so that fred does not load the system's trust roots,
         // which Strata does not use; TLS is configured below.
-        let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(url))
+        let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(&url))
             .map_err(|e| RedisConfigError::Url(e.to_string()))?;
         // Keep trying when the first connection fails: a Redis that is down at start-up is an
         // outage to ride out (fail-open), not a reason to give up on the cache for good.
         config.fail_fast = false;
-        if matches!(config.server, ServerConfig::Clustered { .. }) {
-            return Err(RedisConfigError::Cluster);
-        }
+        let clustered = matches!(config.server, ServerConfig::Clustered { .. });
         let tls = match plain_text_form {
             Some(_) => {
                 let check = TlsCheck::new(settings, &config.server)?;
@@ -232,10 +266,13 @@ impl RedisStore {
         let _connection_tasks = pool.connect();
         Ok(RedisStore {
             pool,
+            clustered,
             lookup: Script::from_lua(LOOKUP),
+            register: Script::from_lua(REGISTER),
             fill: Script::from_lua(FILL),
             release: Script::from_lua(RELEASE),
-            invalidate_namespace: Script::from_lua(INVALIDATE_NAMESPACE),
+            snapshot: Script::from_lua(SNAPSHOT),
+            drain: Script::from_lua(DRAIN),
             key_facts: Script::from_lua(KEY_FACTS),
             broadcast: Script::from_lua(BROADCAST),
             builder,
@@ -281,10 +318,47 @@ impl RedisStore {
         self.prefix.stored(&format!("{ns}:_index"))
     }
 
-    fn keys(&self, key: &CacheKey) -> Vec<String> {
-        let data = self.data_key(key);
-        let lease = format!("{data}{LEASE_SUFFIX}");
-        vec![data, lease, self.index_key(key.namespace())]
+    /// `<prefix>:{<key>}<suffix>`: a bookkeeping key in `key`'s hash slot. Exact because no
+    /// stored key contains a brace (the prefix is checked at start, slugs are percent-encoded).
+    fn beside(&self, key: &str, suffix: &str) -> String {
+        format!("{}{{{key}}}{suffix}", self.prefix.stored(""))
+    }
+
+    fn lease_key(&self, data: &str) -> String {
+        self.beside(data, LEASE_SUFFIX)
+    }
+
+    /// Splits keys into groups a multi-key command accepts: one per hash slot on a cluster, one
+    /// in all otherwise.
+    fn by_slot(&self, keys: Vec<String>) -> Vec<Vec<String>> {
+        if !self.clustered {
+            return if keys.is_empty() {
+                Vec::new()
+            } else {
+                vec![keys]
+            };
+        }
+        let mut groups: HashMap<u16, Vec<String>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry(fred::util::redis_keyslot(key.as_bytes()))
+                .or_default()
+                .push(key);
+        }
+        groups.into_values().collect()
+    }
+
+    /// Lists `data` in its namespace's index for at least `ms` (plus slack).
+    async fn register(&self, key: &CacheKey, data: &str, ms: u128) -> Result<(), StoreError> {
+        let _: i64 = self
+            .register
+            .evalsha_with_reload(
+                self.client(),
+                vec![self.index_key(key.namespace())],
+                vec![data.to_owned(), (ms + INDEX_SLACK_MS).to_string()],
+            )
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn lookup(
@@ -293,11 +367,13 @@ impl RedisStore {
         lease: Duration,
     ) -> Result<Lookup, StoreError> {
         let token = new_token();
+        let data = self.data_key(key);
+        let lease_key = self.lease_key(&data);
         let reply: Value = self
             .lookup
             .evalsha_with_reload(
                 self.client(),
-                self.keys(key),
+                vec![data.as_str(), lease_key.as_str()],
                 vec![token.to_string(), lease.as_millis().to_string()],
             )
             .await?;
@@ -307,7 +383,15 @@ impl RedisStore {
                 Some(value) => Ok(Lookup::Hit(value.into_bytes().unwrap_or_default())),
                 None => Err(StoreError::Protocol("hit without a value".into())),
             },
-            Some(2) => Ok(Lookup::Leased(token)),
+            Some(2) => {
+                // Registered before the caller reads the database: from here on, an invalidation
+                // of the namespace finds the key and takes the lease away.
+                if let Err(error) = self.register(key, &data, lease.as_millis()).await {
+                    self.give_back(&lease_key, token).await;
+                    return Err(error);
+                }
+                Ok(Lookup::Leased(token))
+            }
             Some(3) => Ok(Lookup::Busy),
             other => Err(StoreError::Protocol(format!("lookup replied {other:?}"))),
         }
@@ -320,11 +404,19 @@ impl RedisStore {
         value: Bytes,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
+        let data = self.data_key(key);
+        let lease_key = self.lease_key(&data);
+        // Listed for the value's lifetime before the value can land, so no stored value is ever
+        // missing from its index.
+        if let Err(error) = self.register(key, &data, ttl.as_millis()).await {
+            self.give_back(&lease_key, token).await;
+            return Err(error);
+        }
         let stored: i64 = self
             .fill
             .evalsha_with_reload(
                 self.client(),
-                self.keys(key),
+                vec![data, lease_key],
                 vec![
                     Value::from(token.to_string()),
                     Value::Bytes(value),
@@ -336,12 +428,20 @@ impl RedisStore {
     }
 
     pub(crate) async fn release(&self, key: &CacheKey, token: u64) -> Result<(), StoreError> {
-        let lease = format!("{}{LEASE_SUFFIX}", self.data_key(key));
+        let lease = self.lease_key(&self.data_key(key));
         let _: i64 = self
             .release
             .evalsha_with_reload(self.client(), vec![lease], vec![token.to_string()])
             .await?;
         Ok(())
+    }
+
+    /// A best-effort release on a failed path; the lease's own expiry is the fallback.
+    async fn give_back(&self, lease_key: &str, token: u64) {
+        let _: Result<i64, _> = self
+            .release
+            .evalsha_with_reload(self.client(), vec![lease_key], vec![token.to_string()])
+            .await;
     }
 
     pub(crate) async fn get(&self, key: &CacheKey) -> Result<Option<Bytes>, StoreError> {
@@ -350,17 +450,64 @@ impl RedisStore {
 
     pub(crate) async fn invalidate_key(&self, key: &CacheKey) -> Result<(), StoreError> {
         let data = self.data_key(key);
-        let lease = format!("{data}{LEASE_SUFFIX}");
+        let lease = self.lease_key(&data);
         let _: i64 = self.client().del(vec![data, lease]).await?;
         Ok(())
     }
 
+    /// Snapshots the namespace's index, then deletes every key of every unfinished snapshot
+    /// with its lease, a chunk at a time. Returns the number of keys deleted.
     pub(crate) async fn invalidate_namespace(&self, ns: &Namespace) -> Result<u64, StoreError> {
-        let deleted: u64 = self
-            .invalidate_namespace
-            .evalsha_with_reload(self.client(), vec![self.index_key(ns)], vec![LEASE_SUFFIX])
+        let index = self.index_key(ns);
+        let snapshots_key = self.beside(&index, ":_invs");
+        let snapshot = self.beside(&index, &format!(":_inv:{:016x}", new_token()));
+        let snapshots: Vec<String> = self
+            .snapshot
+            .evalsha_with_reload(
+                self.client(),
+                vec![index.as_str(), snapshots_key.as_str(), snapshot.as_str()],
+                Vec::<String>::new(),
+            )
             .await?;
+        let mut deleted = 0;
+        for snapshot in snapshots {
+            let mut done: Vec<String> = Vec::new();
+            loop {
+                let mut args = Vec::with_capacity(done.len() + 1);
+                args.push(DRAIN_CHUNK.to_string());
+                args.append(&mut done);
+                let members: Vec<String> = self
+                    .drain
+                    .evalsha_with_reload(
+                        self.client(),
+                        vec![snapshot.as_str(), snapshots_key.as_str()],
+                        args,
+                    )
+                    .await?;
+                if members.is_empty() {
+                    break;
+                }
+                self.delete_with_leases(&members).await?;
+                deleted += members.len() as u64;
+                done = members;
+            }
+        }
         Ok(deleted)
+    }
+
+    async fn delete_with_leases(&self, data_keys: &[String]) -> Result<(), StoreError> {
+        let keys = data_keys
+            .iter()
+            .flat_map(|data| [data.clone(), self.lease_key(data)])
+            .collect();
+        let pipeline = self.client().pipeline();
+        for group in self.by_slot(keys) {
+            let _: () = pipeline.del(group).await?;
+        }
+        for deleted in pipeline.try_all::<Value>().await {
+            deleted?;
+        }
+        Ok(())
     }
 
     pub(crate) fn bus_channel(&self) -> &str {
@@ -414,7 +561,8 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Walks this prefix's keys with `SCAN` (an operator command, never on a request path).
+    /// Walks this prefix's keys with `SCAN` on every primary (an operator command, never on a
+    /// request path).
     pub(crate) async fn audit(
         &self,
         oversized_bytes: u64,
@@ -425,44 +573,102 @@ impl RedisStore {
             ..AuditReport::default()
         };
         let client = self.client();
+        // Facts are read per slot by a pipeline of `EVALSHA`s, so the script must be on every
+        // primary first.
+        self.key_facts.load(client).await?;
+        let primaries = if self.clustered {
+            client.sync_cluster().await?;
+            client
+                .cached_cluster_state()
+                .map(|state| state.unique_primary_nodes())
+                .unwrap_or_default()
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![None]
+        };
+        for primary in primaries {
+            if self
+                .audit_node(client, primary, &mut report, oversized_bytes, max_keys)
+                .await?
+            {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Scans one node (`None`: the only one) into `report`. True when the key limit was hit.
+    async fn audit_node(
+        &self,
+        client: &Client,
+        node: Option<Server>,
+        report: &mut AuditReport,
+        oversized_bytes: u64,
+        max_keys: u64,
+    ) -> Result<bool, StoreError> {
         let scan = CustomCommand::new_static("SCAN", ClusterHash::Random, false);
         let pattern = self.prefix.scan_pattern();
         let mut cursor = "0".to_owned();
         loop {
-            let (next, keys): (String, Vec<String>) = client
-                .custom(
-                    scan.clone(),
-                    vec![cursor.as_str(), "MATCH", &pattern, "COUNT", "1000"],
-                )
-                .await?;
-            if !keys.is_empty() {
-                let facts: Vec<i64> = self
-                    .key_facts
-                    .evalsha_with_reload(client, keys.clone(), Vec::<String>::new())
-                    .await?;
-                for (key, pair) in keys.iter().zip(facts.chunks(2)) {
-                    let logical = key.get(self.prefix.stored_len()..).unwrap_or(key);
+            let args = vec![cursor.as_str(), "MATCH", &pattern, "COUNT", "1000"];
+            let (next, keys): (String, Vec<String>) = match &node {
+                Some(node) => {
+                    client
+                        .with_cluster_node(node.clone())
+                        .custom(scan.clone(), args)
+                        .await?
+                }
+                None => client.custom(scan.clone(), args).await?,
+            };
+            let groups = self.by_slot(keys);
+            let pipeline = client.pipeline();
+            // `EVALSHA sha numkeys key…`, routed by its first key.
+            let evalsha = CustomCommand::new_static("EVALSHA", ClusterHash::Offset(2), false);
+            for group in &groups {
+                let mut args = vec![self.key_facts.sha1().to_string(), group.len().to_string()];
+                args.extend(group.iter().cloned());
+                let _: () = pipeline.custom(evalsha.clone(), args).await?;
+            }
+            for (group, facts) in groups.iter().zip(pipeline.try_all::<Vec<i64>>().await) {
+                let facts = facts?;
+                for (key, pair) in group.iter().zip(facts.chunks(2)) {
+                    let logical = self.logical(key);
                     let [pttl_ms, size] = [pair[0], pair.get(1).copied().unwrap_or(-1)];
-                    let size = u64::try_from(size).ok();
                     report.record(
                         KeyFacts {
-                            logical,
+                            logical: &logical,
                             pttl_ms,
-                            size,
+                            size: u64::try_from(size).ok(),
                         },
                         oversized_bytes,
                     );
                 }
             }
             if next == "0" {
-                return Ok(report);
+                return Ok(false);
             }
             if report.scanned >= max_keys {
                 report.truncated = true;
-                return Ok(report);
+                return Ok(true);
             }
             cursor = next;
         }
+    }
+
+    /// A stored key as the audit names it: the prefix removed, and a bookkeeping key's hash
+    /// tag unwrapped (`<prefix>:{<prefix>:<key>}:_lease` → `<key>:_lease`).
+    fn logical(&self, stored: &str) -> String {
+        let logical = stored.get(self.prefix.stored_len()..).unwrap_or(stored);
+        let unwrapped = logical
+            .strip_prefix('{')
+            .and_then(|rest| rest.split_once('}'))
+            .and_then(|(tagged, suffix)| {
+                let inner = tagged.get(self.prefix.stored_len()..)?;
+                Some(format!("{inner}{suffix}"))
+            });
+        unwrapped.unwrap_or_else(|| logical.to_owned())
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
@@ -479,9 +685,43 @@ fn without_tls_scheme(url: &str) -> Option<String> {
         "valkeys" => "valkey",
         "rediss-sentinel" => "redis-sentinel",
         "valkeys-sentinel" => "valkey-sentinel",
+        "rediss-cluster" => "redis-cluster",
+        "valkeys-cluster" => "valkey-cluster",
         _ => return None,
     };
     Some(format!("{plain}://{rest}"))
+}
+
+/// Strata's cluster URL names its seed nodes as a list (`redis-cluster://a:7000,b:7001`); fred
+/// takes the first as the host and the others as `node=` query parameters.
+fn with_fred_cluster_seeds(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    if !scheme.ends_with("-cluster") {
+        return url.to_owned();
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (credentials, hosts) = match authority.rsplit_once('@') {
+        Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
+        None => (String::new(), authority),
+    };
+    let mut seeds = hosts.split(',').filter(|seed| !seed.is_empty());
+    let Some(first) = seeds.next() else {
+        return url.to_owned();
+    };
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let mut params: Vec<String> = seeds.map(|seed| format!("node={seed}")).collect();
+    if !query.is_empty() {
+        params.push(query.to_owned());
+    }
+    let query = if params.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", params.join("&"))
+    };
+    format!("{scheme}://{credentials}{first}{path}{query}")
 }
 
 /// The TLS settings of a `rediss://` URL, and the servers it names, to check at start.
@@ -495,8 +735,9 @@ impl TlsCheck {
     fn new(settings: &RedisSettings, server: &ServerConfig) -> Result<Self, RedisConfigError> {
         let servers = match server {
             ServerConfig::Centralized { server } => vec![server.clone()],
-            ServerConfig::Sentinel { hosts, .. } => hosts.clone(),
-            _ => Vec::new(),
+            ServerConfig::Sentinel { hosts, .. } | ServerConfig::Clustered { hosts, .. } => {
+                hosts.clone()
+            }
         };
         let servers = servers
             .into_iter()
