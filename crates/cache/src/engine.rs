@@ -851,16 +851,37 @@ async fn heal_loop(inner: Weak<Inner>) {
         if cache.inner.store.ping().await.is_err() {
             continue;
         }
-        if cache.replay().await {
-            cache.inner.breaker.close();
+        // Invalidations keep queueing while the breaker is open: drain again at once while
+        // each round succeeds, or a steady stream of writes would hold the breaker open.
+        for _ in 0..MAX_REPLAY_ROUNDS {
+            match cache.replay().await {
+                Replayed::All => {
+                    cache.inner.breaker.close();
+                    break;
+                }
+                Replayed::MoreQueued => {}
+                Replayed::Failed => break,
+            }
         }
     }
 }
 
+/// Rounds of replay per probe; each round drains what queued during the one before.
+const MAX_REPLAY_ROUNDS: usize = 32;
+
+enum Replayed {
+    /// The queue is empty.
+    All,
+    /// Everything attempted was applied, but more was queued meanwhile.
+    MoreQueued,
+    /// The store refused one: try again at the next probe.
+    Failed,
+}
+
 impl Cache {
     /// Replays queued invalidations in order (namespaces, then keys), stopping at the first
-    /// failure; true when the queue is empty afterwards.
-    async fn replay(&self) -> bool {
+    /// failure.
+    async fn replay(&self) -> Replayed {
         let attempt = self.inner.pending.snapshot();
         let total = attempt.namespaces.len() + attempt.keys.len();
         let mut done = Snapshot {
@@ -896,12 +917,18 @@ impl Cache {
             done.namespaces.retain(|(ns, _)| !near::announced(ns));
             done.keys
                 .retain(|(key, _)| !near::announced(key.namespace()));
+            complete = false;
         }
+        complete &= done.namespaces.len() + done.keys.len() == total;
         let left = self.inner.pending.settle(done);
         if total > 0 && left == 0 {
             tracing::info!(target: "strata_cache::store", replayed = total, "replayed queued invalidations");
         }
-        left == 0
+        match (left, complete) {
+            (0, _) => Replayed::All,
+            (_, true) => Replayed::MoreQueued,
+            (_, false) => Replayed::Failed,
+        }
     }
 }
 

@@ -561,13 +561,12 @@ async fn audit_reports_keys_off_convention_without_ttl_or_oversized() {
     );
     assert_eq!(report.without_ttl.samples, vec!["public:testapp:detail:2"]);
     assert_eq!(report.oversized.samples, vec!["public:testapp:list:1"]);
-    let _: i64 = raw
-        .del(vec![
-            format!("{env}:myproject:1:public:testapp:detail:2"),
-            format!("{env}:myproject:1:views.decorators.cache.page"),
-        ])
-        .await
-        .expect("clean up the key without TTL");
+    for key in ["public:testapp:detail:2", "views.decorators.cache.page"] {
+        let _: i64 = raw
+            .del(format!("{env}:myproject:1:{key}"))
+            .await
+            .expect("clean up the key without TTL");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -314,3 +314,47 @@ async fn errors_are_logged_once_per_interval_with_a_count() {
         "every failure accounted for: {lines:?}"
     );
 }
+
+/// Writes keep coming while Redis is away, and each one queues its invalidation. Once Redis is
+/// back the breaker must still close: the replay drains what queued during the replay itself
+/// instead of waiting a probe interval per round (which a steady write rate never lets empty).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_closes_under_a_steady_stream_of_writes() {
+    if !support::require_redis().await {
+        return;
+    }
+    let proxy = Proxy::start(REDIS_ADDR).await;
+    let cache = Cache::redis(&proxy.url(), &unique_env("steady"), fast_settings())
+        .await
+        .expect("cache");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (cache, stop) = (cache.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut id = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = cache.invalidate(&DETAIL.id(id % 500)).await;
+                id += 1;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+    proxy.set(Mode::Refuse);
+    eventually("the breaker opens", Duration::from_secs(10), || {
+        cache.health().breaker_open
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.set(Mode::Forward);
+    eventually(
+        "the breaker closes while writes go on",
+        Duration::from_secs(5),
+        || {
+            let health = cache.health();
+            !health.breaker_open && health.pending_invalidations == 0
+        },
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.expect("the writer ran");
+}

@@ -18,7 +18,11 @@ use support::{REDIS_ADDR, fast_settings, load, raw_redis, redis_url, unique_env}
 const DETAIL: Namespace = Namespace::public("nearapp", "detail");
 const LIST: Namespace = Namespace::public("nearapp", "list");
 
-async fn instance(url: &str, env: &str, settings: CacheSettings) -> Cache {
+/// An instance on `url`: the suite's Redis (trusting its test CA when that is TLS) or a proxy.
+async fn instance(url: &str, env: &str, mut settings: CacheSettings) -> Cache {
+    if url == redis_url() {
+        support::test_settings_tls(&mut settings);
+    }
     let cache = Cache::redis(url, env, settings).await.expect("cache");
     wait_for("the near-cache to listen", || {
         cache.health().near.is_some_and(|near| near.listening)
@@ -80,6 +84,8 @@ async fn the_switches_keep_namespaces_out() {
     let mut off = CacheSettings::default();
     off.near.enabled = false;
     for settings in [excluded, off] {
+        let mut settings = settings;
+        support::test_settings_tls(&mut settings);
         let cache = Cache::redis(&redis_url(), &env, settings).await.unwrap();
         let calls = AtomicUsize::new(0);
         let key = DETAIL.id(7);
@@ -222,7 +228,13 @@ async fn an_outage_empties_the_near_cache() {
     let env = unique_env("near-outage");
     let proxy = Proxy::start(REDIS_ADDR).await;
     let reader = instance(&proxy.url(), &env, fast_settings()).await;
-    let writer = instance(&redis_url(), &env, CacheSettings::default()).await;
+    // On the proxy's Redis, whatever the suite's: the proxy runs in front of the plain one.
+    let writer = instance(
+        &format!("redis://{REDIS_ADDR}"),
+        &env,
+        CacheSettings::default(),
+    )
+    .await;
     let calls = AtomicUsize::new(0);
     let key = DETAIL.id(4);
     load(&reader, &key, "old", &calls).await;

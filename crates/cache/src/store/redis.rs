@@ -32,6 +32,7 @@ use fred::interfaces::{ClientLike, ClusterInterface, HashesInterface, KeysInterf
 use fred::types::config::{Config, ReconnectPolicy, Server, ServerConfig, TlsConfig};
 use fred::types::scripts::Script;
 use fred::types::{Builder, ClusterHash, CustomCommand, Value};
+use futures_util::future::try_join_all;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -500,13 +501,13 @@ impl RedisStore {
             .iter()
             .flat_map(|data| [data.clone(), self.lease_key(data)])
             .collect();
-        let pipeline = self.client().pipeline();
-        for group in self.by_slot(keys) {
-            let _: () = pipeline.del(group).await?;
-        }
-        for deleted in pipeline.try_all::<Value>().await {
-            deleted?;
-        }
+        let client = self.client();
+        try_join_all(
+            self.by_slot(keys)
+                .into_iter()
+                .map(|group| client.del::<i64, _>(group)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -573,11 +574,7 @@ impl RedisStore {
             ..AuditReport::default()
         };
         let client = self.client();
-        // Facts are read per slot by a pipeline of `EVALSHA`s, so the script must be on every
-        // primary first.
-        self.key_facts.load(client).await?;
         let primaries = if self.clustered {
-            client.sync_cluster().await?;
             client
                 .cached_cluster_state()
                 .map(|state| state.unique_primary_nodes())
@@ -623,16 +620,15 @@ impl RedisStore {
                 None => client.custom(scan.clone(), args).await?,
             };
             let groups = self.by_slot(keys);
-            let pipeline = client.pipeline();
-            // `EVALSHA sha numkeys key…`, routed by its first key.
-            let evalsha = CustomCommand::new_static("EVALSHA", ClusterHash::Offset(2), false);
-            for group in &groups {
-                let mut args = vec![self.key_facts.sha1().to_string(), group.len().to_string()];
-                args.extend(group.iter().cloned());
-                let _: () = pipeline.custom(evalsha.clone(), args).await?;
-            }
-            for (group, facts) in groups.iter().zip(pipeline.try_all::<Vec<i64>>().await) {
-                let facts = facts?;
+            let facts = try_join_all(groups.iter().map(|group| {
+                self.key_facts.evalsha_with_reload::<Vec<i64>, _, _>(
+                    client,
+                    group.clone(),
+                    Vec::<String>::new(),
+                )
+            }))
+            .await?;
+            for (group, facts) in groups.iter().zip(facts) {
                 for (key, pair) in group.iter().zip(facts.chunks(2)) {
                     let logical = self.logical(key);
                     let [pttl_ms, size] = [pair[0], pair.get(1).copied().unwrap_or(-1)];

@@ -3,51 +3,170 @@
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod proxy;
 pub mod tls;
 
 use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
-use fred::types::config::Config;
+use fred::types::Builder;
+use fred::types::config::{Config, TlsConfig, TlsConnector};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use rustls::{ClientConfig, RootCertStore};
 use strata_cache::{Cache, CacheKey, CacheSettings, TtlClass};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The plain Redis that the proxy tests put themselves in front of.
 pub const REDIS_ADDR: &str = "127.0.0.1:6379";
 
+/// Which Redis the suites run on: `redis://`, `rediss://` (with [`CA_FILE_VAR`]) or
+/// `redis-cluster://host:port,host:port` (Strata's form: comma-separated seeds).
+const URL_VAR: &str = "STRATA_TEST_REDIS_URL";
+/// The CA that signs the certificate of a `rediss://` [`URL_VAR`] server.
+const CA_FILE_VAR: &str = "STRATA_TEST_REDIS_CA_FILE";
+
 pub fn redis_url() -> String {
-    std::env::var("STRATA_TEST_REDIS_URL").unwrap_or_else(|_| format!("redis://{REDIS_ADDR}"))
+    std::env::var(URL_VAR).unwrap_or_else(|_| format!("redis://{REDIS_ADDR}"))
 }
 
-/// True if Redis answers. Missing Redis fails under `CI=true` and skips loudly elsewhere.
+fn is_tls(url: &str) -> bool {
+    url.split_once("://")
+        .and_then(|(scheme, _)| scheme.split('-').next())
+        .is_some_and(|scheme| matches!(scheme, "rediss" | "valkeys"))
+}
+
+/// Trusts the test CA when the suites run over TLS, so that every engine built on [`redis_url`]
+/// verifies its server. Not for engines behind the plain-text proxy: those dial `redis://`.
+pub fn test_settings_tls(settings: &mut CacheSettings) {
+    if is_tls(&redis_url()) && settings.redis.ca_file.is_none() {
+        settings.redis.ca_file = std::env::var_os(CA_FILE_VAR).map(PathBuf::from);
+    }
+}
+
+/// True if the Redis of [`redis_url`] answers (every primary, for a cluster). Missing Redis
+/// fails under `CI=true` and skips loudly elsewhere; a URL asked for explicitly (the
+/// [`URL_VAR`] variable) fails everywhere.
 pub async fn require_redis() -> bool {
-    let up = async {
-        let mut stream = tokio::net::TcpStream::connect(REDIS_ADDR).await.ok()?;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        stream.write_all(b"PING\r\n").await.ok()?;
-        let mut buf = [0u8; 7];
-        stream.read_exact(&mut buf).await.ok()?;
-        (&buf == b"+PONG\r\n").then_some(())
+    let url = redis_url();
+    if answers(&url).await {
+        return true;
+    }
+    if std::env::var_os(URL_VAR).is_some() {
+        let hint = if is_tls(&url) {
+            format!(" (or its certificate is not signed by {CA_FILE_VAR})")
+        } else {
+            String::new()
+        };
+        panic!(
+            "Redis does not answer at {URL_VAR}={url}{hint}, and this test was asked to run on it"
+        );
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("Redis is not reachable at {url} and CI=true: this test needs it");
+    }
+    eprintln!("\n*** SKIPPED: Redis is not reachable at {url}; start it to run this test ***\n");
+    false
+}
+
+async fn answers(url: &str) -> bool {
+    const WITHIN: Duration = Duration::from_secs(2);
+    let mut config = fred_config(url);
+    config.fail_fast = true;
+    let Ok(client) = Builder::from_config(config)
+        .with_connection_config(|c| c.connection_timeout = WITHIN)
+        .build()
+    else {
+        return false;
     };
-    if tokio::time::timeout(std::time::Duration::from_secs(2), up)
+    let ping = async {
+        client.init().await.ok()?;
+        client.ping::<String>(None).await.ok()
+    };
+    let answered = tokio::time::timeout(WITHIN, ping)
         .await
         .ok()
         .flatten()
-        .is_some()
-    {
-        return true;
+        .is_some();
+    if answered {
+        let _ = client.quit().await;
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("Redis is not reachable at {REDIS_ADDR} and CI=true: this test needs it");
+    answered
+}
+
+/// A plain connection to the real Redis of [`redis_url`], to look behind the engine's back.
+pub async fn raw_redis() -> Client {
+    redis_client(&redis_url()).await
+}
+
+/// A connected fred client for a test Redis URL (plain, TLS, Sentinel or Cluster).
+pub async fn redis_client(url: &str) -> Client {
+    let client = Client::new(fred_config(url), None, None, None);
+    client.init().await.expect("connect to redis");
+    client
+}
+
+/// fred's configuration for a URL in the forms Strata accepts: a cluster's comma-separated
+/// seeds become fred's `?node=` list, and TLS trusts [`CA_FILE_VAR`] (else the Mozilla roots).
+pub fn fred_config(url: &str) -> Config {
+    let (scheme, rest) = url.split_once("://").expect("a Redis URL has a scheme");
+    let tls = is_tls(url);
+    // Parsed in plain text so that fred does not load the system's roots; TLS is set below.
+    let scheme = scheme
+        .replacen("rediss", "redis", 1)
+        .replacen("valkeys", "valkey", 1);
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => (format!("{userinfo}@"), hosts),
+        None => (String::new(), authority),
+    };
+    let mut hosts = hosts.split(',');
+    let first = hosts.next().unwrap_or_default();
+    let nodes: Vec<String> = hosts.map(|host| format!("node={host}")).collect();
+    let url = if nodes.is_empty() {
+        format!("{scheme}://{rest}")
+    } else {
+        let separator = if tail.contains('?') { '&' } else { '?' };
+        format!(
+            "{scheme}://{userinfo}{first}{tail}{separator}{}",
+            nodes.join("&")
+        )
+    };
+    let mut config = Config::from_url(&url).expect("redis url");
+    if tls {
+        config.tls = Some(TlsConfig::from(TlsConnector::from(tls_client_config())));
     }
-    eprintln!(
-        "\n*** SKIPPED: Redis is not reachable at {REDIS_ADDR}; start it to run this test ***\n"
-    );
-    false
+    config
+}
+
+fn tls_client_config() -> ClientConfig {
+    let roots = match std::env::var_os(CA_FILE_VAR) {
+        Some(path) => {
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(&path).expect("read the test CA file") {
+                roots
+                    .add(cert.expect("a PEM certificate"))
+                    .expect("a usable CA");
+            }
+            roots
+        }
+        None => RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+    };
+    ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
 
 /// An `ENV` value no other test (or run) shares, so every test owns its keyspace.
@@ -64,14 +183,6 @@ pub fn unique_env(tag: &str) -> String {
     )
 }
 
-/// A plain connection to the real Redis, to look behind the engine's back.
-pub async fn raw_redis() -> Client {
-    let config = Config::from_url(&redis_url()).expect("redis url");
-    let client = Client::new(config, None, None, None);
-    client.init().await.expect("connect to redis");
-    client
-}
-
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -80,7 +191,8 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Settings with short timeouts so failure tests finish quickly.
+/// Settings with short timeouts so failure tests finish quickly. Plain text whatever
+/// [`redis_url`] is: the failure tests reach Redis through the plain-text proxy.
 pub fn fast_settings() -> CacheSettings {
     let mut settings = CacheSettings::default();
     settings.redis.connect_timeout_ms = 500;
@@ -151,9 +263,13 @@ impl Backend {
     pub async fn engine(&self, settings: CacheSettings) -> Cache {
         match self {
             Backend::Memory => Cache::memory(settings).expect("memory cache"),
-            Backend::Redis { env } => Cache::redis(&redis_url(), env, settings)
-                .await
-                .expect("redis cache"),
+            Backend::Redis { env } => {
+                let mut settings = settings;
+                test_settings_tls(&mut settings);
+                Cache::redis(&redis_url(), env, settings)
+                    .await
+                    .expect("redis cache")
+            }
         }
     }
 
