@@ -28,6 +28,6 @@ pub use engine::{Cache, CacheError, CacheHealth, Invalidation};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};
 pub use settings::{CacheSettings, NearSettings, RedisSettings, TtlClass, TtlPolicy};
 pub use store::StoreError;
-pub use store::redis::RedisConfigError;
+pub use store::redis::{RedisConfigError, redis_config};
 pub use strata_plain::PlainData;
 pub use value::{EncodeError, Json};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{REDIS_URL, redis_available, run, stderr, stdout, unique_env};
+use common::{redis_available, redis_url, run, stderr, stdout, unique_env};
 use serde_json::Value;
 
 #[test]
@@ -68,7 +68,7 @@ fn cache_warm_fills_the_public_keys_once() {
     let env = unique_env();
     let vars = [
         ("DATABASE_URL", url.as_str()),
-        ("REDIS_URL", REDIS_URL),
+        ("REDIS_URL", redis_url()),
         ("ENV", env.as_str()),
     ];
     let seeded = run(&["seed", "--demo", "--properties", "6"], &vars);
@@ -205,7 +205,7 @@ fn flags_round_trip_through_redis() {
         return;
     }
     let env = unique_env();
-    let vars = [("REDIS_URL", REDIS_URL), ("ENV", env.as_str())];
+    let vars = [("REDIS_URL", redis_url()), ("ENV", env.as_str())];
     let listed = |vars: &[(&str, &str)]| {
         let out = run(&["cache", "flags"], vars);
         assert_eq!(out.status.code(), Some(0));

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{REDIS_URL, Server, redis_available, unique_env};
+use common::{Server, redis_available, redis_url, unique_env};
 use serde_json::{Value, json};
 
 async fn get(server: &Server, path: &str) -> (u16, String) {
@@ -69,7 +69,7 @@ async fn redis_backend_is_ready() {
         return;
     }
     let env = unique_env();
-    let server = Server::start(&[("REDIS_URL", REDIS_URL), ("ENV", &env)]);
+    let server = Server::start(&[("REDIS_URL", redis_url()), ("ENV", &env)]);
     let (status, ready) = get_json(&server, "/readyz").await;
     assert_eq!(status, 200);
     assert_eq!(ready["cache"]["backend"], "redis");
@@ -117,7 +117,7 @@ async fn a_flag_reaches_every_instance_within_a_second() {
         return;
     }
     let env = unique_env();
-    let vars = [("REDIS_URL", REDIS_URL), ("ENV", env.as_str())];
+    let vars = [("REDIS_URL", redis_url()), ("ENV", env.as_str())];
     let servers = [Server::start(&vars), Server::start(&vars)];
     let out = common::run(&["cache", "flags", "--off", "public:property:list"], &vars);
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));

@@ -1,4 +1,5 @@
-//! Several `strata serve` processes on one PostgreSQL and one Redis: every instance's HTML
+//! Several `strata serve` processes on one PostgreSQL and one Redis (or the Redis Cluster that
+//! `STRATA_TEST_REDIS_URL` names, as `scripts/test` reruns it): every instance's HTML
 //! cache follows mutations made through any other, a notice an instance never received still
 //! expires its pages before it serves them, and a reconnected bus drops the whole HTML cache.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,9 +16,10 @@ use common::{Backend, Server, Site};
 use reqwest::Method;
 use serde_json::json;
 
-/// One Redis command over RESP, for what the test does behind Strata's back.
-fn redis(args: &[&str]) -> String {
-    let mut stream = TcpStream::connect("127.0.0.1:6379").unwrap();
+/// One Redis command over RESP to the server at `addr`, for what the test does behind Strata's
+/// back: the reply's first line (an error keeps its `-`), or its bulk string.
+fn command(addr: &str, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
     let mut command = format!("*{}\r\n", args.len());
     for arg in args {
         command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
@@ -37,6 +39,34 @@ fn redis(args: &[&str]) -> String {
         },
         None => line.trim().to_owned(),
     }
+}
+
+/// A command on a key, sent to the tests' Redis; on a cluster, to the node that owns the key's
+/// slot (the one a `-MOVED <slot> <host:port>` reply names).
+fn redis(args: &[&str]) -> String {
+    let reply = command(&common::redis_addr(), args);
+    match reply
+        .strip_prefix("-MOVED ")
+        .and_then(|moved| moved.split_whitespace().nth(1))
+    {
+        Some(owner) => command(owner, args),
+        None => reply,
+    }
+}
+
+/// The address of every node of the cluster, or of the one Redis when it is not a cluster.
+fn nodes() -> Vec<String> {
+    let seed = common::redis_addr();
+    let nodes = command(&seed, &["CLUSTER", "NODES"]);
+    if nodes.starts_with('-') {
+        return vec![seed];
+    }
+    // `<id> <ip:port@bus[,hostname]> …`
+    nodes
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .map(|address| address.split(['@', ',']).next().unwrap().to_owned())
+        .collect()
 }
 
 /// The deployment's bus keys: `<ENV>:<project>:_strata:bus…`.
@@ -180,7 +210,8 @@ async fn a_reconnected_bus_drops_the_whole_html_cache() {
     let paths = ["/", "/properties/"];
     warm(std::slice::from_ref(&server), &paths).await;
     let name = format!("strata-bus-html:{}", bus(&site, ""));
-    let killed = redis(&["CLIENT", "KILL", "ID", &client_id(&name)]);
+    let (node, id) = client_id(&name);
+    let killed = command(&node, &["CLIENT", "KILL", "ID", &id]);
     assert_eq!(killed, ":1", "{name}");
     // Messages may have been missed while the connection was down: every page renders again.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -198,18 +229,23 @@ async fn a_reconnected_bus_drops_the_whole_html_cache() {
     assert_eq!(get(&server, "/properties/").await.cache(), "MISS");
 }
 
-/// The id of the one connection named `name` (waiting for it to appear).
-fn client_id(name: &str) -> String {
+/// The node holding the one connection named `name`, and its id there (waiting for it to
+/// appear). On a cluster the bus subscribes on the node owning its client id's slot.
+fn client_id(name: &str) -> (String, String) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let list = redis(&["CLIENT", "LIST", "TYPE", "pubsub"]);
-        if let Some(line) = list.lines().find(|l| l.contains(&format!(" name={name} "))) {
-            let id = line.split(' ').find_map(|f| f.strip_prefix("id=")).unwrap();
-            return id.to_owned();
+        let mut lists = Vec::new();
+        for node in nodes() {
+            let list = command(&node, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+            if let Some(line) = list.lines().find(|l| l.contains(&format!(" name={name} "))) {
+                let id = line.split(' ').find_map(|f| f.strip_prefix("id=")).unwrap();
+                return (node, id.to_owned());
+            }
+            lists.push(format!("{node}: {list}"));
         }
         assert!(
             Instant::now() < deadline,
-            "no bus connection named {name}: {list}"
+            "no bus connection named {name}: {lists:#?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -222,27 +222,8 @@ impl RedisStore {
         if stored_prefix.contains(['{', '}']) {
             return Err(RedisConfigError::BracesInPrefix(stored_prefix));
         }
-        let url = with_fred_cluster_seeds(url);
-        let plain_text_form = without_tls_scheme(&url);
-        if plain_text_form.is_none() && settings.has_tls_files() {
-            return Err(RedisConfigError::PlainTextWithTlsFiles);
-        }
-        // Parsed in its plain-text form so that fred does not load the system's trust roots,
-        // which Strata does not use; TLS is configured below.
-        let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(&url))
-            .map_err(|e| RedisConfigError::Url(e.to_string()))?;
-        // Keep trying when the first connection fails: a Redis that is down at start-up is an
-        // outage to ride out (fail-open), not a reason to give up on the cache for good.
-        config.fail_fast = false;
+        let (config, tls) = configure(url, settings)?;
         let clustered = matches!(config.server, ServerConfig::Clustered { .. });
-        let tls = match plain_text_form {
-            Some(_) => {
-                let check = TlsCheck::new(settings, &config.server)?;
-                config.tls = Some(TlsConfig::from(check.connector.clone()));
-                Some(check)
-            }
-            None => None,
-        };
         let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
         let command_timeout = Duration::from_millis(settings.command_timeout_ms);
         let mut builder = Builder::from_config(config);
@@ -686,6 +667,40 @@ fn without_tls_scheme(url: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("{plain}://{rest}"))
+}
+
+/// fred's configuration for a Redis URL in the forms Strata accepts, with Strata's TLS settings:
+/// what the engine connects with, for tools and tests that talk to the same Redis.
+pub fn redis_config(url: &str, settings: &RedisSettings) -> Result<Config, RedisConfigError> {
+    RedisConfigError::check_url(url)?;
+    configure(url, settings).map(|(config, _)| config)
+}
+
+fn configure(
+    url: &str,
+    settings: &RedisSettings,
+) -> Result<(Config, Option<TlsCheck>), RedisConfigError> {
+    let url = with_fred_cluster_seeds(url);
+    let plain_text_form = without_tls_scheme(&url);
+    if plain_text_form.is_none() && settings.has_tls_files() {
+        return Err(RedisConfigError::PlainTextWithTlsFiles);
+    }
+    // Parsed in its plain-text form so that fred does not load the system's trust roots,
+    // which Strata does not use; TLS is configured below.
+    let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(&url))
+        .map_err(|e| RedisConfigError::Url(e.to_string()))?;
+    // Keep trying when the first connection fails: a Redis that is down at start-up is an
+    // outage to ride out (fail-open), not a reason to give up on the cache for good.
+    config.fail_fast = false;
+    let tls = match plain_text_form {
+        Some(_) => {
+            let check = TlsCheck::new(settings, &config.server)?;
+            config.tls = Some(TlsConfig::from(check.connector.clone()));
+            Some(check)
+        }
+        None => None,
+    };
+    Ok((config, tls))
 }
 
 /// Strata's cluster URL names its seed nodes as a list (`redis-cluster://a:7000,b:7001`); fred

@@ -9,17 +9,13 @@ pub mod tls;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
 use fred::types::Builder;
-use fred::types::config::{Config, TlsConfig, TlsConnector};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
-use rustls::{ClientConfig, RootCertStore};
+use fred::types::config::Config;
 use strata_cache::{Cache, CacheKey, CacheSettings, TtlClass};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -78,9 +74,7 @@ pub async fn require_redis() -> bool {
 
 async fn answers(url: &str) -> bool {
     const WITHIN: Duration = Duration::from_secs(2);
-    let mut config = fred_config(url);
-    config.fail_fast = true;
-    let Ok(client) = Builder::from_config(config)
+    let Ok(client) = Builder::from_config(fred_config(url))
         .with_connection_config(|c| c.connection_timeout = WITHIN)
         .build()
     else {
@@ -113,60 +107,18 @@ pub async fn redis_client(url: &str) -> Client {
     client
 }
 
-/// fred's configuration for a URL in the forms Strata accepts: a cluster's comma-separated
-/// seeds become fred's `?node=` list, and TLS trusts [`CA_FILE_VAR`] (else the Mozilla roots).
+/// fred's configuration for a URL in the forms Strata accepts, as the engine builds it (a
+/// cluster's seed list, TLS trusting [`CA_FILE_VAR`]).
 pub fn fred_config(url: &str) -> Config {
-    let (scheme, rest) = url.split_once("://").expect("a Redis URL has a scheme");
-    let tls = is_tls(url);
-    // Parsed in plain text so that fred does not load the system's roots; TLS is set below.
-    let scheme = scheme
-        .replacen("rediss", "redis", 1)
-        .replacen("valkeys", "valkey", 1);
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let (userinfo, hosts) = match authority.rsplit_once('@') {
-        Some((userinfo, hosts)) => (format!("{userinfo}@"), hosts),
-        None => (String::new(), authority),
-    };
-    let mut hosts = hosts.split(',');
-    let first = hosts.next().unwrap_or_default();
-    let nodes: Vec<String> = hosts.map(|host| format!("node={host}")).collect();
-    let url = if nodes.is_empty() {
-        format!("{scheme}://{rest}")
-    } else {
-        let separator = if tail.contains('?') { '&' } else { '?' };
-        format!(
-            "{scheme}://{userinfo}{first}{tail}{separator}{}",
-            nodes.join("&")
-        )
-    };
-    let mut config = Config::from_url(&url).expect("redis url");
-    if tls {
-        config.tls = Some(TlsConfig::from(TlsConnector::from(tls_client_config())));
+    let mut settings = CacheSettings::default();
+    if is_tls(url) {
+        settings.redis.ca_file = std::env::var_os(CA_FILE_VAR).map(PathBuf::from);
     }
+    let mut config = strata_cache::redis_config(url, &settings.redis).expect("a usable Redis URL");
+    // The engine's config retries a failed first connection forever (with its reconnect
+    // policy); a test client has none, and `init` would wait for good.
+    config.fail_fast = true;
     config
-}
-
-fn tls_client_config() -> ClientConfig {
-    let roots = match std::env::var_os(CA_FILE_VAR) {
-        Some(path) => {
-            let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(&path).expect("read the test CA file") {
-                roots
-                    .add(cert.expect("a PEM certificate"))
-                    .expect("a usable CA");
-            }
-            roots
-        }
-        None => RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        },
-    };
-    ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
 }
 
 /// An `ENV` value no other test (or run) shares, so every test owns its keyspace.

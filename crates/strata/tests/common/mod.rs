@@ -2,15 +2,34 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The Redis the CI machine runs on its standard port.
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
-const REDIS_ADDR: &str = "127.0.0.1:6379";
+/// The Redis the tests give the binary: `STRATA_TEST_REDIS_URL` (`scripts/test` reruns suites on
+/// a Redis Cluster with it), by default the one the CI machine runs on its standard port.
+pub fn redis_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        std::env::var("STRATA_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    })
+}
+
+/// `host:port` of the first server [`redis_url`] names (a cluster's URL lists several seeds).
+pub fn redis_addr() -> String {
+    let url = redis_url();
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let first = rest.split([',', '/', '?']).next().unwrap_or(rest);
+    let host = first.rsplit_once('@').map_or(first, |(_, host)| host);
+    if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:6379")
+    }
+}
 /// How long a command or a server start may take before the test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -225,14 +244,17 @@ impl Drop for Server {
 /// Whether the tests that need Redis can run. Under `CI=true` a missing Redis fails the test
 /// (brief §8); elsewhere it is skipped with a notice nobody can miss.
 pub fn redis_available(test: &str) -> bool {
-    let addr: SocketAddr = REDIS_ADDR.parse().unwrap();
-    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+    let addr = redis_addr();
+    let reachable = addr.to_socket_addrs().is_ok_and(|mut addrs| {
+        addrs.any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok())
+    });
+    if reachable {
         return true;
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: Redis is not reachable at {REDIS_ADDR} and CI=true");
+        panic!("{test}: Redis is not reachable at {addr} and CI=true");
     }
-    eprintln!("\n*** SKIPPED: Redis not reachable at {REDIS_ADDR}; {test} did not run ***\n");
+    eprintln!("\n*** SKIPPED: Redis not reachable at {addr}; {test} did not run ***\n");
     false
 }
 
@@ -300,6 +322,27 @@ pub struct Site {
 impl Site {
     /// `None` (skipped, with a notice) when the production services are missing outside CI.
     pub async fn new(backend: Backend, test: &str) -> Option<Site> {
+        let redis = match backend {
+            Backend::Embedded => None,
+            Backend::Production => {
+                if !(postgres_available(test) && redis_available(test)) {
+                    return None;
+                }
+                Some(redis_url())
+            }
+        };
+        Some(Self::create(backend, redis).await)
+    }
+
+    /// A production site on the Redis at `redis_url` (a test's private cluster, say).
+    pub async fn on_redis(test: &str, redis_url: &str) -> Option<Site> {
+        if !postgres_available(test) {
+            return None;
+        }
+        Some(Self::create(Backend::Production, Some(redis_url)).await)
+    }
+
+    async fn create(backend: Backend, redis_url: Option<&str>) -> Site {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = scratch_dir().join(format!("site-{n}"));
@@ -309,13 +352,10 @@ impl Site {
             ("ENV".to_owned(), unique_env()),
             ("STRATA_MEDIA_DIR".to_owned(), media),
         ];
-        let database_url = match backend {
-            Backend::Embedded => format!("sqlite://{}/strata.db", dir.display()),
-            Backend::Production => {
-                if !(postgres_available(test) && redis_available(test)) {
-                    return None;
-                }
-                env.push(("REDIS_URL".to_owned(), REDIS_URL.to_owned()));
+        let database_url = match redis_url {
+            None => format!("sqlite://{}/strata.db", dir.display()),
+            Some(redis_url) => {
+                env.push(("REDIS_URL".to_owned(), redis_url.to_owned()));
                 fresh_postgres_database(n).await
             }
         };
@@ -330,7 +370,7 @@ impl Site {
             let out = site.run(&["migrate"]);
             assert!(out.status.success(), "migrate failed");
         }
-        Some(site)
+        site
     }
 
     fn env_refs(&self) -> Vec<(&str, &str)> {
