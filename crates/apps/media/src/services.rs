@@ -82,21 +82,6 @@ pub(crate) fn storage_name(owner: Owner, format: ImageFormat) -> String {
     )
 }
 
-/// Stores the file under a new unguessable name, then appends its row to the owner's order.
-/// If the row cannot be inserted the file is deleted again, and the error returned.
-///
-/// Two concurrent uploads may get the same position; reads order ties by id, and the next
-/// [`reorder`] renumbers. Given a transaction that later rolls back, the file stays behind
-/// unreferenced (harmless); so does one whose request is cancelled between the two steps.
-pub async fn add_image(
-    db: &impl ConnectionTrait,
-    storage: &dyn MediaStorage,
-    owner: Owner,
-    upload: Upload,
-) -> Result<ImageOut, MediaError> {
-    Ok(add(db, storage, owner, upload).await?.image)
-}
-
 /// An added image, and the work its renditions still need.
 pub struct Added {
     pub image: ImageOut,
@@ -104,7 +89,13 @@ pub struct Added {
     pub renditions: RenditionJob,
 }
 
-/// [`add_image`], keeping the upload's bytes for the renditions.
+/// Stores the file under a new unguessable name, then appends its row to the owner's order.
+/// If the row cannot be inserted the file is deleted again, and the error returned. The
+/// upload's bytes are kept for the renditions.
+///
+/// Two concurrent uploads may get the same position; reads order ties by id, and the next
+/// [`reorder`] renumbers. Given a transaction that later rolls back, the file stays behind
+/// unreferenced (harmless); so does one whose request is cancelled between the two steps.
 pub async fn add(
     db: &impl ConnectionTrait,
     storage: &dyn MediaStorage,

@@ -13,7 +13,7 @@ use common::{TempDir, backends, png};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 use strata_api::{MediaFile, MediaStorage};
 use strata_media::models::pending_delete;
-use strata_media::services::{Owner, add_image, delete_image_row, delete_rows_for, sweep_deletes};
+use strata_media::services::{Owner, add, delete_image_row, delete_rows_for, sweep_deletes};
 use strata_media::{LocalDirStorage, Upload, validate_image};
 
 /// The local directory, whose deletes fail while `down` is set (an unreachable bucket).
@@ -49,7 +49,7 @@ async fn pending(db: &DatabaseConnection) -> u64 {
     pending_delete::Entity::find().count(db).await.unwrap()
 }
 
-async fn add(db: &DatabaseConnection, storage: &Flaky) {
+async fn add_png(db: &DatabaseConnection, storage: &Flaky) {
     let bytes = png(2, 2);
     let image = validate_image(&bytes, 1 << 20).unwrap();
     let upload = Upload {
@@ -57,7 +57,7 @@ async fn add(db: &DatabaseConnection, storage: &Flaky) {
         image,
         alt: String::new(),
     };
-    add_image(db, storage, OWNER, upload).await.unwrap();
+    add(db, storage, OWNER, upload).await.unwrap();
 }
 
 #[tokio::test]
@@ -69,8 +69,8 @@ async fn a_failed_delete_is_retried_until_the_file_is_gone() {
             inner: LocalDirStorage::new(dir.path()),
             down: AtomicBool::new(true),
         };
-        add(db, &storage).await;
-        add(db, &storage).await;
+        add_png(db, &storage).await;
+        add_png(db, &storage).await;
         assert_eq!(dir.files().len(), 2);
 
         // A rolled-back delete records nothing.
@@ -110,7 +110,7 @@ async fn a_failed_delete_is_retried_until_the_file_is_gone() {
         assert_eq!(pending(db).await, 0);
 
         // One image's delete is recorded the same way; a file already gone is swept too.
-        add(db, &storage).await;
+        add_png(db, &storage).await;
         let id = strata_media::services::images_for(db, OWNER.kind, &[OWNER.id])
             .await
             .unwrap()[&OWNER.id][0]

@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, 
 use strata_api::{ApiError, MediaStorage};
 use strata_media::models::image;
 use strata_media::services::{
-    Owner, add_image, delete_all_for, delete_image_row, delete_rows_for, images_for, reorder,
+    Owner, add, delete_all_for, delete_image_row, delete_rows_for, images_for, reorder,
 };
 use strata_media::{ImageOut, LocalDirStorage, MediaError, Upload, validate_image};
 
@@ -45,10 +45,11 @@ async fn sites(test: &str) -> Vec<(TestDb, TempDir, LocalDirStorage)> {
     sites
 }
 
-async fn add(db: &DatabaseConnection, storage: &LocalDirStorage, owner: Owner) -> ImageOut {
-    add_image(db, storage, owner, upload(png(2, 3), ""))
+async fn add_png(db: &DatabaseConnection, storage: &LocalDirStorage, owner: Owner) -> ImageOut {
+    add(db, storage, owner, upload(png(2, 3), ""))
         .await
         .unwrap()
+        .image
 }
 
 fn ids(images: &[ImageOut]) -> Vec<i64> {
@@ -97,13 +98,13 @@ async fn delete_image(
 async fn big_integer_ids_autoincrement_and_are_never_reused() {
     for (test, _dir, storage) in sites("ids_autoincrement").await {
         let db = &test.db;
-        let first = add(db, &storage, property(1)).await;
-        let second = add(db, &storage, property(1)).await;
+        let first = add_png(db, &storage, property(1)).await;
+        let second = add_png(db, &storage, property(1)).await;
         assert!(first.id > 0 && second.id > first.id, "{}", test.backend);
         delete_image(db, &storage, property(1), second.id)
             .await
             .unwrap();
-        let third = add(db, &storage, property(1)).await;
+        let third = add_png(db, &storage, property(1)).await;
         assert!(third.id > second.id, "{}: an id was reused", test.backend);
         if test.backend == "sqlite" {
             // The 64-bit rowid alias, with AUTOINCREMENT so deleted ids stay retired.
@@ -126,8 +127,8 @@ async fn big_integer_ids_autoincrement_and_are_never_reused() {
 }
 
 #[tokio::test]
-async fn add_image_stores_the_file_and_appends_the_row() {
-    for (test, dir, storage) in sites("add_image").await {
+async fn add_stores_the_file_and_appends_the_row() {
+    for (test, dir, storage) in sites("add").await {
         let db = &test.db;
         let images = [
             (png(3, 2), "front", "png", "image/png", 3, 2),
@@ -138,9 +139,10 @@ async fn add_image_stores_the_file_and_appends_the_row() {
         for (position, (bytes, alt, ext, content_type, width, height)) in
             images.into_iter().enumerate()
         {
-            let image = add_image(db, &storage, property(7), upload(bytes.clone(), alt))
+            let image = add(db, &storage, property(7), upload(bytes.clone(), alt))
                 .await
-                .unwrap();
+                .unwrap()
+                .image;
             let name = image
                 .url
                 .strip_prefix("/media/images/property/")
@@ -190,11 +192,11 @@ async fn add_image_stores_the_file_and_appends_the_row() {
 async fn images_for_reads_each_owners_images_in_order() {
     for (test, _dir, storage) in sites("images_for").await {
         let db = &test.db;
-        let a1 = add(db, &storage, property(1)).await;
-        let b1 = add(db, &storage, property(2)).await;
-        let a2 = add(db, &storage, property(1)).await;
+        let a1 = add_png(db, &storage, property(1)).await;
+        let b1 = add_png(db, &storage, property(2)).await;
+        let a2 = add_png(db, &storage, property(1)).await;
         // Same id, another kind of owner: not a property's image.
-        add(
+        add_png(
             db,
             &storage,
             Owner {
@@ -223,9 +225,9 @@ async fn images_for_reads_each_owners_images_in_order() {
 async fn reorder_sets_every_position_at_once() {
     for (test, _dir, storage) in sites("reorder").await {
         let db = &test.db;
-        let a = add(db, &storage, property(5)).await;
-        let b = add(db, &storage, property(5)).await;
-        let c = add(db, &storage, property(5)).await;
+        let a = add_png(db, &storage, property(5)).await;
+        let b = add_png(db, &storage, property(5)).await;
+        let c = add_png(db, &storage, property(5)).await;
         let reordered = reorder(db, property(5), &[c.id, a.id, b.id]).await.unwrap();
         assert_eq!(ids(&reordered), [c.id, a.id, b.id]);
         assert_eq!(
@@ -248,9 +250,9 @@ async fn reorder_sets_every_position_at_once() {
 async fn reorder_with_wrong_ids_is_refused_and_changes_nothing() {
     for (test, _dir, storage) in sites("reorder_wrong_ids").await {
         let db = &test.db;
-        let a = add(db, &storage, property(5)).await;
-        let b = add(db, &storage, property(5)).await;
-        let other = add(db, &storage, property(6)).await;
+        let a = add_png(db, &storage, property(5)).await;
+        let b = add_png(db, &storage, property(5)).await;
+        let other = add_png(db, &storage, property(6)).await;
         let before = order_of(db, property(5)).await;
         let cases = [
             (
@@ -306,8 +308,8 @@ async fn reorder_with_wrong_ids_is_refused_and_changes_nothing() {
 async fn reorder_inside_a_transaction_follows_it() {
     for (test, _dir, storage) in sites("reorder_in_transaction").await {
         let db = &test.db;
-        let a = add(db, &storage, property(5)).await;
-        let b = add(db, &storage, property(5)).await;
+        let a = add_png(db, &storage, property(5)).await;
+        let b = add_png(db, &storage, property(5)).await;
 
         let txn = db.begin().await.unwrap();
         reorder(&txn, property(5), &[b.id, a.id]).await.unwrap();
@@ -326,8 +328,8 @@ async fn reorder_inside_a_transaction_follows_it() {
 async fn delete_image_removes_the_row_then_the_file() {
     for (test, dir, storage) in sites("delete_image").await {
         let db = &test.db;
-        let mine = add(db, &storage, property(1)).await;
-        let theirs = add(db, &storage, property(2)).await;
+        let mine = add_png(db, &storage, property(1)).await;
+        let theirs = add_png(db, &storage, property(2)).await;
 
         // Another owner's image is not found, and stays.
         let err = delete_image(db, &storage, property(1), theirs.id)
@@ -370,10 +372,10 @@ async fn deleting_an_owner_deletes_its_images() {
     for (test, dir, storage) in sites("delete_owner").await {
         let db = &test.db;
         let doomed = [
-            add(db, &storage, property(1)).await,
-            add(db, &storage, property(1)).await,
+            add_png(db, &storage, property(1)).await,
+            add_png(db, &storage, property(1)).await,
         ];
-        let kept = add(db, &storage, property(2)).await;
+        let kept = add_png(db, &storage, property(2)).await;
 
         // Inside the owner's transaction: a rollback keeps rows and files.
         let txn = db.begin().await.unwrap();
@@ -427,8 +429,9 @@ async fn a_failed_insert_leaves_no_file_behind() {
             .await
             .unwrap();
         }
-        let err = add_image(db, &storage, property(1), upload(png(1, 1), ""))
+        let err = add(db, &storage, property(1), upload(png(1, 1), ""))
             .await
+            .map(|added| added.image)
             .unwrap_err();
         assert!(matches!(err, MediaError::Db(_)), "{err:?}");
         assert_eq!(
@@ -450,8 +453,9 @@ async fn an_unusable_database_leaves_no_file_behind() {
     let test = common::sqlite(false).await;
     let dir = TempDir::new("no_table");
     let storage = LocalDirStorage::new(dir.path());
-    let err = add_image(&test.db, &storage, property(1), upload(png(1, 1), ""))
+    let err = add(&test.db, &storage, property(1), upload(png(1, 1), ""))
         .await
+        .map(|added| added.image)
         .unwrap_err();
     assert!(matches!(err, MediaError::Db(_)), "{err:?}");
     assert!(dir.files().is_empty(), "{:?}", dir.files());
@@ -482,8 +486,9 @@ impl MediaStorage for FullDisk {
 #[tokio::test]
 async fn a_failed_store_inserts_no_row() {
     for (test, _dir, _storage) in sites("failed_store").await {
-        let err = add_image(&test.db, &FullDisk, property(1), upload(png(1, 1), ""))
+        let err = add(&test.db, &FullDisk, property(1), upload(png(1, 1), ""))
             .await
+            .map(|added| added.image)
             .unwrap_err();
         assert!(matches!(err, MediaError::Storage(_)), "{err:?}");
         assert_eq!(api_error(err).await.0, StatusCode::INTERNAL_SERVER_ERROR);
