@@ -861,3 +861,63 @@ fn read_certs(
 fn file_error(setting: &str, path: &Path, reason: impl std::fmt::Display) -> RedisConfigError {
     RedisConfigError::Tls(format!("{setting} `{}`: {reason}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use fred::util::redis_keyslot;
+
+    use super::*;
+
+    #[test]
+    fn cluster_seeds_become_freds_node_parameters() {
+        for (strata, fred) in [
+            (
+                "redis-cluster://a:7000,b:7001,c:7002",
+                "redis-cluster://a:7000?node=b:7001&node=c:7002",
+            ),
+            (
+                "rediss-cluster://user:pw@a:7000,b:7001/?connectTimeout=5",
+                "rediss-cluster://user:pw@a:7000/?node=b:7001&connectTimeout=5",
+            ),
+            ("redis-cluster://a:7000", "redis-cluster://a:7000"),
+            ("redis://a:6379,b:6379", "redis://a:6379,b:6379"),
+        ] {
+            assert_eq!(with_fred_cluster_seeds(strata), fred, "{strata}");
+        }
+    }
+
+    #[tokio::test]
+    async fn bookkeeping_keys_share_their_keys_slot() {
+        // Never connects: only the key names are looked at.
+        let store = RedisStore::new(
+            "redis-cluster://127.0.0.1:1",
+            &RedisSettings::default(),
+            KeyPrefix::new("prod", "myproject", 1),
+        )
+        .expect("store");
+        let list = Namespace::public("property", "list");
+        for key in [
+            list.id(42),
+            list.slug("{tag}:x y"),
+            list.hashed(&serde_json::json!({"city": "تهران"})),
+        ] {
+            let data = store.data_key(&key);
+            assert!(!data.contains(['{', '}']), "{data}");
+            assert_eq!(
+                redis_keyslot(store.lease_key(&data).as_bytes()),
+                redis_keyslot(data.as_bytes()),
+                "{data}"
+            );
+        }
+        let index = store.index_key(&list);
+        assert_eq!(
+            redis_keyslot(store.beside(&index, ":_inv:1").as_bytes()),
+            redis_keyslot(index.as_bytes())
+        );
+        assert!(
+            store
+                .lease_key("prod:myproject:1:k")
+                .starts_with("prod:myproject:1:")
+        );
+    }
+}
