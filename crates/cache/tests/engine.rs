@@ -12,7 +12,7 @@ use std::time::Duration;
 use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::{ClusterHash, CustomCommand, FromValue};
 use serde_json::json;
-use strata_cache::{Cache, CacheSettings, Invalidation, Namespace, TtlClass};
+use strata_cache::{Cache, CacheKey, CacheSettings, Invalidation, Namespace, TtlClass};
 use support::{Backend, PausedFill, load, raw_redis};
 
 const LIST: Namespace = Namespace::public("testapp", "list");
@@ -233,19 +233,28 @@ fn index_names(env: &str, snapshot: &str) -> (String, String, String) {
     (index, snapshots, snapshot)
 }
 
+/// An engine on Redis of its own, with a fill of a `LIST` key paused in its loader: the start of
+/// each ordering test. `None` when Redis is missing outside CI.
+async fn paused_list_fill(tag: &str) -> Option<(String, Cache, CacheKey, PausedFill)> {
+    if !support::require_redis().await {
+        return None;
+    }
+    let env = support::unique_env(tag);
+    let cache = Backend::Redis { env: env.clone() }
+        .engine(CacheSettings::default())
+        .await;
+    let key = LIST.hashed(&json!({"page": 2}));
+    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    Some((env, cache, key, slow_reader))
+}
+
 /// The ordering that replaces one atomic script on a cluster, step 1: a filler is listed in the
 /// namespace's index before its loader runs, so an invalidation that follows finds it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filler_is_listed_in_the_index_before_its_loader_runs() {
-    if !support::require_redis().await {
+    let Some((env, _cache, key, slow_reader)) = paused_list_fill("listed").await else {
         return;
-    }
-    let env = support::unique_env("listed");
-    let cache = Backend::Redis { env: env.clone() }
-        .engine(CacheSettings::default())
-        .await;
-    let key = LIST.hashed(&json!({"page": 1}));
-    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    };
     let (index, _, _) = index_names(&env, "");
     let data = format!("{env}:myproject:1:{key}");
     let listed: Option<f64> = command(&raw_redis().await, "ZSCORE", vec![&index, &data]).await;
@@ -258,18 +267,12 @@ async fn a_filler_is_listed_in_the_index_before_its_loader_runs() {
 /// in it still loses its lease.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfinished_snapshot_is_finished_by_the_next_invalidation() {
-    if !support::require_redis().await {
+    let Some((env, cache, key, slow_reader)) = paused_list_fill("orphan").await else {
         return;
-    }
-    let env = support::unique_env("orphan");
-    let cache = Backend::Redis { env: env.clone() }
-        .engine(CacheSettings::default())
-        .await;
+    };
     let calls = AtomicUsize::new(0);
     let filled = LIST.hashed(&json!({"page": 1}));
     load(&cache, &filled, "old", &calls).await;
-    let key = LIST.hashed(&json!({"page": 2}));
-    let slow_reader = PausedFill::start(&cache, &key, "old").await;
     // What an invalidation leaves when it stops right after its snapshot.
     let (index, snapshots, snapshot) = index_names(&env, "dead");
     let raw = raw_redis().await;
@@ -306,15 +309,9 @@ async fn an_unfinished_snapshot_is_finished_by_the_next_invalidation() {
 /// namespace).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fill_that_cannot_be_listed_stores_nothing() {
-    if !support::require_redis().await {
+    let Some((env, _cache, key, slow_reader)) = paused_list_fill("unlisted").await else {
         return;
-    }
-    let env = support::unique_env("unlisted");
-    let cache = Backend::Redis { env: env.clone() }
-        .engine(CacheSettings::default())
-        .await;
-    let key = LIST.hashed(&json!({"page": 1}));
-    let slow_reader = PausedFill::start(&cache, &key, "old").await;
+    };
     // The index becomes a string: the fill's listing fails with WRONGTYPE.
     let (index, _, _) = index_names(&env, "");
     let raw = raw_redis().await;

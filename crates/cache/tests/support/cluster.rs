@@ -125,6 +125,27 @@ impl Cluster {
         }
     }
 
+    /// Crashes (SIGKILL) a primary other than `spare` and waits up to 30 s until its replica
+    /// took over. Returns how long the promotion took.
+    pub async fn crash_a_primary_other_than(&self, spare: u16) -> Duration {
+        let victim = self
+            .primaries()
+            .into_iter()
+            .find(|port| *port != spare)
+            .expect("another primary");
+        let heir = self.replica_of(victim);
+        self.kill(victim);
+        let killed = Instant::now();
+        while !self.primaries().contains(&heir) {
+            assert!(
+                killed.elapsed() < Duration::from_secs(30),
+                "{heir} did not take over from {victim} within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        killed.elapsed()
+    }
+
     /// SIGKILL: the node stops answering at once, as on a crash.
     pub fn kill(&self, port: u16) {
         let pidfile = self.dir.join(format!("{port}.pid"));
