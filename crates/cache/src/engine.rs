@@ -840,12 +840,15 @@ async fn heal_loop(inner: Weak<Inner>) {
         Some(inner) => CacheSettings::ms(inner.settings.probe_interval_ms),
         None => return,
     };
+    // Probes in a row in which the store answered a ping but refused the replay.
+    let mut refused = 0;
     loop {
         tokio::time::sleep(interval).await;
         let Some(inner) = inner.upgrade() else { return };
         let cache = Cache { inner };
         cache.inner.errors.flush();
         if !cache.inner.breaker.is_open() && cache.pending_len() == 0 {
+            refused = 0;
             continue;
         }
         if cache.inner.store.ping().await.is_err() {
@@ -857,14 +860,28 @@ async fn heal_loop(inner: Weak<Inner>) {
             match cache.replay().await {
                 Replayed::All => {
                     cache.inner.breaker.close();
+                    refused = 0;
                     break;
                 }
                 Replayed::MoreQueued => {}
-                Replayed::Failed => break,
+                Replayed::Failed => {
+                    refused += 1;
+                    break;
+                }
             }
+        }
+        // The server answers, yet the replay keeps failing: some connections are stuck
+        // (see `RedisStore::renew`).
+        if refused >= RENEW_AFTER_REFUSALS {
+            cache.inner.store.renew();
+            refused = 0;
         }
     }
 }
+
+/// Probes (`probe_interval_ms` apart) whose ping succeeded but whose replay failed, before the
+/// store's connections are replaced.
+const RENEW_AFTER_REFUSALS: u32 = 10;
 
 /// Rounds of replay per probe; each round drains what queued during the one before.
 const MAX_REPLAY_ROUNDS: usize = 32;

@@ -137,6 +137,13 @@ impl Store {
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.ping())
     }
+
+    /// Replaces the store's connections (Redis); nothing to do in process.
+    pub(crate) fn renew(&self) {
+        if let Store::Redis(redis) = self {
+            redis.renew();
+        }
+    }
 }
 
 /// A fencing token: random, so two instances never hand out the same one.

@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -137,7 +137,9 @@ return epoch
 ";
 
 pub(crate) struct RedisStore {
-    pool: Pool,
+    /// Replaced whole by [`renew`](Self::renew) when its clients stop answering.
+    pool: RwLock<Pool>,
+    pool_size: usize,
     /// To open the bus's subscriber connection with the pool's settings.
     builder: Builder,
     /// The bus's counter key and channel, read on every page request.
@@ -233,6 +235,10 @@ impl RedisStore {
                 c.internal_command_timeout = command_timeout;
                 // A command in flight when its connection drops is failed, not retried: the
                 // engine treats it as a miss, and retries would stretch a request past the timeout.
+                // On a cluster this also makes an `ASK` (a slot being migrated) fail the command
+                // and end the client's connection task, which `keep_connected` starts again:
+                // following it with attempts to spare sends `ASKING` from the routing task
+                // itself, which can leave that task waiting for a reply for good.
                 c.max_command_attempts = 1;
                 // A connection that stops answering (a hung Redis or a dead link) is torn down
                 // and redialed rather than left to time out every command sent over it.
@@ -241,13 +247,11 @@ impl RedisStore {
             })
             .with_performance_config(|p| p.default_command_timeout = command_timeout)
             .set_policy(reconnect_policy());
-        let pool = builder
-            .build_pool(settings.pool_size)
+        let pool = connected_pool(&builder, settings.pool_size)
             .map_err(|e| RedisConfigError::Url(e.to_string()))?;
-        // Connect in the background: a Redis that is down at start-up must not stop the site.
-        let _connection_tasks = pool.connect();
         Ok(RedisStore {
-            pool,
+            pool: RwLock::new(pool),
+            pool_size: settings.pool_size,
             clustered,
             lookup: Script::from_lua(LOOKUP),
             register: Script::from_lua(REGISTER),
@@ -280,7 +284,7 @@ impl RedisStore {
 
     pub(crate) async fn wait_for_connect(&self, within: Duration) -> bool {
         matches!(
-            tokio::time::timeout(within, self.pool.wait_for_connect()).await,
+            tokio::time::timeout(within, self.pool().wait_for_connect()).await,
             Ok(Ok(()))
         )
     }
@@ -288,8 +292,34 @@ impl RedisStore {
     /// The pool's next connected client (round robin): after an outage the connections come
     /// back one by one, and a command sent to one still backing off would wait out its
     /// timeout and fail a read that a connected one answers.
-    fn client(&self) -> &fred::clients::Client {
-        self.pool.next_connected()
+    fn client(&self) -> Client {
+        self.pool().next_connected().clone()
+    }
+
+    fn pool(&self) -> Pool {
+        self.pool.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces every connection with a new one. For clients that stopped answering although
+    /// the server answers: fred's routing task can wait for good on a reply during a cluster
+    /// resharding, and nothing but a new client gets past it. The old pool is closed in the
+    /// background (a wedged client never acknowledges, so its close is not awaited for long).
+    pub(crate) fn renew(&self) {
+        let fresh = match connected_pool(&self.builder, self.pool_size) {
+            Ok(pool) => pool,
+            Err(error) => {
+                tracing::error!(target: "strata_cache::store", %error, "cannot renew the Redis connections");
+                return;
+            }
+        };
+        let old = std::mem::replace(
+            &mut *self.pool.write().unwrap_or_else(|p| p.into_inner()),
+            fresh,
+        );
+        tracing::warn!(target: "strata_cache::store", "Redis connections renewed: the old ones stopped answering");
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), old.quit()).await;
+        });
     }
 
     fn data_key(&self, key: &CacheKey) -> String {
@@ -335,7 +365,7 @@ impl RedisStore {
         let _: i64 = self
             .register
             .evalsha_with_reload(
-                self.client(),
+                &self.client(),
                 vec![self.index_key(key.namespace())],
                 vec![data.to_owned(), (ms + INDEX_SLACK_MS).to_string()],
             )
@@ -354,7 +384,7 @@ impl RedisStore {
         let reply: Value = self
             .lookup
             .evalsha_with_reload(
-                self.client(),
+                &self.client(),
                 vec![data.as_str(), lease_key.as_str()],
                 vec![token.to_string(), lease.as_millis().to_string()],
             )
@@ -397,7 +427,7 @@ impl RedisStore {
         let stored: i64 = self
             .fill
             .evalsha_with_reload(
-                self.client(),
+                &self.client(),
                 vec![data, lease_key],
                 vec![
                     Value::from(token.to_string()),
@@ -413,7 +443,7 @@ impl RedisStore {
         let lease = self.lease_key(&self.data_key(key));
         let _: i64 = self
             .release
-            .evalsha_with_reload(self.client(), vec![lease], vec![token.to_string()])
+            .evalsha_with_reload(&self.client(), vec![lease], vec![token.to_string()])
             .await?;
         Ok(())
     }
@@ -422,7 +452,7 @@ impl RedisStore {
     async fn give_back(&self, lease_key: &str, token: u64) {
         let _: Result<i64, _> = self
             .release
-            .evalsha_with_reload(self.client(), vec![lease_key], vec![token.to_string()])
+            .evalsha_with_reload(&self.client(), vec![lease_key], vec![token.to_string()])
             .await;
     }
 
@@ -446,7 +476,7 @@ impl RedisStore {
         let snapshots: Vec<String> = self
             .snapshot
             .evalsha_with_reload(
-                self.client(),
+                &self.client(),
                 vec![index.as_str(), snapshots_key.as_str(), snapshot.as_str()],
                 Vec::<String>::new(),
             )
@@ -461,7 +491,7 @@ impl RedisStore {
                 let members: Vec<String> = self
                     .drain
                     .evalsha_with_reload(
-                        self.client(),
+                        &self.client(),
                         vec![snapshot.as_str(), snapshots_key.as_str()],
                         args,
                     )
@@ -500,7 +530,7 @@ impl RedisStore {
         Ok(self
             .broadcast
             .evalsha_with_reload(
-                self.client(),
+                &self.client(),
                 vec![self.bus_epoch_key.as_str()],
                 vec![self.bus_channel.as_str(), payload],
             )
@@ -568,7 +598,7 @@ impl RedisStore {
         };
         for primary in primaries {
             if self
-                .audit_node(client, primary, &mut report, oversized_bytes, max_keys)
+                .audit_node(&client, primary, &mut report, oversized_bytes, max_keys)
                 .await?
             {
                 break;
@@ -667,6 +697,38 @@ fn without_tls_scheme(url: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("{plain}://{rest}"))
+}
+
+/// A pool of `size` clients, each connecting in the background (a Redis that is down at start
+/// must not stop the site) and kept connected.
+fn connected_pool(builder: &Builder, size: usize) -> Result<Pool, fred::error::Error> {
+    let pool = builder.build_pool(size)?;
+    for client in pool.clients() {
+        keep_connected(client.clone());
+    }
+    Ok(pool)
+}
+
+/// Runs `client`'s connection task, and runs it again whenever it ends with an error. fred ends
+/// a client's task for good on some routing errors (on a cluster, an `ASK` met with no attempt
+/// left, which a resharding can cause), and the client then times out every command; a
+/// restarted task reconnects and resyncs the cluster's slots. Ends when the client is closed.
+pub(crate) fn keep_connected(client: Client) {
+    tokio::spawn(async move {
+        loop {
+            match client.connect().await {
+                Ok(Err(error)) if !error.is_canceled() => {
+                    tracing::warn!(
+                        target: "strata_cache::store",
+                        %error,
+                        "a Redis connection task ended; starting it again"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                _ => return,
+            }
+        }
+    });
 }
 
 /// fred's configuration for a Redis URL in the forms Strata accepts, with Strata's TLS settings:

@@ -25,6 +25,8 @@ struct Node {
     failed: bool,
     /// A replica's primary's id.
     replica_of: Option<String>,
+    /// The slot ranges a primary serves.
+    slots: Vec<(u16, u16)>,
 }
 
 impl Cluster {
@@ -146,6 +148,59 @@ impl Cluster {
         killed.elapsed()
     }
 
+    /// Moves `slot` from its primary to the next one, as `redis-cli --cluster reshard` does,
+    /// holding it half-moved (`MIGRATING`/`IMPORTING`) for `pause` before its keys move, so that
+    /// clients meet `ASK` and `TRYAGAIN` first and `MOVED` after.
+    pub async fn migrate_slot(&self, slot: u16, pause: Duration) {
+        let nodes = self.nodes();
+        let primaries: Vec<&Node> = nodes.iter().filter(|n| n.primary && !n.failed).collect();
+        let from = primaries
+            .iter()
+            .position(|n| {
+                n.slots
+                    .iter()
+                    .any(|(low, high)| (*low..=*high).contains(&slot))
+            })
+            .unwrap_or_else(|| panic!("no primary serves slot {slot}"));
+        let (source, target) = (primaries[from], primaries[(from + 1) % primaries.len()]);
+        let slot = slot.to_string();
+        let expect_ok = |port: u16, args: &[&str]| {
+            let reply = cli(port, args);
+            assert_eq!(
+                reply.as_deref().map(str::trim),
+                Some("OK"),
+                "{args:?} on {port}"
+            );
+        };
+        expect_ok(
+            target.port,
+            &["cluster", "setslot", &slot, "importing", &source.id],
+        );
+        expect_ok(
+            source.port,
+            &["cluster", "setslot", &slot, "migrating", &target.id],
+        );
+        tokio::time::sleep(pause).await;
+        let to = target.port.to_string();
+        loop {
+            let keys = cli(source.port, &["cluster", "getkeysinslot", &slot, "100"])
+                .expect("CLUSTER GETKEYSINSLOT");
+            let keys: Vec<&str> = keys.lines().filter(|key| !key.is_empty()).collect();
+            if keys.is_empty() {
+                break;
+            }
+            let mut migrate = vec!["migrate", "127.0.0.1", &to, "", "0", "5000", "keys"];
+            migrate.extend(keys);
+            expect_ok(source.port, &migrate);
+        }
+        for node in &primaries {
+            expect_ok(
+                node.port,
+                &["cluster", "setslot", &slot, "node", &target.id],
+            );
+        }
+    }
+
     /// SIGKILL: the node stops answering at once, as on a crash.
     pub fn kill(&self, port: u16) {
         let pidfile = self.dir.join(format!("{port}.pid"));
@@ -230,12 +285,23 @@ fn parse_nodes(nodes: &str) -> Vec<Node> {
                 .parse()
                 .ok()?;
             let flags: Vec<&str> = flags.split(',').collect();
+            // `0-5460`, `42`; `[42->-id]` marks a slot in migration, owned as listed elsewhere.
+            let slots = fields
+                .iter()
+                .skip(8)
+                .filter(|range| !range.starts_with('['))
+                .filter_map(|range| {
+                    let (low, high) = range.split_once('-').unwrap_or((range, range));
+                    Some((low.parse().ok()?, high.parse().ok()?))
+                })
+                .collect();
             Some(Node {
                 id: (*id).to_owned(),
                 port,
                 primary: flags.contains(&"master"),
                 failed: flags.contains(&"fail"),
                 replica_of: (*primary_id != "-").then(|| (*primary_id).to_owned()),
+                slots,
             })
         })
         .collect()
