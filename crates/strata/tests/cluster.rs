@@ -3,6 +3,8 @@
 //! the cluster healed the last acknowledged write is what every instance serves at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The cache crate's private-cluster support; this binary uses part of it.
+#[allow(dead_code)]
 #[path = "../../cache/tests/support/cluster.rs"]
 mod cluster;
 mod common;
