@@ -1,10 +1,10 @@
 //! Two `strata serve` instances on PostgreSQL and a private Redis Cluster, under readers and a
-//! writer, through a graceful failover and then a crashed primary: no request fails, and once
-//! the cluster healed the last acknowledged write is what every instance serves at once.
+//! writer, through a resharding of their hot slots, a graceful failover and then a crashed
+//! primary: no request fails, and once the cluster healed the last acknowledged write is what
+//! every instance serves at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The cache crate's private-cluster support; this binary uses part of it.
-#[allow(dead_code)]
+// The cache crate's private-cluster support.
 #[path = "../../cache/tests/support/cluster.rs"]
 mod cluster;
 mod common;
@@ -192,6 +192,32 @@ async fn a_failover_and_a_crashed_primary_under_load_fail_no_request_and_serve_t
     let writer = tokio::spawn(writer(bases, token, id, tally.clone(), stop.clone()));
 
     tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // A resharding: the slots of the property's detail keys, the list's index and the bus
+    // counter move to other primaries, each held half-moved (`ASK`, `TRYAGAIN`, then `MOVED`).
+    let env = site
+        .env
+        .iter()
+        .find_map(|(name, value)| (name == "ENV").then_some(value.as_str()))
+        .expect("the site's ENV");
+    let mut slots: Vec<u16> = [
+        format!("{env}:myproject:1:public:property:detail:{id}"),
+        format!("{env}:myproject:1:public:property:detail:{id}_en"),
+        format!("{env}:myproject:1:public:property:list:_index"),
+        format!("{env}:myproject:_strata:bus:epoch"),
+    ]
+    .iter()
+    .map(|key| cluster.slot_of(key))
+    .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let resharding = Instant::now();
+    for slot in slots {
+        cluster.migrate_slot(slot, Duration::from_millis(150)).await;
+    }
+    settled(&servers).await;
+    let resharding_healed = resharding.elapsed();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+
     let replica = cluster.replica_of(cluster.primaries()[0]);
     let failing_over = Instant::now();
     cluster.failover(replica).await;
@@ -219,7 +245,8 @@ async fn a_failover_and_a_crashed_primary_under_load_fail_no_request_and_serve_t
     let connection_errors = tally.connection_errors.load(Ordering::Relaxed);
     eprintln!(
         "{requests} requests, {server_errors} 5xx, {connection_errors} connection errors; \
-         healthy {failover_healed:?} after the failover began; after the crash: promoted in \
+         healthy {resharding_healed:?} after the resharding began, {failover_healed:?} after \
+         the failover began; after the crash: promoted in \
          {promoted:?}, healthy in {crash_healed:?}; last acknowledged title {title:?}; \
          {:?} in all",
         started.elapsed()

@@ -148,6 +148,13 @@ impl Cluster {
         killed.elapsed()
     }
 
+    /// The hash slot of `key`, as the cluster computes it.
+    pub fn slot_of(&self, key: &str) -> u16 {
+        cli(self.base, &["cluster", "keyslot", key])
+            .and_then(|reply| reply.trim().parse().ok())
+            .unwrap_or_else(|| panic!("CLUSTER KEYSLOT {key}"))
+    }
+
     /// Moves `slot` from its primary to the next one, as `redis-cli --cluster reshard` does,
     /// holding it half-moved (`MIGRATING`/`IMPORTING`) for `pause` before its keys move, so that
     /// clients meet `ASK` and `TRYAGAIN` first and `MOVED` after.
