@@ -200,16 +200,10 @@ async fn a_resharding_a_failover_and_a_crashed_primary_serve_nothing_stale() {
         format!("{env}:myproject:_strata:bus:epoch"),
     ];
     moved.extend((0..4).map(|row| format!("{prefix}{}", DETAIL.id(row))));
-    let mut slots: Vec<u16> = moved
-        .iter()
-        .map(|key| fred::util::redis_keyslot(key.as_bytes()))
-        .collect();
-    slots.sort_unstable();
-    slots.dedup();
     let resharding = Instant::now();
-    for slot in slots {
-        cluster.migrate_slot(slot, Duration::from_millis(150)).await;
-    }
+    cluster
+        .reshard_slots_of(&moved, Duration::from_millis(150))
+        .await;
     settled(&caches).await;
     let after_resharding = resharding.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;

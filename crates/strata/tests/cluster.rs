@@ -142,7 +142,7 @@ async fn settled(servers: &[Server]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_failover_and_a_crashed_primary_under_load_fail_no_request_and_serve_the_last_write() {
+async fn a_resharding_a_failover_and_a_crashed_primary_under_load_fail_no_request() {
     let started = Instant::now();
     let Some(cluster) = Cluster::start("strata-http-failover") else {
         return;
@@ -199,21 +199,16 @@ async fn a_failover_and_a_crashed_primary_under_load_fail_no_request_and_serve_t
         .iter()
         .find_map(|(name, value)| (name == "ENV").then_some(value.as_str()))
         .expect("the site's ENV");
-    let mut slots: Vec<u16> = [
+    let hot = [
         format!("{env}:myproject:1:public:property:detail:{id}"),
         format!("{env}:myproject:1:public:property:detail:{id}_en"),
         format!("{env}:myproject:1:public:property:list:_index"),
         format!("{env}:myproject:_strata:bus:epoch"),
-    ]
-    .iter()
-    .map(|key| cluster.slot_of(key))
-    .collect();
-    slots.sort_unstable();
-    slots.dedup();
+    ];
     let resharding = Instant::now();
-    for slot in slots {
-        cluster.migrate_slot(slot, Duration::from_millis(150)).await;
-    }
+    cluster
+        .reshard_slots_of(&hot, Duration::from_millis(150))
+        .await;
     settled(&servers).await;
     let resharding_healed = resharding.elapsed();
     tokio::time::sleep(Duration::from_millis(1_000)).await;

@@ -148,17 +148,28 @@ impl Cluster {
         killed.elapsed()
     }
 
-    /// The hash slot of `key`, as the cluster computes it.
-    pub fn slot_of(&self, key: &str) -> u16 {
-        cli(self.base, &["cluster", "keyslot", key])
-            .and_then(|reply| reply.trim().parse().ok())
-            .unwrap_or_else(|| panic!("CLUSTER KEYSLOT {key}"))
+    /// A resharding of what `keys` live on: each of their slots moves to another primary, held
+    /// half-moved for `pause` ([`migrate_slot`](Self::migrate_slot)).
+    pub async fn reshard_slots_of(&self, keys: &[String], pause: Duration) {
+        let mut slots: Vec<u16> = keys
+            .iter()
+            .map(|key| {
+                cli(self.base, &["cluster", "keyslot", key])
+                    .and_then(|reply| reply.trim().parse().ok())
+                    .unwrap_or_else(|| panic!("CLUSTER KEYSLOT {key}"))
+            })
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        for slot in slots {
+            self.migrate_slot(slot, pause).await;
+        }
     }
 
     /// Moves `slot` from its primary to the next one, as `redis-cli --cluster reshard` does,
     /// holding it half-moved (`MIGRATING`/`IMPORTING`) for `pause` before its keys move, so that
     /// clients meet `ASK` and `TRYAGAIN` first and `MOVED` after.
-    pub async fn migrate_slot(&self, slot: u16, pause: Duration) {
+    async fn migrate_slot(&self, slot: u16, pause: Duration) {
         let nodes = self.nodes();
         let primaries: Vec<&Node> = nodes.iter().filter(|n| n.primary && !n.failed).collect();
         let from = primaries
