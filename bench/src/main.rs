@@ -255,40 +255,8 @@ async fn scan_delete(pool: &Pool, pattern: &str) -> BenchResult<usize> {
     }
 }
 
-async fn fill_namespace(cache: &Cache) -> BenchResult<()> {
-    for id in 0..NAMESPACE_KEYS {
-        cache
-            .get_or_load(&LIST.id(id), TtlClass::PublicList, || async {
-                Ok::<_, Infallible>(json!({"count": id}))
-            })
-            .await?;
-    }
-    Ok(())
-}
-
 fn unrelated_key(env: &str, i: usize) -> String {
     format!("{env}:myproject:1:public:noise:item:{i}")
-}
-
-/// Writes unrelated keys `from..to` in pipelined batches, each expiring on its own if the
-/// benchmark is interrupted.
-async fn add_unrelated(pool: &Pool, env: &str, from: usize, to: usize) -> BenchResult<()> {
-    for start in (from..to).step_by(10_000) {
-        let pipeline = pool.next().pipeline();
-        for i in start..(start + 10_000).min(to) {
-            let _: () = pipeline
-                .set(
-                    unrelated_key(env, i),
-                    "x",
-                    Some(Expiration::EX(900)),
-                    None,
-                    false,
-                )
-                .await?;
-        }
-        let _: Vec<Value> = pipeline.all().await?;
-    }
-    Ok(())
 }
 
 async fn invalidation(
@@ -309,18 +277,18 @@ async fn invalidation(
     ));
     let mut loaded = 0;
     for &unrelated in plan.unrelated {
-        add_unrelated(pool, env, loaded, unrelated).await?;
+        unrelated_keys(pool, env, loaded..unrelated, true).await?;
         loaded = unrelated;
         let dbsize: u64 = pool.next().dbsize().await?;
         let (mut strata, mut scan) = (Vec::new(), Vec::new());
         for _ in 0..(plan.repeats)(unrelated) {
-            fill_namespace(&cache).await?;
+            fill(&cache, LIST, NAMESPACE_KEYS).await?;
             let t = Instant::now();
             if cache.invalidate_namespace(&LIST).await != Invalidation::Applied {
                 return Err("the namespace invalidation did not reach Redis".into());
             }
             strata.push(t.elapsed());
-            fill_namespace(&cache).await?;
+            fill(&cache, LIST, NAMESPACE_KEYS).await?;
             let t = Instant::now();
             let deleted = scan_delete(pool, &pattern).await?;
             scan.push(t.elapsed());
@@ -338,21 +306,16 @@ async fn invalidation(
         ));
     }
     out.push('\n');
-    for start in (0..loaded).step_by(10_000) {
-        let keys: Vec<String> = (start..(start + 10_000).min(loaded))
-            .map(|i| unrelated_key(env, i))
-            .collect();
-        let _: i64 = pool.next().del(keys).await?;
-    }
+    unrelated_keys(pool, env, 0..loaded, false).await?;
     Ok(())
 }
 
-/// fred's configuration for a Redis URL as Strata reads it (a cluster's seed list included),
-/// failing fast: a bench client has no reconnect policy to wait on.
+/// fred's configuration for a Redis URL as Strata reads it (a cluster's seed list included).
 fn raw_config(url: &str) -> BenchResult<Config> {
-    let mut config = strata_cache::redis_config(url, &CacheSettings::default().redis)?;
-    config.fail_fast = true;
-    Ok(config)
+    Ok(strata_cache::redis_config(
+        url,
+        &CacheSettings::default().redis,
+    )?)
 }
 
 /// The keys grouped by the primary that owns their slot (one group on one Redis), so that each
@@ -373,11 +336,16 @@ fn by_node(pool: &Pool, keys: Vec<String>) -> Vec<Vec<String>> {
 }
 
 /// Sets (expiring on their own if the benchmark is interrupted) or deletes the unrelated keys
-/// `0..count`, in pipelines of single-key commands, one per node and batch, the nodes in parallel.
-async fn pipelined(pool: &Pool, env: &str, count: usize, set: bool) -> BenchResult<()> {
-    for start in (0..count).step_by(30_000) {
-        let keys = (start..(start + 30_000).min(count))
-            .map(|i| format!("{env}:myproject:1:public:spread-noise:item:{i}"))
+/// `range`, in pipelines of single-key commands, one per node and batch, the nodes in parallel.
+async fn unrelated_keys(
+    pool: &Pool,
+    env: &str,
+    range: std::ops::Range<usize>,
+    set: bool,
+) -> BenchResult<()> {
+    for start in range.clone().step_by(30_000) {
+        let keys = (start..(start + 30_000).min(range.end))
+            .map(|i| unrelated_key(env, i))
             .collect();
         let mut tasks = Vec::new();
         for group in by_node(pool, keys) {
@@ -417,13 +385,13 @@ async fn key_count(pool: &Pool) -> BenchResult<u64> {
     Ok(total)
 }
 
-/// Loads `SPREAD.id(0..keys)` through `get_or_load` (32 at a time), so that every key goes
-/// through the index as it does in production.
-async fn fill_spread(cache: &Cache, keys: i64) -> BenchResult<()> {
+/// Loads `ns.id(0..keys)` through `get_or_load` (32 at a time), so that every key goes through
+/// the index as it does in production.
+async fn fill(cache: &Cache, ns: Namespace, keys: i64) -> BenchResult<()> {
     let next = Arc::new(AtomicI64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..32 {
-        let (cache, next) = (cache.clone(), next.clone());
+        let (cache, next, ns) = (cache.clone(), next.clone(), ns.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let id = next.fetch_add(1, Ordering::Relaxed);
@@ -431,7 +399,7 @@ async fn fill_spread(cache: &Cache, keys: i64) -> BenchResult<()> {
                     return Ok::<_, Box<dyn Error + Send + Sync>>(());
                 }
                 cache
-                    .get_or_load(&SPREAD.id(id), TtlClass::PublicList, || async move {
+                    .get_or_load(&ns.id(id), TtlClass::PublicList, || async move {
                         Ok::<_, Infallible>(json!({"id": id}))
                     })
                     .await?;
@@ -526,7 +494,7 @@ async fn timed_invalidation(
     env: &str,
     keys: i64,
 ) -> BenchResult<Duration> {
-    fill_spread(&deployment.cache, keys).await?;
+    fill(&deployment.cache, SPREAD, keys).await?;
     let (first, last) = (SPREAD.id(0), SPREAD.id(keys - 1));
     if !deployment.stored(env, &first).await? || !deployment.stored(env, &last).await? {
         return Err("the namespace to invalidate was not stored".into());
@@ -643,7 +611,7 @@ async fn cluster_vs_one(
         plan.cluster_unrelated
     );
     for deployment in [&one, &cluster] {
-        pipelined(&deployment.pool, env, plan.cluster_unrelated, true).await?;
+        unrelated_keys(&deployment.pool, env, 0..plan.cluster_unrelated, true).await?;
     }
     let (one_keys, cluster_keys) = (key_count(&one.pool).await?, key_count(&cluster.pool).await?);
     out.push_str(&format!(
@@ -672,7 +640,7 @@ async fn cluster_vs_one(
     }
     out.push('\n');
     for deployment in [&one, &cluster] {
-        pipelined(&deployment.pool, env, plan.cluster_unrelated, false).await?;
+        unrelated_keys(&deployment.pool, env, 0..plan.cluster_unrelated, false).await?;
         deployment.invalidate(&HOT).await?;
     }
     // The bus counter the invalidations bumped (main deletes one Redis's).

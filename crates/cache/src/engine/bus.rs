@@ -116,7 +116,6 @@ async fn listen(
 ) {
     let mut messages = client.message_rx();
     let mut reconnects = client.reconnect_rx();
-    crate::store::redis::keep_connected(client.clone());
     loop {
         if client.wait_for_connect().await.is_err() {
             tokio::time::sleep(RETRY).await;

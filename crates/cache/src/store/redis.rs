@@ -139,7 +139,6 @@ return epoch
 pub(crate) struct RedisStore {
     /// Replaced whole by [`renew`](Self::renew) when its clients stop answering.
     pool: RwLock<Pool>,
-    pool_size: usize,
     /// To open the bus's subscriber connection with the pool's settings.
     builder: Builder,
     /// The bus's counter key and channel, read on every page request.
@@ -224,7 +223,10 @@ impl RedisStore {
         if stored_prefix.contains(['{', '}']) {
             return Err(RedisConfigError::BracesInPrefix(stored_prefix));
         }
-        let (config, tls) = configure(url, settings)?;
+        let (mut config, tls) = configure(url, settings)?;
+        // Keep trying when the first connection fails: a Redis that is down at start-up is an
+        // outage to ride out (fail-open), not a reason to give up on the cache for good.
+        config.fail_fast = false;
         let clustered = matches!(config.server, ServerConfig::Clustered { .. });
         let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);
         let command_timeout = Duration::from_millis(settings.command_timeout_ms);
@@ -251,7 +253,6 @@ impl RedisStore {
             .map_err(|e| RedisConfigError::Url(e.to_string()))?;
         Ok(RedisStore {
             pool: RwLock::new(pool),
-            pool_size: settings.pool_size,
             clustered,
             lookup: Script::from_lua(LOOKUP),
             register: Script::from_lua(REGISTER),
@@ -293,7 +294,11 @@ impl RedisStore {
     /// back one by one, and a command sent to one still backing off would wait out its
     /// timeout and fail a read that a connected one answers.
     fn client(&self) -> Client {
-        self.pool().next_connected().clone()
+        self.pool
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_connected()
+            .clone()
     }
 
     fn pool(&self) -> Pool {
@@ -305,7 +310,7 @@ impl RedisStore {
     /// resharding, and nothing but a new client gets past it. The old pool is closed in the
     /// background (a wedged client never acknowledges, so its close is not awaited for long).
     pub(crate) fn renew(&self) {
-        let fresh = match connected_pool(&self.builder, self.pool_size) {
+        let fresh = match connected_pool(&self.builder, self.pool().size()) {
             Ok(pool) => pool,
             Err(error) => {
                 tracing::error!(target: "strata_cache::store", %error, "cannot renew the Redis connections");
@@ -399,7 +404,8 @@ impl RedisStore {
                 // Registered before the caller reads the database: from here on, an invalidation
                 // of the namespace finds the key and takes the lease away.
                 if let Err(error) = self.register(key, &data, lease.as_millis()).await {
-                    self.give_back(&lease_key, token).await;
+                    // Best effort: the lease's own expiry is the fallback.
+                    let _ = self.release(key, token).await;
                     return Err(error);
                 }
                 Ok(Lookup::Leased(token))
@@ -421,7 +427,7 @@ impl RedisStore {
         // Listed for the value's lifetime before the value can land, so no stored value is ever
         // missing from its index.
         if let Err(error) = self.register(key, &data, ttl.as_millis()).await {
-            self.give_back(&lease_key, token).await;
+            let _ = self.release(key, token).await;
             return Err(error);
         }
         let stored: i64 = self
@@ -446,14 +452,6 @@ impl RedisStore {
             .evalsha_with_reload(&self.client(), vec![lease], vec![token.to_string()])
             .await?;
         Ok(())
-    }
-
-    /// A best-effort release on a failed path; the lease's own expiry is the fallback.
-    async fn give_back(&self, lease_key: &str, token: u64) {
-        let _: Result<i64, _> = self
-            .release
-            .evalsha_with_reload(&self.client(), vec![lease_key], vec![token.to_string()])
-            .await;
     }
 
     pub(crate) async fn get(&self, key: &CacheKey) -> Result<Option<Bytes>, StoreError> {
@@ -543,10 +541,12 @@ impl RedisStore {
         Ok(epoch.unwrap_or(0))
     }
 
-    /// A new, unconnected client for the bus's subscription (a subscribed connection can
-    /// send nothing else, so it cannot come from the pool).
-    pub(crate) fn subscriber(&self) -> Result<fred::clients::Client, StoreError> {
-        Ok(self.builder.build()?)
+    /// A new client for the bus's subscription (a subscribed connection can send nothing else,
+    /// so it cannot come from the pool), connecting in the background and kept connected.
+    pub(crate) fn subscriber(&self) -> Result<Client, StoreError> {
+        let client = self.builder.build()?;
+        keep_connected(client.clone());
+        Ok(client)
     }
 
     pub(crate) async fn disabled_namespaces(&self) -> Result<BTreeSet<String>, StoreError> {
@@ -713,7 +713,7 @@ fn connected_pool(builder: &Builder, size: usize) -> Result<Pool, fred::error::E
 /// a client's task for good on some routing errors (on a cluster, an `ASK` met with no attempt
 /// left, which a resharding can cause), and the client then times out every command; a
 /// restarted task reconnects and resyncs the cluster's slots. Ends when the client is closed.
-pub(crate) fn keep_connected(client: Client) {
+fn keep_connected(client: Client) {
     tokio::spawn(async move {
         loop {
             match client.connect().await {
@@ -732,7 +732,8 @@ pub(crate) fn keep_connected(client: Client) {
 }
 
 /// fred's configuration for a Redis URL in the forms Strata accepts, with Strata's TLS settings:
-/// what the engine connects with, for tools and tests that talk to the same Redis.
+/// what the engine connects with, for tools and tests that talk to the same Redis. The engine
+/// alone keeps retrying a first connection that fails (with its reconnect policy).
 pub fn redis_config(url: &str, settings: &RedisSettings) -> Result<Config, RedisConfigError> {
     RedisConfigError::check_url(url)?;
     configure(url, settings).map(|(config, _)| config)
@@ -751,9 +752,6 @@ fn configure(
     // which Strata does not use; TLS is configured below.
     let mut config = Config::from_url(plain_text_form.as_deref().unwrap_or(&url))
         .map_err(|e| RedisConfigError::Url(e.to_string()))?;
-    // Keep trying when the first connection fails: a Redis that is down at start-up is an
-    // outage to ride out (fail-open), not a reason to give up on the cache for good.
-    config.fail_fast = false;
     let tls = match plain_text_form {
         Some(_) => {
             let check = TlsCheck::new(settings, &config.server)?;

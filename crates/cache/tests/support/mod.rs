@@ -42,7 +42,12 @@ fn is_tls(url: &str) -> bool {
 /// Trusts the test CA when the suites run over TLS, so that every engine built on [`redis_url`]
 /// verifies its server. Not for engines behind the plain-text proxy: those dial `redis://`.
 pub fn test_settings_tls(settings: &mut CacheSettings) {
-    if is_tls(&redis_url()) && settings.redis.ca_file.is_none() {
+    trust_test_ca(&redis_url(), settings);
+}
+
+/// `ca_file` from [`CA_FILE_VAR`] when `url` is TLS and no CA is set yet.
+fn trust_test_ca(url: &str, settings: &mut CacheSettings) {
+    if is_tls(url) && settings.redis.ca_file.is_none() {
         settings.redis.ca_file = std::env::var_os(CA_FILE_VAR).map(PathBuf::from);
     }
 }
@@ -111,14 +116,8 @@ pub async fn redis_client(url: &str) -> Client {
 /// cluster's seed list, TLS trusting [`CA_FILE_VAR`]).
 pub fn fred_config(url: &str) -> Config {
     let mut settings = CacheSettings::default();
-    if is_tls(url) {
-        settings.redis.ca_file = std::env::var_os(CA_FILE_VAR).map(PathBuf::from);
-    }
-    let mut config = strata_cache::redis_config(url, &settings.redis).expect("a usable Redis URL");
-    // The engine's config retries a failed first connection forever (with its reconnect
-    // policy); a test client has none, and `init` would wait for good.
-    config.fail_fast = true;
-    config
+    trust_test_ca(url, &mut settings);
+    strata_cache::redis_config(url, &settings.redis).expect("a usable Redis URL")
 }
 
 /// An `ENV` value no other test (or run) shares, so every test owns its keyspace.
