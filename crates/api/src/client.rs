@@ -203,6 +203,82 @@ mod tests {
         let trusted = TrustedProxies::parse(&["10.0.0.0/8", " 192.168.1.1 ", "::1"]).unwrap();
         assert!(trusted.contains(ip("10.1.2.3")));
         assert!(trusted.contains(ip("192.168.1.1")));
+/// A fixed-window limit that every instance counts together: through the cache's store when it
+/// is Redis (one counter per key there, so N instances do not allow N times the hits), in this
+/// process on the embedded default — and also while Redis cannot be asked, so a limit still
+/// holds per instance during an outage.
+pub struct SharedLimit {
+    /// The counters' family in the store (`login-address`…): limits never share counters.
+    scope: &'static str,
+    per_window: u32,
+    window: Duration,
+    local: WindowLimit<String>,
+}
+
+impl SharedLimit {
+    pub fn new(scope: &'static str, per_window: u32, window: Duration, max_keys: u64) -> Self {
+        SharedLimit {
+            scope,
+            per_window,
+            window,
+            local: WindowLimit::new(per_window, window, max_keys),
+        }
+    }
+
+    /// Counts a hit on `key`; `Err(wait)` until its window ends once it is used up.
+    pub async fn hit(&self, ctx: &Ctx, key: String) -> Result<(), Duration> {
+        match ctx
+            .cache
+            .count_in_window(self.scope, &key, self.window)
+            .await
+        {
+            Some(count) if count.hits <= u64::from(self.per_window) => Ok(()),
+            Some(count) => Err(count.resets_in),
+            None => self.local.hit(key),
+        }
+    }
+}
+
+/// The opt-in limit on uncached requests (`web.uncached_per_minute`): once an address has made
+/// that many requests no cache answered in a window (counted together by every instance, as a
+/// [`SharedLimit`]), this instance refuses its public reads until the window ends. A request is
+/// only known to be uncached once answered, so the one that passes the limit is served and the
+/// refusals start with the next.
+pub struct MissLimit {
+    misses: SharedLimit,
+    /// Addresses refused here, each until its window ends; bounded like the windows.
+    refused: moka::sync::Cache<IpAddr, Instant>,
+}
+
+impl MissLimit {
+    pub const WINDOW: Duration = Duration::from_secs(60);
+
+    pub fn new(per_minute: u32) -> Self {
+        const CAPACITY: u64 = 100_000;
+        MissLimit {
+            misses: SharedLimit::new("uncached", per_minute, Self::WINDOW, CAPACITY),
+            refused: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(Self::WINDOW)
+                .build(),
+        }
+    }
+
+    /// How long `client` is still refused, if it is.
+    pub fn refused(&self, client: IpAddr) -> Option<Duration> {
+        let until = self.refused.get(&client)?;
+        let wait = until.saturating_duration_since(Instant::now());
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Counts an uncached request of `client`; past the limit it is refused from now on.
+    pub async fn missed(&self, ctx: &Ctx, client: IpAddr) {
+        if let Err(wait) = self.misses.hit(ctx, client.to_string()).await {
+            self.refused.insert(client, Instant::now() + wait);
+        }
+    }
+}
+
         assert!(!trusted.contains(ip("192.168.1.2")));
         assert!(trusted.contains(ip("::1")));
         assert!(trusted.contains(ip("::ffff:10.0.0.9")), "IPv4-mapped");

@@ -19,7 +19,9 @@ pub mod testing;
 pub mod text;
 
 pub use body::{JsonBody, decoded};
-pub use client::{ClientAddr, TrustedProxies, WindowLimit};
+pub use client::{
+    ClientAddr, MissLimit, SharedLimit, TrustedProxies, WindowLimit, forwarded_https,
+};
 pub use context::{
     ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
 };

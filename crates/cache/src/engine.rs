@@ -1,6 +1,7 @@
 //! The engine: `get_or_load`, invalidation, flags, the circuit breaker and the replay queue.
 
 pub(crate) mod bus;
+pub(crate) mod counter;
 mod labels;
 pub(crate) mod near;
 

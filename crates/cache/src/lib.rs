@@ -23,6 +23,7 @@ mod value;
 
 pub use audit::{AuditReport, Finding};
 pub use engine::bus::{BusEpoch, BusEvent};
+pub use engine::counter::WindowCount;
 pub use engine::near::NearHealth;
 pub use engine::{Cache, CacheError, CacheHealth, Invalidation};
 pub use key::{CacheKey, KeyError, KeyPrefix, Namespace, Scope, canonical_params, params_hash};

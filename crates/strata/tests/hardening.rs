@@ -260,6 +260,207 @@ async fn logins_are_throttled_per_address_and_per_username() {
 async fn forwarded_addresses_are_ignored_unless_the_peer_is_a_trusted_proxy() {
     let server = Server::start(&[]);
     // A client rotating forged X-Forwarded-For values is still one address.
+const VICTIM_PASSWORD: &str = "a long and unguessable passphrase";
+
+/// `site`'s environment plus `extra`.
+fn env_with<'a>(site: &'a Site, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env: Vec<(&str, &str)> = site
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.extend_from_slice(extra);
+    env
+}
+
+fn create_victim(site: &Site) {
+    let out = site.run(&[
+        "createsuperuser",
+        "--username",
+        "victim",
+        "--email",
+        "victim@example.com",
+        "--password",
+        VICTIM_PASSWORD,
+    ]);
+    assert!(out.status.success(), "createsuperuser failed");
+}
+
+/// A login with the victim's right password from `ip` (behind the trusted proxy), sending
+/// `cookie` if given; the status and the `Set-Cookie` headers.
+async fn victim_login(
+    server: &Server,
+    ip: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, Vec<String>) {
+    let mut headers = vec![("x-forwarded-for", ip)];
+    headers.extend(cookie.map(|cookie| ("cookie", cookie)));
+    victim_login_with(server, &headers).await
+}
+
+async fn victim_login_with(server: &Server, headers: &[(&str, &str)]) -> (StatusCode, Vec<String>) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"username": "victim", "password": VICTIM_PASSWORD}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    (response.status(), cookies)
+}
+
+/// `name=value` of the cookie `name` among `Set-Cookie` headers.
+fn cookie_pair(set_cookies: &[String], name: &str) -> String {
+    set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie in {set_cookies:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_attacker_cannot_lock_a_user_out_of_a_known_device() {
+    let site = Site::new(Backend::Embedded, "known_device").await.unwrap();
+    create_victim(&site);
+    let server = Server::start(&env_with(&site, &[("STRATA_TRUSTED_PROXIES", "127.0.0.1")]));
+
+    // The victim logs in from their browser, which keeps the device cookie.
+    let (status, cookies) = victim_login(&server, "198.51.100.7", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let device = cookie_pair(&cookies, "strata_device");
+    let set = cookies
+        .iter()
+        .find(|c| c.starts_with("strata_device="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("Path=/api/auth/"),
+        "{set}"
+    );
+
+    // An attacker hammers the username from addresses of its own (within each address's
+    // limit) until the username's window, which the victim's first login began, is used up.
+    for n in 0..4 {
+        let ip = format!("203.0.113.{n}");
+        let (status, _, _) = login(&server, "victim", &[("x-forwarded-for", &ip)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_throttled(login(&server, "victim", &[("x-forwarded-for", "203.0.113.9")]).await);
+    // Guessing stays throttled: a client the account has never been seen on is refused, even
+    // with the right password…
+    let (status, _) = victim_login(&server, "192.0.2.50", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // …and a forged device cookie changes nothing.
+    let forged = format!("{device}0");
+    let (status, _) = victim_login(&server, "192.0.2.51", Some(&forged)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // The victim's own browser still logs in.
+    let (status, cookies) = victim_login(&server, "198.51.100.7", Some(&device)).await;
+    assert_eq!(status, StatusCode::OK, "the known device was locked out");
+    // Even from another network (a phone that moved), as long as it holds the cookie.
+    let device = cookie_pair(&cookies, "strata_device");
+    let (status, _) = victim_login(&server, "192.0.2.60", Some(&device)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn login_limits_hold_across_two_instances() {
+    let Some(site) = Site::new(Backend::Production, "login_limits_two_instances").await else {
+        return;
+    };
+    let env = env_with(&site, &[("STRATA_TRUSTED_PROXIES", "127.0.0.1")]);
+    let servers = [Server::start(&env), Server::start(&env)];
+
+    // Per address: ten attempts a minute in all, alternating between the instances.
+    for n in 0..10 {
+        let server = &servers[n % 2];
+        let (status, _, body) = login(
+            server,
+            &format!("u{n}"),
+            &[("x-forwarded-for", "198.51.100.1")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    for server in &servers {
+        assert_throttled(login(server, "u10", &[("x-forwarded-for", "198.51.100.1")]).await);
+    }
+
+    // Per username: five attempts a minute in all, from anywhere, on either instance.
+    for n in 0..5 {
+        let ip = format!("203.0.113.{n}");
+        let (status, _, _) = login(&servers[n % 2], "mina", &[("x-forwarded-for", &ip)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    for server in &servers {
+        assert_throttled(login(server, "mina", &[("x-forwarded-for", "203.0.113.99")]).await);
+    }
+}
+
+/// Whether each of the login's cookies is `Secure`.
+fn secure_flags(set_cookies: &[String]) -> Vec<bool> {
+    ["sessionid", "csrftoken", "strata_device"]
+        .iter()
+        .map(|name| {
+            let set = set_cookies
+                .iter()
+                .find(|c| c.starts_with(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("no {name} cookie in {set_cookies:?}"));
+            set.split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("secure"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_site_or_a_trusted_proxy_is_https() {
+    let site = Site::new(Backend::Embedded, "secure_cookies")
+        .await
+        .unwrap();
+    create_victim(&site);
+    let hsts = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("strict-transport-security")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // An https site_url: every cookie is Secure, every response carries HSTS.
+    let https = Server::start(&env_with(
+        &site,
+        &[("STRATA_WEB__SITE_URL", "https://strata.example")],
+    ));
+    let (status, cookies) = victim_login_with(&https, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(secure_flags(&cookies), [true; 3], "{cookies:?}");
+    for path in ["/", "/api/properties/", "/api/no/such/"] {
+        let hsts = hsts(&get(&https, path).await);
+        assert_eq!(hsts.as_deref(), Some("max-age=31536000"), "{path}");
+    }
+    drop(https);
+
+    // A plain-HTTP site_url behind a trusted TLS-terminating proxy: Secure when it says https.
+    let proxied = Server::start(&env_with(&site, &[("STRATA_TRUSTED_PROXIES", "127.0.0.1")]));
+    let (status, cookies) = victim_login_with(&proxied, &[("x-forwarded-proto", "https")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(secure_flags(&cookies), [true; 3], "{cookies:?}");
+    let (_, cookies) = victim_login_with(&proxied, &[("x-forwarded-proto", "http")]).await;
+    assert_eq!(secure_flags(&cookies), [false; 3], "{cookies:?}");
+    assert_eq!(hsts(&get(&proxied, "/").await), None);
+    drop(proxied);
+
+    // From a peer that is not a trusted proxy the header means nothing.
+    let direct = Server::start(&env_with(&site, &[]));
+    let (_, cookies) = victim_login_with(&direct, &[("x-forwarded-proto", "https")]).await;
+    assert_eq!(secure_flags(&cookies), [false; 3], "{cookies:?}");
+}
+
     for n in 0..10 {
         let ip = format!("198.51.100.{n}");
         let (status, _, _) = login(&server, &format!("u{n}"), &[("x-forwarded-for", &ip)]).await;

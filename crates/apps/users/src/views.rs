@@ -14,13 +14,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthVia, CSRF_COOKIE, SESSION_COOKIE, Staff};
+use crate::device;
 use crate::origin::check_origin;
 use crate::serializers::{
     LoginInput, LoginOut, PasswordInput, UserOut, login_input, password_input, user_out,
 };
 use crate::services::admin::{self, Users};
 use crate::services::{accounts, sessions};
-use crate::throttle::LoginThrottle;
+use crate::throttle::{Claimant, LoginThrottle};
 
 /// `POST /api/auth/login`: open to anyone (throttled).
 pub fn public_router() -> OpenApiRouter<Ctx> {
@@ -118,9 +119,18 @@ async fn login(
         check_origin(&parts, &ctx.settings.site_origin)?;
     }
     let LoginInput { username, password } = login_input(body)?;
-    throttle.check(client, &username)?;
-    let user = accounts::authenticate(&ctx.db, &username, &password)
-        .await?
+    throttle.check_address(&ctx, client).await?;
+    let found = accounts::by_username(&ctx.db, &username).await?;
+    // A browser that has logged in as this user before is counted on its own: attempts from
+    // anywhere else cannot lock the user out of it.
+    let claimant = jar
+        .get(device::DEVICE_COOKIE)
+        .zip(found.as_ref())
+        .and_then(|(cookie, user)| device::recognise(cookie.value(), user))
+        .map_or(Claimant::Unknown, Claimant::KnownDevice);
+    throttle.check_account(&ctx, &username, claimant).await?;
+    let user = accounts::check_password(found, &password)
+        .await
         .ok_or_else(|| {
             ApiError::field(
                 FieldErrors::NON_FIELD,
@@ -134,8 +144,15 @@ async fn login(
     }
     let session = sessions::start_session(&ctx.db, user.id, ctx.settings.session_ttl).await?;
     let jar = jar
-        .add(cookie(&ctx, SESSION_COOKIE, session.key, true))
-        .add(cookie(&ctx, CSRF_COOKIE, session.csrf_token.clone(), false));
+        .add(cookie(&ctx, SESSION_COOKIE, session.key, true, secure))
+        .add(cookie(
+            &ctx,
+            CSRF_COOKIE,
+            session.csrf_token.clone(),
+            false,
+            secure,
+        ))
+        .add(device);
     Ok((
         jar,
         Json(LoginOut {
@@ -180,3 +197,12 @@ async fn logout(
 async fn me(staff: Staff) -> Json<UserOut> {
     Json(user_out(&staff.user))
 }
+    // Derived per request: an HTTPS site, or HTTPS as a trusted proxy reports it.
+    let secure = ctx.settings.secure_cookies_for(&parts);
+    let device = Cookie::build((device::DEVICE_COOKIE, device::issue(&user)))
+        .path(device::DEVICE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(time_duration(device::DEVICE_TTL))
+        .build();

@@ -39,6 +39,8 @@ use rustls::{ClientConfig, RootCertStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
+mod counter;
+
 use super::{Lookup, StoreError, new_token};
 use crate::audit::{AuditReport, KeyFacts};
 use crate::key::{CacheKey, KeyPrefix, Namespace};

@@ -211,12 +211,18 @@ pub async fn authenticate(
     let found = by_username(db, username).await?;
     let hash = found.as_ref().map(|u| u.password.clone());
     let ok = verify_password(password.to_owned(), hash).await;
-    Ok(found.filter(|u| ok && u.is_active))
+    found.filter(|u| ok && u.is_active)
 }
 
 /// Records a successful login (Django's `update_last_login`) and returns the updated row.
 pub async fn touch_last_login(
     db: &impl ConnectionTrait,
+    Ok(check_password(found, password).await)
+}
+
+/// [`authenticate`] on a user already looked up (`None`: the name is unknown, which still
+/// costs one verification).
+pub async fn check_password(found: Option<user::Model>, password: &str) -> Option<user::Model> {
     user: user::Model,
 ) -> Result<user::Model, DbErr> {
     let mut row = user.into_active_model();
