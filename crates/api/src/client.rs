@@ -17,6 +17,7 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
+const FORWARDED_PROTO: &str = "x-forwarded-proto";
 
 /// The proxies whose `X-Forwarded-For` is believed (`trusted_proxies`: addresses or CIDR
 /// blocks). Empty by default: the header is then ignored, since any client can send it.
@@ -105,18 +106,41 @@ impl ClientAddr {
         headers: &HeaderMap,
         trusted: &TrustedProxies,
     ) -> Result<Self, ApiError> {
-        let peer = extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| *peer)
-            // axum's stand-in for in-process tests.
-            .or_else(|| {
-                extensions
-                    .get::<MockConnectInfo<SocketAddr>>()
-                    .map(|MockConnectInfo(peer)| *peer)
-            })
+        let peer = peer(extensions)
             .ok_or_else(|| ApiError::internal("no ConnectInfo<SocketAddr>: the peer is unknown"))?;
         Ok(ClientAddr(trusted.client(peer.ip(), headers)))
     }
+}
+
+/// The socket's peer, as the server (or axum's stand-in for in-process tests) recorded it.
+fn peer(extensions: &Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer)
+        .or_else(|| {
+            extensions
+                .get::<MockConnectInfo<SocketAddr>>()
+                .map(|MockConnectInfo(peer)| *peer)
+        })
+}
+
+/// Whether a trusted proxy says the client reached it over HTTPS (`X-Forwarded-Proto: https`,
+/// the value the nearest proxy appended). From any other peer the header is ignored: anyone can
+/// send it.
+pub fn forwarded_https(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> bool {
+    let from_proxy = peer(extensions).is_some_and(|peer| trusted.contains(peer.ip()));
+    from_proxy
+        && headers
+            .get_all(FORWARDED_PROTO)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 impl FromRequestParts<Ctx> for ClientAddr {
@@ -179,30 +203,6 @@ where
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    fn xff(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for v in values {
-            headers.append(FORWARDED_FOR, HeaderValue::from_str(v).unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn parses_addresses_and_blocks_and_names_a_bad_entry() {
-        let trusted = TrustedProxies::parse(&["10.0.0.0/8", " 192.168.1.1 ", "::1"]).unwrap();
-        assert!(trusted.contains(ip("10.1.2.3")));
-        assert!(trusted.contains(ip("192.168.1.1")));
 /// A fixed-window limit that every instance counts together: through the cache's store when it
 /// is Redis (one counter per key there, so N instances do not allow N times the hits), in this
 /// process on the embedded default — and also while Redis cannot be asked, so a limit still
@@ -279,6 +279,30 @@ impl MissLimit {
     }
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(FORWARDED_FOR, HeaderValue::from_str(v).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn parses_addresses_and_blocks_and_names_a_bad_entry() {
+        let trusted = TrustedProxies::parse(&["10.0.0.0/8", " 192.168.1.1 ", "::1"]).unwrap();
+        assert!(trusted.contains(ip("10.1.2.3")));
+        assert!(trusted.contains(ip("192.168.1.1")));
         assert!(!trusted.contains(ip("192.168.1.2")));
         assert!(trusted.contains(ip("::1")));
         assert!(trusted.contains(ip("::ffff:10.0.0.9")), "IPv4-mapped");

@@ -108,8 +108,8 @@ pub struct ApiSettings {
     pub max_page_size: u64,
     pub upload_max_bytes: usize,
     pub session_ttl: Duration,
-    /// `Secure` on cookies: on behind HTTPS, off for `http://127.0.0.1`.
-    pub secure_cookies: bool,
+    /// When cookies get `Secure` (see [`ApiSettings::secure_cookies_for`]).
+    pub secure_cookies: SecureCookies,
     /// Proxies whose `X-Forwarded-For` names the client (see [`crate::ClientAddr`]).
     pub trusted_proxies: crate::client::TrustedProxies,
     /// The site's own origin (`https://example.com`), which cookie-authenticated unsafe requests
@@ -130,12 +130,48 @@ impl Default for ApiSettings {
             max_page_size: 100,
             upload_max_bytes: 5 * 1024 * 1024,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
-            secure_cookies: false,
+            secure_cookies: SecureCookies::WhenHttps,
             trusted_proxies: crate::client::TrustedProxies::default(),
             site_origin: "http://127.0.0.1:8000".to_owned(),
             strict_input: false,
             bulk_batch_size: 100,
             bulk_job_max_rows: 10_000,
+        }
+    }
+}
+
+/// When the session, CSRF and device cookies are marked `Secure`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecureCookies {
+    Always,
+    /// Forced off by the operator (`api.secure_cookies = false`).
+    Never,
+    /// When the site is HTTPS (`web.site_url`) or a trusted proxy says the request came over
+    /// HTTPS (`X-Forwarded-Proto`): the default.
+    WhenHttps,
+}
+
+impl ApiSettings {
+    /// Whether the site's own origin is HTTPS.
+    pub fn site_is_https(&self) -> bool {
+        self.site_origin
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// Whether cookies set in answer to this request get `Secure`.
+    pub fn secure_cookies_for(&self, parts: &axum::http::request::Parts) -> bool {
+        match self.secure_cookies {
+            SecureCookies::Always => true,
+            SecureCookies::Never => false,
+            SecureCookies::WhenHttps => {
+                self.site_is_https()
+                    || crate::client::forwarded_https(
+                        &parts.extensions,
+                        &parts.headers,
+                        &self.trusted_proxies,
+                    )
+            }
         }
     }
 }

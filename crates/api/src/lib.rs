@@ -25,6 +25,7 @@ pub use client::{
 pub use context::{
     ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
 };
+    SecureCookies,
 pub use error::{ApiError, Detail, FieldErrors};
 pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};
 pub use lang::Lang;

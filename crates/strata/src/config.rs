@@ -196,8 +196,9 @@ pub struct ApiConfig {
     pub max_page_size: u64,
     pub upload_max_bytes: usize,
     pub session_ttl_hours: u64,
-    /// `Secure` session and CSRF cookies: turn on behind HTTPS.
-    pub secure_cookies: bool,
+    /// `Secure` session, CSRF and device cookies. Unset: derived — always on an https
+    /// `web.site_url`, else when a trusted proxy reports HTTPS (`X-Forwarded-Proto`).
+    pub secure_cookies: Option<bool>,
     /// Unknown fields in a JSON body are a 400 (by default they are ignored, as in DRF).
     pub strict_input: bool,
     /// Rows per transaction and per invalidation of a bulk job.
@@ -213,7 +214,7 @@ impl Default for ApiConfig {
             max_page_size: 100,
             upload_max_bytes: 5 * 1024 * 1024,
             session_ttl_hours: 14 * 24,
-            secure_cookies: false,
+            secure_cookies: None,
             strict_input: false,
             bulk_batch_size: 100,
             bulk_job_max_rows: 10_000,
@@ -376,6 +377,9 @@ fn extract_all(
     figment: &Figment,
     file: Option<&Path>,
     problems: &mut Vec<String>,
+        if let Some(config) = &config {
+            warnings.extend(config.insecure_on_https());
+        }
 ) -> Option<RawConfig> {
     let mut dict = match figment.data() {
         Ok(mut data) => data.remove(&Profile::Default).unwrap_or_default(),
@@ -383,6 +387,33 @@ fn extract_all(
         Err(errors) => {
             let file = file.map_or_else(|| "the config file".into(), |f| f.display().to_string());
             problems.extend(errors.into_iter().map(|e| format!("{file}: {e}")));
+impl Config {
+    /// The public origin: `web.site_url`, else the bound address.
+    pub fn site_url(&self) -> String {
+        self.web
+            .site_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    pub fn site_is_https(&self) -> bool {
+        self.site_url().starts_with("https://")
+    }
+
+    /// A warning when cookies are forced to travel without `Secure` on an HTTPS site: a
+    /// session cookie a browser would also send over plain HTTP.
+    fn insecure_on_https(&self) -> Option<String> {
+        (self.api.secure_cookies == Some(false) && self.site_is_https()).then(|| {
+            format!(
+                "api.secure_cookies is false but web.site_url ({}) is https: session cookies \
+                 go without `Secure`, so a browser also sends them over plain HTTP; leave the \
+                 setting unset to derive it",
+                self.site_url()
+            )
+        })
+    }
+}
+
             return None;
         }
     };
@@ -895,6 +926,31 @@ mod tests {
 
     #[test]
     fn env_overrides_file_and_legacy_names_override_strata_names() {
+    #[test]
+    fn secure_cookies_are_derived_and_forcing_them_off_on_https_is_warned() {
+        let load = |vars: &[(&str, &str)]| Config::load_from(&env(vars), &no_file()).unwrap();
+        let plain = load(&[]);
+        assert_eq!(plain.config.api.secure_cookies, None);
+        assert!(!plain.config.site_is_https());
+        assert!(plain.warnings.is_empty(), "{:?}", plain.warnings);
+        let https = load(&[("STRATA_WEB__SITE_URL", "https://strata.example")]);
+        assert!(https.config.site_is_https());
+        assert!(https.warnings.is_empty(), "{:?}", https.warnings);
+        let forced = load(&[
+            ("STRATA_WEB__SITE_URL", "https://strata.example"),
+            ("STRATA_API__SECURE_COOKIES", "false"),
+        ]);
+        assert_eq!(forced.config.api.secure_cookies, Some(false));
+        assert_eq!(forced.warnings.len(), 1, "{:?}", forced.warnings);
+        assert!(
+            forced.warnings[0].contains("api.secure_cookies"),
+            "{:?}",
+            forced.warnings
+        );
+        let forced_on_http = load(&[("STRATA_API__SECURE_COOKIES", "false")]);
+        assert!(forced_on_http.warnings.is_empty());
+    }
+
         let file = TempToml::new(
             "override",
             "bind = \"0.0.0.0:9000\"\nenv = \"staging\"\n[cache.ttl]\npublic_list = 10\ntaxonomy = 99\n",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage};
+use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage, SecureCookies};
 use strata_cache::{Cache, CacheError, CacheSettings};
 use strata_db::{Backend, DbError, DbHealth};
 use strata_media::LocalDirStorage;
@@ -143,7 +143,7 @@ pub fn outbox(config: &Config, db: &DatabaseConnection) -> Arc<Outbox> {
 fn web_settings(config: &Config) -> WebSettings {
     let web = &config.web;
     WebSettings {
-        site_url: site_url(config),
+        site_url: config.site_url(),
         site_name: web.site_name.clone(),
         revalidate_secret: config.revalidate_secret.clone(),
         revalidate_per_minute: web.revalidate_per_minute,
@@ -160,22 +160,17 @@ pub(crate) fn api_settings(config: &Config) -> ApiSettings {
         max_page_size: config.api.max_page_size,
         upload_max_bytes: config.api.upload_max_bytes,
         session_ttl: std::time::Duration::from_secs(config.api.session_ttl_hours * 3600),
-        secure_cookies: config.api.secure_cookies,
+        secure_cookies: match config.api.secure_cookies {
+            Some(true) => SecureCookies::Always,
+            Some(false) => SecureCookies::Never,
+            None => SecureCookies::WhenHttps,
+        },
         trusted_proxies: config.trusted_proxies.clone(),
-        site_origin: site_url(config),
+        site_origin: config.site_url(),
         strict_input: config.api.strict_input,
         bulk_batch_size: config.api.bulk_batch_size,
         bulk_job_max_rows: config.api.bulk_job_max_rows,
     }
-}
-
-/// The public origin: `web.site_url`, else the bound address.
-fn site_url(config: &Config) -> String {
-    config
-        .web
-        .site_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.bind))
 }
 
 pub async fn open_db(config: &Config) -> Result<DatabaseConnection, DbError> {

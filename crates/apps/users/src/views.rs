@@ -68,13 +68,19 @@ async fn reset_password(
     Ok(Json(admin::reset_password(&ctx, id, password).await?))
 }
 
-fn cookie(ctx: &Ctx, name: &'static str, value: String, http_only: bool) -> Cookie<'static> {
+fn cookie(
+    ctx: &Ctx,
+    name: &'static str,
+    value: String,
+    http_only: bool,
+    secure: bool,
+) -> Cookie<'static> {
     let max_age = time_duration(ctx.settings.session_ttl);
     Cookie::build((name, value))
         .path("/")
         .http_only(http_only)
         .same_site(SameSite::Lax)
-        .secure(ctx.settings.secure_cookies)
+        .secure(secure)
         .max_age(max_age)
         .build()
 }

@@ -232,7 +232,7 @@ async fn login_sets_cookies_and_answers_the_user() {
     let secure = self::app(
         db,
         ApiSettings {
-            secure_cookies: true,
+            secure_cookies: strata_api::SecureCookies::Always,
             ..ApiSettings::default()
         },
     );

@@ -1,7 +1,7 @@
 //! Security headers on every response, whatever produced it (pages, the API, `/media/`, the
 //! errors of the tower layers).
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -41,22 +41,61 @@ fn policy(path: &str) -> &'static str {
     }
 }
 
+/// HSTS on an HTTPS site: a year, this host only (`includeSubDomains` would bind every other
+/// service of the domain, which this server cannot vouch for).
+const HSTS: &str = "max-age=31536000";
+
+/// Whether the site is HTTPS (`web.site_url`): then browsers are told to use nothing else.
+#[derive(Clone, Copy, Debug)]
+pub struct Https(pub bool);
+
+/// What may store the API's answers, unless a handler said otherwise (`/api/docs/` assets).
+///
+/// - Anything that needs a session, a token or a secret (the admin API, `/api/auth/…`,
+///   `/api/revalidate`): `private, no-store` — no shared cache, nor the browser's disk, keeps it.
+/// - Public data: `no-cache` — a shared cache may keep a copy but must ask this server before
+///   every use, so no CDN in front serves a list or detail an invalidation has since replaced
+///   (nothing purges a CDN's copies of API answers yet; pages carry their own `s-maxage`).
+fn api_cache_control(path: &str) -> Option<&'static str> {
+    let private = ["/api/admin/", "/api/auth/", "/api/revalidate"];
+    if private.iter().any(|prefix| path.starts_with(prefix)) {
+        Some("private, no-store")
+    } else if path.starts_with("/api/") {
+        Some("no-cache")
+    } else {
+        None
+    }
+}
+
 /// Adds the headers; one a handler set itself (a page with its own policy) is kept.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let policy = policy(request.uri().path());
+pub async fn security_headers(
+    State(https): State<Https>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let policy = policy(path);
+    let cache_control = api_cache_control(path);
     let mut response = next.run(request).await;
-    add(response.headers_mut(), policy);
+    add(response.headers_mut(), policy, https);
+    if let Some(value) = cache_control {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static(value));
+    }
     response
 }
 
-fn add(headers: &mut HeaderMap, policy: &'static str) {
+fn add(headers: &mut HeaderMap, policy: &'static str, Https(https): Https) {
     let defaults = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::CONTENT_SECURITY_POLICY, policy),
     ];
-    for (name, value) in defaults {
+    let hsts = https.then_some((header::STRICT_TRANSPORT_SECURITY, HSTS));
+    for (name, value) in defaults.into_iter().chain(hsts) {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
@@ -86,18 +125,45 @@ mod tests {
     }
 
     #[test]
+    fn api_answers_say_who_may_store_them() {
+        assert_eq!(api_cache_control("/api/properties/"), Some("no-cache"));
+        assert_eq!(api_cache_control("/api/no/such/"), Some("no-cache"));
+        for private in [
+            "/api/admin/tags/",
+            "/api/auth/me",
+            "/api/auth/login",
+            "/api/revalidate",
+        ] {
+            assert_eq!(
+                api_cache_control(private),
+                Some("private, no-store"),
+                "{private}"
+            );
+        }
+        assert_eq!(
+            api_cache_control("/properties/"),
+            None,
+            "pages set their own"
+        );
+        assert_eq!(api_cache_control("/admin/"), None);
+    }
+
+    #[test]
     fn a_handlers_own_header_is_kept() {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'"),
         );
-        add(&mut headers, SITE_POLICY);
+        add(&mut headers, SITE_POLICY, Https(false));
         assert_eq!(
             headers[header::CONTENT_SECURITY_POLICY],
             "default-src 'none'"
         );
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        add(&mut headers, SITE_POLICY, Https(true));
+        assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
     }
 }
