@@ -11,6 +11,20 @@ use crate::error::{ApiError, FieldErrors};
 pub const NUL_MESSAGE: &str = "Null characters are not allowed.";
 pub const CONTROL_MESSAGE: &str = "Control characters are not allowed.";
 
+/// Longest free-text query parameter (`q`, `search`, `city`, `tag`, `category`), in characters:
+/// far above any title, city or slug searched for, far below what makes a `LIKE` pattern too
+/// complex for SQLite (50,000 bytes) or costly anywhere. Longer is a 400 (DRF's `max_length`).
+pub const TEXT_PARAM_MAX: usize = 200;
+
+/// Longest path segment (a slug) looked up: longer than any stored slug (220), so it names
+/// nothing: a 404 before any query.
+pub const SEGMENT_MAX: usize = 255;
+
+/// DRF's `CharField(max_length=…)` message.
+pub fn too_long(max: usize) -> String {
+    format!("Ensure this field has no more than {max} characters.")
+}
+
 /// Whether tab, newline and carriage return are acceptable: yes in free text (values), no in
 /// names and path segments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +91,10 @@ fn value_error(value: &Value) -> Option<&'static str> {
 
 /// A path segment (a slug): one with a control character names nothing, so it is a 404.
 pub fn check_segment(segment: &str) -> Result<(), ApiError> {
+    let too_long = segment.chars().nth(SEGMENT_MAX).is_some();
     match control_error(segment, Whitespace::Refused) {
         Some(_) => Err(ApiError::NotFound),
+        None if too_long => Err(ApiError::NotFound),
         None => Ok(()),
     }
 }
@@ -136,6 +152,15 @@ mod tests {
             })
         );
         assert!(check_params(&[("q".into(), "tab\there".into())]).is_ok());
+    }
+
+    #[test]
+    fn a_segment_longer_than_any_slug_names_nothing() {
+        assert!(check_segment(&"ب".repeat(SEGMENT_MAX)).is_ok());
+        assert!(matches!(
+            check_segment(&"a".repeat(SEGMENT_MAX + 1)),
+            Err(ApiError::NotFound)
+        ));
     }
 
     #[test]

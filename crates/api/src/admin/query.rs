@@ -68,9 +68,16 @@ impl<'a> QueryReader<'a> {
         self.errors.check(value)
     }
 
-    /// Trimmed free text; empty is absent.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.query.text(name)
+    /// Trimmed free text; empty is absent; longer than [`crate::text::TEXT_PARAM_MAX`]
+    /// characters is a 400 (a pattern that long is no search, and costs the database).
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        let text = self.query.text(name)?;
+        if text.chars().nth(crate::text::TEXT_PARAM_MAX).is_some() {
+            self.errors
+                .add(name, crate::text::too_long(crate::text::TEXT_PARAM_MAX));
+            return None;
+        }
+        Some(text)
     }
 
     /// One of `choices`; anything else is django-filter's "Select a valid choice" 400.
@@ -178,7 +185,7 @@ impl<F: Serialize> ListQuery<F> {
             );
         }
         let filters = F::from_query(&mut reader);
-        let q = url.text("q").or_else(|| url.text("search"));
+        let q = reader.text("q").or_else(|| reader.text("search"));
         let (ordering, filters) = reader.finish((ordering, filters))?;
         Ok(ListQuery {
             q,

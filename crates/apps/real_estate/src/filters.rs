@@ -16,14 +16,14 @@ pub const PUBLIC_ORDERING: &[&str] = &["-published_at", "price", "-price"];
 pub fn public(query: &UrlQuery, lang: Lang) -> ApiResult<PublicFilter> {
     let mut r = QueryReader::new(query);
     let filter = PublicFilter {
-        category: query.text("category"),
-        city: query.text("city"),
+        category: r.text("category"),
+        city: r.text("city"),
         deal: r.choice("deal", DEALS),
         min_price: r.amount("min_price"),
         max_price: r.amount("max_price"),
         rooms: r.whole("rooms", 100).map(|n| n as i32),
-        q: query.text("q"),
-        tag: query.text("tag"),
+        q: r.text("q"),
+        tag: r.text("tag"),
         featured: r.boolean("featured"),
         ordering: r
             .choice("ordering", PUBLIC_ORDERING)

@@ -26,7 +26,7 @@ use strata_api::ChangeSink;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
@@ -128,11 +128,30 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .layer(middleware::map_response(drf_error_body))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(headers::security_headers))
+}
+
+/// Longest part of a request's URI written to the log: every line of a request repeats its
+/// span, and a URI may be 64 KB long.
+const LOGGED_URI_MAX: usize = 256;
+
+/// The request's span (as tower-http's default, at INFO), its URI truncated.
+fn request_span(request: &Request) -> tracing::Span {
+    let uri = request.uri().to_string();
+    let uri = match uri.char_indices().nth(LOGGED_URI_MAX) {
+        Some((end, _)) => format!("{}…({} bytes)", &uri[..end], uri.len()),
+        None => uri,
+    };
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        uri = %uri,
+        version = ?request.version(),
+    )
 }
 
 /// DRF's 404 body, which the Next.js and React clients expect.
