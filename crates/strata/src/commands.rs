@@ -111,7 +111,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             let changes = Invalidator::new(
                 cache.clone(),
                 Coherence::publisher(cache.clone()),
-                outbox(&config, &db),
+                outbox(&config, &db).map_err(ServeError::from)?,
                 Journal::new(db.clone()),
             );
             let media = crate::state::media_storage(&config).map_err(ServeError::from)?;
@@ -254,7 +254,7 @@ async fn warm(
     let changes = Invalidator::new(
         cache.clone(),
         Coherence::publisher(cache.clone()),
-        outbox(config, &db),
+        outbox(config, &db).map_err(ServeError::from)?,
         Journal::new(db.clone()),
     );
     let ctx = strata_api::Ctx::new(

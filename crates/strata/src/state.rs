@@ -28,6 +28,8 @@ pub enum StateError {
     Unmigrated(usize),
     #[error("media storage: {0}")]
     Media(String),
+    #[error("the outbox's HTTP client cannot start: {0}")]
+    Outbox(#[from] reqwest::Error),
 }
 
 /// The application's state: cheap to clone (everything inside is shared).
@@ -72,7 +74,7 @@ impl AppState {
         let db_health = DbHealth::start(&db);
         let web = web_settings(&config);
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
-        let outbox = outbox(&config, &db);
+        let outbox = outbox(&config, &db)?;
         outbox.start();
         let journal = Journal::new(db.clone());
         let changes = Arc::new(Invalidator::new(
@@ -132,12 +134,12 @@ fn start_media_sweeper(db: DatabaseConnection, storage: Arc<dyn MediaStorage>) {
 }
 
 /// The outbox of revalidations owed to the configured Next.js targets.
-pub fn outbox(config: &Config, db: &DatabaseConnection) -> Arc<Outbox> {
-    Outbox::new(
+pub fn outbox(config: &Config, db: &DatabaseConnection) -> Result<Arc<Outbox>, StateError> {
+    Ok(Outbox::new(
         db.clone(),
         config.nextjs_urls.clone(),
         config.revalidate_secret.clone(),
-    )
+    )?)
 }
 
 fn web_settings(config: &Config) -> WebSettings {

@@ -133,15 +133,19 @@ async fn connections_past_the_cap_are_refused_and_the_server_recovers() {
     // Closing the held connections frees their places.
     drop(held);
     let deadline = Instant::now() + Duration::from_secs(5);
-    let metrics = loop {
-        match reqwest::get(server.url("/metrics")).await {
-            Ok(response) if response.status() == StatusCode::OK => {
-                break response.text().await.unwrap();
-            }
+    loop {
+        match reqwest::get(server.url("/healthz")).await {
+            Ok(response) if response.status() == StatusCode::OK => break,
             _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
             other => panic!("the server did not recover: {other:?}"),
         }
-    };
+    }
+    let metrics = reqwest::get(server.metrics_url())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let refused = metrics
         .lines()
         .find_map(|line| line.strip_prefix("strata_http_connections_refused_total "))
@@ -256,10 +260,6 @@ async fn logins_are_throttled_per_address_and_per_username() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
-#[tokio::test]
-async fn forwarded_addresses_are_ignored_unless_the_peer_is_a_trusted_proxy() {
-    let server = Server::start(&[]);
-    // A client rotating forged X-Forwarded-For values is still one address.
 const VICTIM_PASSWORD: &str = "a long and unguessable passphrase";
 
 /// `site`'s environment plus `extra`.
@@ -461,12 +461,89 @@ async fn cookies_are_secure_when_the_site_or_a_trusted_proxy_is_https() {
     assert_eq!(secure_flags(&cookies), [false; 3], "{cookies:?}");
 }
 
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let server = Server::start(&[]);
+    // A client rotating forged X-Forwarded-For values is still one address.
     for n in 0..10 {
         let ip = format!("198.51.100.{n}");
         let (status, _, _) = login(&server, &format!("u{n}"), &[("x-forwarded-for", &ip)]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     assert_throttled(login(&server, "u10", &[("x-forwarded-for", "192.0.2.77")]).await);
+}
+
+/// A server on a free port that answers every request with `answer` and records the bodies.
+async fn stand_in(
+    answer: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |body: String| {
+        record.lock().unwrap().push(body);
+        let answer = answer.clone();
+        async move { answer() }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn the_outbox_does_not_follow_a_redirect_with_the_secret() {
+    use axum::response::IntoResponse;
+    let (elsewhere, stolen) = stand_in(|| "thanks".into_response()).await;
+    let location = format!("{elsewhere}/collect");
+    let redirect_to = location.clone();
+    let (front, asked) = stand_in(move || {
+        (
+            axum::http::StatusCode::TEMPORARY_REDIRECT,
+            [(axum::http::header::LOCATION, redirect_to.clone())],
+        )
+            .into_response()
+    })
+    .await;
+    let site = Site::new(Backend::Embedded, "outbox_redirect")
+        .await
+        .unwrap();
+    let token = site.token("ops", "admin");
+    let server = Server::start_logged(&env_with(
+        &site,
+        &[
+            ("NEXTJS_URL", front.as_str()),
+            ("REVALIDATE_SECRET", "the secret"),
+        ],
+    ));
+    let response = reqwest::Client::new()
+        .post(server.url("/api/admin/tags/"))
+        .header("Authorization", format!("Token {token}"))
+        .json(&json!({"name": "Sea view", "slug": "sea-view"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // The mutation's own delivery attempt met the redirect: logged with where it pointed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("redirects are not followed") {
+        assert!(Instant::now() < deadline, "no failed delivery was logged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server.log().contains(&location), "{}", server.log());
+    assert!(
+        asked
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|body| body.contains("the secret"))
+    );
+    assert!(!asked.lock().unwrap().is_empty());
+    assert_eq!(
+        *stolen.lock().unwrap(),
+        Vec::<String>::new(),
+        "the secret followed the redirect"
+    );
 }
 
 /// Polls `/readyz` until its status is `want`.

@@ -69,14 +69,19 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(db: DatabaseConnection, targets: Vec<Target>, secret: Option<String>) -> Arc<Self> {
-        Arc::new(Outbox {
+    /// Fails only when the HTTP client cannot start (its TLS backend).
+    pub fn new(
+        db: DatabaseConnection,
+        targets: Vec<Target>,
+        secret: Option<String>,
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        Ok(Arc::new(Outbox {
             db,
             targets,
             secret: secret.unwrap_or_default(),
-            client: reqwest::Client::new(),
+            client: delivery_client()?,
             wake: Notify::new(),
-        })
+        }))
     }
 
     /// Inside the mutation's transaction: one row per target and tag.
@@ -268,9 +273,27 @@ impl Outbox {
             status @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
                 Err(DeliveryError::Unauthorized(status))
             }
+            status if status.is_redirection() => Err(DeliveryError::Redirected {
+                status,
+                location: response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                    .unwrap_or_default(),
+            }),
             status => Err(DeliveryError::Status(status)),
         }
     }
+}
+
+/// The client of every outbound delivery. It never follows a redirect: each call carries
+/// `REVALIDATE_SECRET` (which also authenticates calls into this server's own
+/// `/api/revalidate`), and a redirect would hand it to whatever origin the `Location` names.
+/// A 3xx is a failed delivery, logged with where it pointed.
+pub fn delivery_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 /// Why one call to a target did not revalidate.
@@ -283,6 +306,14 @@ enum DeliveryError {
     Unauthorized(StatusCode),
     #[error("answered {0}")]
     Status(StatusCode),
+    /// Not followed: the secret would go where the `Location` says.
+    #[error(
+        "answered {status} to {location:?}; redirects are not followed (the secret would go there): point NEXTJS_URL at the final URL"
+    )]
+    Redirected {
+        status: StatusCode,
+        location: String,
+    },
 }
 
 impl DeliveryError {
@@ -290,7 +321,9 @@ impl DeliveryError {
     fn outcome(&self) -> &'static str {
         match self {
             DeliveryError::Unauthorized(_) => "unauthorized",
-            DeliveryError::Unreachable(_) | DeliveryError::Status(_) => "failed",
+            DeliveryError::Unreachable(_)
+            | DeliveryError::Status(_)
+            | DeliveryError::Redirected { .. } => "failed",
         }
     }
 }
