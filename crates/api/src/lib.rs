@@ -31,7 +31,7 @@ pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};
 pub use lang::Lang;
 pub use pagination::{Page, PageRequest, Paginated, fetch_page};
 pub use path::Id;
-pub use query::UrlQuery;
+pub use query::{PublicOrigin, UrlQuery};
 /// For services that write outside a request's [`Ctx`] (background tasks, the demo seed).
 pub use strata_db::begin_write;
 

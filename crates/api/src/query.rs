@@ -2,7 +2,6 @@
 //! `QueryDict.get`) and absolute links to other pages.
 
 use axum::extract::{FromRequestParts, Query};
-use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
@@ -97,23 +96,29 @@ impl<S: Send + Sync> FromRequestParts<S> for UrlQuery {
             .await
             .map_err(|e| ApiError::Parse(format!("Malformed query string: {e}")))?;
         crate::text::check_params(&params)?;
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or("localhost");
-        let scheme = match parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-        {
-            Some("https") => "https",
-            _ => "http",
-        };
+        let origin = parts
+            .extensions
+            .get::<PublicOrigin>()
+            .map_or(PublicOrigin::UNSET, |origin| origin.0.as_ref());
         Ok(UrlQuery {
-            base: format!("{scheme}://{host}{}", parts.uri.path()),
+            base: format!("{origin}{}", parts.uri.path()),
             params,
         })
+    }
+}
+
+/// The origin absolute links are built on (`web.site_url`, without a trailing slash), put in
+/// every request's extensions by the server. Never the request's `Host` or `X-Forwarded-*`:
+/// anyone can send those, and a link built from them (`https://evil.example/api/…?page=2`)
+/// could be stored by a cache keyed on the path and served to everyone.
+#[derive(Clone, Debug)]
+pub struct PublicOrigin(pub std::sync::Arc<str>);
+
+impl PublicOrigin {
+    /// Without the server's extension (a router built by hand in a test).
+    const UNSET: &'static str = "http://localhost";
+
+    pub fn new(site_url: &str) -> Self {
+        PublicOrigin(site_url.trim_end_matches('/').into())
     }
 }

@@ -546,6 +546,65 @@ async fn the_outbox_does_not_follow_a_redirect_with_the_secret() {
     );
 }
 
+#[tokio::test]
+async fn links_ignore_a_forged_host_and_api_answers_say_who_may_store_them() {
+    let site = Site::new(Backend::Embedded, "forged_host").await.unwrap();
+    let out = site.run(&["seed", "--demo", "--properties", "3"]);
+    assert!(out.status.success());
+    let token = site.token("ops", "admin");
+    let server = Server::start(&env_with(
+        &site,
+        &[
+            ("STRATA_WEB__SITE_URL", "https://strata.example"),
+            ("STRATA_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    ));
+    let client = reqwest::Client::new();
+    // Even from a trusted proxy: links are the site's, whatever Host and X-Forwarded-* say.
+    let response = client
+        .get(server.url("/api/properties/?page_size=1"))
+        .header("host", "evil.example")
+        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["next"], "https://strata.example/api/properties/?page_size=1&page=2",
+        "{body}"
+    );
+
+    let cache_control = |response: &reqwest::Response| {
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (path, token, want) in [
+        ("/api/categories/", None, "no-cache"),
+        ("/api/no/such/", None, "no-cache"),
+        ("/api/auth/me", None, "private, no-store"),
+        ("/api/auth/me", Some(&token), "private, no-store"),
+        ("/api/admin/properties/", Some(&token), "private, no-store"),
+    ] {
+        let mut request = client.get(server.url(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Token {token}"));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(cache_control(&response), want, "{path}");
+    }
+    let login = client
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"username": "ops", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cache_control(&login), "private, no-store");
+}
+
 /// Polls `/readyz` until its status is `want`.
 async fn wait_ready(server: &Server, want: StatusCode, within: Duration) -> Value {
     let deadline = Instant::now() + within;

@@ -131,6 +131,10 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Absolute links (pagination) are built on the configured origin, never on `Host`.
+        .layer(axum::Extension(strata_api::PublicOrigin::new(
+            &config.site_url(),
+        )))
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(headers::security_headers))
 }
@@ -201,8 +205,18 @@ async fn drf_error_body(response: Response) -> Response {
 
 /// Binds, announces the address on stdout (scripts and tests read it), serves until SIGTERM or
 /// Ctrl-C, then lets in-flight requests finish within the request timeout.
-pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
+pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
     let addr = config.bind;
+    // Bound first, so that without `web.site_url` links name the port really bound (`:0`
+    // picks one); connections wait in the backlog until the accept loop starts.
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr()?;
+    config
+        .web
+        .site_url
+        .get_or_insert_with(|| format!("http://{local}"));
     let grace = config.request_timeout + SHUTDOWN_SLACK;
     let file_limit = conn::raise_file_limit();
     let limits = conn::Limits {
@@ -222,10 +236,6 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
         .await?;
         tracing::info!("{report}");
     }
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
-    let local = listener.local_addr()?;
     announce(local, &app.state.config.admin_dir)?;
     tracing::info!(
         addr = %local,
