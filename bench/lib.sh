@@ -76,7 +76,8 @@ start_strata() {
 serve_in_background() {
   local var=$1 out="$WORK/serve-${#PIDS[@]}.out" url="" pid
   shift
-  (cd "$WORK" && RUST_LOG=warn exec "$@" >"$out" 2>"$out.err") &
+  # Servers run side by side here: each takes a free port for its metrics listener.
+  (cd "$WORK" && RUST_LOG=warn STRATA_METRICS_BIND="${STRATA_METRICS_BIND:-127.0.0.1:0}" exec "$@" >"$out" 2>"$out.err") &
   pid=$!
   PIDS+=("$pid")
   # Every 10 ms: bench/compare.sh times the cold start by this wait.

@@ -33,6 +33,8 @@ const env = Object.fromEntries(
 const prefix = `admin-e2e-${process.pid}`;
 Object.assign(env, {
   STRATA_MEDIA_DIR: join(work, "media"),
+  // A free port for the metrics listener, whatever else runs on this machine.
+  STRATA_METRICS_BIND: "127.0.0.1:0",
   STRATA_ADMIN_DIR: process.env.ADMIN_DIST ?? join(admin, "dist"),
   ENV: prefix,
   RUST_LOG: "warn",

@@ -39,6 +39,7 @@ const LEGACY_VARS: &[(&str, &str)] = &[
 /// test harnesses and scripts set their own `STRATA_…` names, which must not stop the server.
 const TOP_LEVEL_KEYS: &[&str] = &[
     "bind",
+    "metrics_bind",
     "database_url",
     "redis_url",
     "env",
@@ -64,6 +65,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 /// `0123` into the number 123.
 const STRING_KEYS: &[&str] = &[
     "bind",
+    "metrics_bind",
     "database_url",
     "redis_url",
     "env",
@@ -93,6 +95,8 @@ pub enum LogFormat {
 #[derive(Clone)]
 pub struct Config {
     pub bind: SocketAddr,
+    /// The Prometheus endpoint's own listener (`/metrics`), off the application's port.
+    pub metrics_bind: SocketAddr,
     pub database_url: String,
     /// `None`: the in-process store.
     pub redis_url: Option<String>,
@@ -230,6 +234,7 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("env", &self.env)
             .field(
+            .field("metrics_bind", &self.metrics_bind)
                 "revalidate_secret",
                 &self.revalidate_secret.as_ref().map(|_| "***"),
             )
@@ -272,6 +277,7 @@ struct RawConfig {
     redis_url: Option<String>,
     env: String,
     revalidate_secret: Option<String>,
+    metrics_bind: SocketAddr,
     nextjs_urls: Vec<String>,
     media_dir: PathBuf,
     admin_dir: PathBuf,
@@ -298,6 +304,9 @@ impl Default for RawConfig {
             redis_url: None,
             env: "dev".into(),
             revalidate_secret: None,
+            // Loopback: per-route counts (failed logins, admin writes) and cache numbers are
+            // the operator's, not the public's. 9464 is Prometheus exporters' usual port.
+            metrics_bind: SocketAddr::from(([127, 0, 0, 1], 9464)),
             nextjs_urls: Vec::new(),
             media_dir: PathBuf::from("./media"),
             admin_dir: PathBuf::from("./admin/dist"),
@@ -472,7 +481,9 @@ fn describe(figment: &Figment, error: &figment::Error) -> String {
             format!("{origin}: unknown setting `{name}` (expected one of {expected})")
         }
         _ if path.is_empty() => error.to_string(),
-        kind if path == ["bind"] => format!("{origin}: {kind} (expected e.g. 127.0.0.1:8000)"),
+        kind if path == ["bind"] || path == ["metrics_bind"] => {
+            format!("{origin}: {kind} (expected e.g. 127.0.0.1:8000)")
+        }
         kind => format!("{origin}: {kind}"),
     }
 }
@@ -634,6 +645,7 @@ fn check(
         redis_url,
         env: raw.env,
         revalidate_secret: raw.revalidate_secret.filter(|s| !s.is_empty()),
+        metrics_bind: raw.metrics_bind,
         nextjs_urls,
         media_dir: raw.media_dir,
         admin_dir: raw.admin_dir,
@@ -939,6 +951,23 @@ mod tests {
         let forced = load(&[
             ("STRATA_WEB__SITE_URL", "https://strata.example"),
             ("STRATA_API__SECURE_COOKIES", "false"),
+    #[test]
+    fn defaults() {
+        let c = Config::load_from(&[], &no_file()).unwrap().config;
+        assert_eq!(c.bind, "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(c.metrics_bind, "127.0.0.1:9464".parse().unwrap());
+        assert_eq!(c.database_url, "sqlite://strata.db");
+        assert_eq!(c.redis_url, None);
+        assert_eq!(c.env, "dev");
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.media_dir, PathBuf::from("./media"));
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.body_limit_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.cache, CacheSettings::default());
+    }
+
+    #[test]
+    fn env_overrides_file_and_legacy_names_override_strata_names() {
         ]);
         assert_eq!(forced.config.api.secure_cookies, Some(false));
         assert_eq!(forced.warnings.len(), 1, "{:?}", forced.warnings);

@@ -164,7 +164,7 @@ async fn fresh_within(url: &str, title: &str) -> (bool, Duration) {
 
 /// `strata_web_outbox_deliveries_total{outcome=…}` from Strata's metrics.
 async fn delivered(strata: &Server, outcome: &str) -> u64 {
-    let text = reqwest::get(strata.url("/metrics"))
+    let text = reqwest::get(strata.metrics_url())
         .await
         .unwrap()
         .text()

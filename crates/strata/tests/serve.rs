@@ -22,7 +22,7 @@ async fn get_json(server: &Server, path: &str) -> (u16, Value) {
 }
 
 #[tokio::test]
-async fn memory_backend_serves_health_readiness_metrics_and_drf_404() {
+async fn memory_backend_serves_health_readiness_metrics_apart_and_drf_404() {
     let server = Server::start(&[]);
 
     assert_eq!(
@@ -47,8 +47,13 @@ async fn memory_backend_serves_health_readiness_metrics_and_drf_404() {
     assert_eq!(status, 404);
     assert!(page.contains(r#"<html lang="fa" dir="rtl">"#), "{page}");
 
-    let (status, metrics) = get(&server, "/metrics").await;
-    assert_eq!(status, 200);
+    // Metrics are not the public's: not on the application's port, only on their own
+    // listener (loopback by default).
+    assert_eq!(get(&server, "/metrics").await.0, 404);
+    let response = reqwest::get(server.metrics_url()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(server.metrics_addr.unwrap().ip().is_loopback());
+    let metrics = response.text().await.unwrap();
     for needle in [
         "strata_cache_breaker_open",
         "strata_http_requests_total",

@@ -53,6 +53,14 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(
+        "cannot listen on {addr} for /metrics: {source} (set metrics_bind, e.g. \
+         STRATA_METRICS_BIND=127.0.0.1:0, to run another instance on this host)"
+    )]
+    MetricsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Seed(#[from] SeedError),
     #[error("the server failed: {0}")]
@@ -63,6 +71,8 @@ pub enum ServeError {
 pub struct App {
     pub state: AppState,
     pub router: Router,
+    /// `/metrics` alone, for its own listener (`metrics_bind`).
+    pub metrics: Router,
 }
 
 impl App {
@@ -79,23 +89,23 @@ impl App {
         // Before the cache: the engine sets its gauges when it starts.
         let metrics = metrics::install()?;
         let state = AppState::open_with(config, decorate).await?;
-        let router = router(state.clone(), metrics);
-        Ok(App { state, router })
+        let router = router(state.clone());
+        Ok(App {
+            state,
+            router,
+            metrics: metrics_router(metrics),
+        })
     }
 }
 
 /// Every route of the application with its middleware. Routes must be added before the
 /// `route_layer` call so that metrics see their matched pattern.
-pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
+pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let site = state.site.clone();
     let routes = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route(
-            "/metrics",
-            get(move || std::future::ready(ops::render_metrics(&metrics))),
-        )
         .with_state(state.clone())
         .merge(api::routes(state.api.clone()))
         .merge(strata_web::router(state.site.clone()))
@@ -136,7 +146,10 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
             &config.site_url(),
         )))
         .layer(middleware::from_fn(metrics::track))
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            headers::Https(config.site_is_https()),
+            headers::security_headers,
+        ))
 }
 
 /// Longest part of a request's URI written to the log: every line of a request repeats its
@@ -155,6 +168,16 @@ fn request_span(request: &Request) -> tracing::Span {
         method = %request.method(),
         uri = %uri,
         version = ?request.version(),
+    )
+}
+
+/// The Prometheus endpoint, served on `metrics_bind` (loopback by default) and never on the
+/// application's port: its per-route counts (failed against successful logins, admin writes)
+/// and cache numbers are for the operator, as the dashboard's are for admins.
+pub fn metrics_router(metrics: PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || std::future::ready(ops::render_metrics(&metrics))),
     )
 }
 
@@ -224,7 +247,22 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
         keep_alive_timeout: config.keep_alive_timeout,
         max_connections: conn::connection_cap(config.max_connections, file_limit),
     };
+    let metrics_addr = config.metrics_bind;
+    let metrics_listener =
+        TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|source| ServeError::MetricsBind {
+                addr: metrics_addr,
+                source,
+            })?;
+    let metrics_local = metrics_listener.local_addr()?;
     let app = App::build(config).await?;
+    let metrics = app.metrics.clone();
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(metrics_listener, metrics).await {
+            tracing::error!(%error, "the metrics listener failed");
+        }
+    });
     if demo {
         admin::build_for_demo(&app.state.config.admin_dir).await;
         let report = seed::demo(
@@ -236,7 +274,7 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
         .await?;
         tracing::info!("{report}");
     }
-    announce(local, &app.state.config.admin_dir)?;
+    announce(local, metrics_local, &app.state.config.admin_dir)?;
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,
@@ -253,7 +291,11 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
     Ok(())
 }
 
-fn announce(addr: SocketAddr, admin_dir: &std::path::Path) -> std::io::Result<()> {
+fn announce(
+    addr: SocketAddr,
+    metrics: SocketAddr,
+    admin_dir: &std::path::Path,
+) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
     writeln!(
@@ -270,6 +312,10 @@ fn announce(addr: SocketAddr, admin_dir: &std::path::Path) -> std::io::Result<()
             admin::BUILD_COMMAND
         )?;
     }
+    writeln!(
+        stdout,
+        "  Metrics:  http://{metrics}/metrics  (Prometheus; metrics_bind)"
+    )?;
     stdout.flush()
 }
 

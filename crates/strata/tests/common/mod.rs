@@ -86,6 +86,10 @@ pub fn strata(args: &[&str], env: &[(&str, &str)]) -> Command {
     if !env.iter().any(|(k, _)| *k == "DATABASE_URL") {
         command.env("DATABASE_URL", default_database());
     }
+    // Servers run side by side: each takes a free port for its metrics listener too.
+    if !env.iter().any(|(k, _)| *k == "STRATA_METRICS_BIND") {
+        command.env("STRATA_METRICS_BIND", "127.0.0.1:0");
+    }
     command
         .args(args)
         .envs(env.iter().copied())
@@ -142,6 +146,8 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// Where its `/metrics` listener is (`metrics_bind`), from its start-up lines.
+    pub metrics_addr: Option<SocketAddr>,
     /// Its stderr so far, when started with [`Server::start_logged`].
     log: Option<std::sync::Arc<std::sync::Mutex<String>>>,
 }
@@ -190,21 +196,35 @@ impl Server {
         });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let (metrics_tx, metrics_rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             let _ = tx.send(lines.next());
+            // The start-up lines follow at once; one names the metrics listener.
+            for line in lines.by_ref().map_while(Result::ok) {
+                if let Some(rest) = line.trim_start().strip_prefix("Metrics:  http://") {
+                    let addr = rest.split('/').next().unwrap_or_default().to_owned();
+                    let _ = metrics_tx.send(addr);
+                    break;
+                }
+            }
             // Keep draining so the server never blocks on a full pipe.
             for _ in lines {}
         });
         let mut server = Server {
             child,
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            metrics_addr: None,
             log,
         };
         let line = match rx.recv_timeout(PATIENCE) {
             Ok(Some(Ok(line))) => line,
             other => panic!("strata serve printed no address: {other:?}"),
         };
+        server.metrics_addr = metrics_rx
+            .recv_timeout(Duration::from_secs(5))
+            .ok()
+            .and_then(|addr| addr.parse().ok());
         let addr = line
             .strip_prefix("Strata listening on http://")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
@@ -215,6 +235,14 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `/metrics` on the server's metrics listener.
+    pub fn metrics_url(&self) -> String {
+        let addr = self
+            .metrics_addr
+            .expect("the server printed its metrics address");
+        format!("http://{addr}/metrics")
     }
 
     pub fn pid(&self) -> u32 {
