@@ -57,7 +57,7 @@ impl CommandError {
             | CommandError::Account(
                 strata_users::AccountError::BadUsername
                 | strata_users::AccountError::BadEmail
-                | strata_users::AccountError::WeakPassword
+                | strata_users::AccountError::WeakPassword(_)
                 | strata_users::AccountError::UsernameTaken(_)
                 | strata_users::AccountError::NoSuchUser(_),
             ) => 2,

@@ -131,6 +131,10 @@ fn database_commands_work_like_manage_py() {
     let weak = run(&[&su[..], &["short"]].concat(), &env);
     assert_eq!(weak.status.code(), Some(2));
     assert!(stderr(&weak).contains("at least 8"));
+    let common = run(&[&su[..], &["12345678"]].concat(), &env);
+    assert_eq!(common.status.code(), Some(2));
+    assert!(stderr(&common).contains("This password is too common."));
+    assert!(stderr(&common).contains("This password is entirely numeric."));
     assert_eq!(
         run(&[&su[..], &["long enough"]].concat(), &env)
             .status

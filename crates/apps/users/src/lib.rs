@@ -24,6 +24,7 @@ pub mod filters;
 mod migrations;
 pub mod models;
 pub mod origin;
+pub mod passwords;
 pub mod roles;
 pub mod serializers;
 pub mod services;

@@ -5,11 +5,10 @@ use strata_api::serial::datetime;
 use strata_api::{ApiError, ApiResult, Fields, JsonObject, Mode};
 use utoipa::ToSchema;
 
-use crate::models::user;
+use crate::models::{token, user};
+use crate::passwords::{self, Attributes};
 use crate::roles::Role;
-use crate::services::accounts::{
-    EMAIL_MAX, PASSWORD_MIN, USERNAME_MAX, valid_email, valid_username,
-};
+use crate::services::accounts::{EMAIL_MAX, USERNAME_MAX, valid_email, valid_username};
 
 /// A staff user. Datetimes are ISO 8601 UTC with `Z`.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, ToSchema)]
@@ -37,6 +36,36 @@ pub fn user_out(m: &user::Model) -> UserOut {
     }
 }
 
+/// An API token as listed (its key is shown once, at creation, and never stored).
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: i64,
+    /// The owner's id.
+    pub user: i64,
+    pub username: String,
+    pub created: String,
+    /// `null`: until revoked.
+    #[schema(required)]
+    pub expires_at: Option<String>,
+    /// Past `expires_at`: refused, kept until revoked.
+    pub expired: bool,
+}
+
+pub fn token_out(
+    token: &token::Model,
+    owner: &user::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TokenOut {
+    TokenOut {
+        id: token.id,
+        user: owner.id,
+        username: owner.username.clone(),
+        created: datetime(&token.created),
+        expires_at: token.expires_at.as_ref().map(datetime),
+        expired: token.expires_at.is_some_and(|at| at <= now),
+    }
+}
+
 // Plain data: the users app has no cache and its admin list is declared uncached
 // (`services::admin::Users`); the marker only satisfies the shared admin pattern's bound.
 impl strata_plain::PlainData for UserOut {}
@@ -57,7 +86,8 @@ pub struct UserInput {
     /// themselves. New users are active.
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
-    /// Create only: at least 8 characters.
+    /// Create only: Django's default validators — at least 8 characters, not a common
+    /// password, not entirely numeric, not too similar to the username or email.
     #[schema(
         required,
         nullable = false,
@@ -71,7 +101,12 @@ pub struct UserInput {
 /// `POST /api/admin/users/{id}/password/`'s body.
 #[derive(Debug, ToSchema)]
 pub struct PasswordInput {
-    /// At least 8 characters.
+    /// `true` keeps the user's API tokens; by default a reset revokes them (a reset usually
+    /// means the account may be compromised, and a token does not depend on the password).
+    #[schema(default = false)]
+    pub keep_tokens: Option<bool>,
+    /// Django's default validators: at least 8 characters, not a common password, not
+    /// entirely numeric, not too similar to the user's username or email.
     #[schema(write_only, min_length = 8, max_length = 4096)]
     pub password: String,
 }
@@ -80,18 +115,15 @@ pub struct PasswordInput {
 pub const ROLES: &[&str] = &["admin", "editor", "support"];
 const READ_ONLY: &[&str] = &["id", "last_login", "date_joined"];
 
-fn password_field(f: &mut Fields) -> Option<String> {
+/// The password, checked by Django's default validators against the user's `attributes`.
+fn password_field(f: &mut Fields, attributes: &Attributes<'_>) -> Option<String> {
     let password = f.secret("password", PASSWORD_MAX)?;
-    if password.chars().count() < PASSWORD_MIN {
-        f.error(
-            "password",
-            format!(
-                "This password is too short. It must contain at least {PASSWORD_MIN} characters."
-            ),
-        );
-        return None;
+    let problems = passwords::problems(&password, attributes);
+    let accepted = problems.is_empty();
+    for problem in problems {
+        f.error("password", problem);
     }
-    Some(password)
+    accepted.then_some(password)
 }
 
 /// Validates like Django's `createsuperuser` (username characters, email shape, password
@@ -113,7 +145,11 @@ pub fn user_input(body: JsonObject, mode: Mode) -> ApiResult<UserInput> {
     let role = f.choice("role", true, ROLES).and_then(Role::parse);
     let is_active = f.boolean("is_active", false);
     let password = if mode.creating() {
-        password_field(&mut f)
+        let attributes = Attributes {
+            username: username.as_deref().unwrap_or_default(),
+            email: email.as_deref().unwrap_or_default(),
+        };
+        password_field(&mut f, &attributes)
     } else {
         if f.has_field("password") {
             f.error(
@@ -133,13 +169,26 @@ pub fn user_input(body: JsonObject, mode: Mode) -> ApiResult<UserInput> {
 }
 
 /// The new password, checked like `user_input`'s.
-pub fn password_input(body: JsonObject) -> ApiResult<String> {
+/// The new password, present and within bounds; the validators need the user's attributes, so
+/// the service checks it against them (`services::admin::reset_password`).
+pub fn password_input(body: JsonObject) -> ApiResult<PasswordReset> {
     let mut f = Fields::new(body, false);
-    let password = password_field(&mut f);
+    let password = f.secret("password", PASSWORD_MAX);
+    let keep_tokens = f.boolean("keep_tokens", false).unwrap_or(false);
     match f.finish(password)? {
-        Some(password) => Ok(password),
+        Some(password) => Ok(PasswordReset {
+            password,
+            keep_tokens,
+        }),
         None => Err(ApiError::internal("password missing without an error")),
     }
+}
+
+/// A validated [`PasswordInput`].
+#[derive(Debug)]
+pub struct PasswordReset {
+    pub password: String,
+    pub keep_tokens: bool,
 }
 
 /// `POST /api/auth/login`'s answer: the user and the CSRF token to send back as `X-CSRFToken`

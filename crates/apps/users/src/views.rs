@@ -52,7 +52,7 @@ pub fn admin_router() -> OpenApiRouter<Ctx> {
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = PasswordInput,
     responses(
         (status = 200, body = UserOut, description = "The password is set; the user's sessions are ended"),
-        (status = 400, body = FieldErrors, description = "No password, or shorter than 8 characters"),
+        (status = 400, body = FieldErrors, description = "No password, or one Django's validators refuse (too short, too common, entirely numeric, too similar to the username or email)"),
         (status = 401, body = Detail, description = "Not authenticated"),
         (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
         (status = 404, body = Detail, description = "No user has this id"),

@@ -393,6 +393,36 @@ async fn a_password_reset_sets_the_password_and_ends_sessions() {
             .contains("too short"),
         "{errors}"
     );
+    // Django's default validators, every message at once, in DRF's shape.
+    let (status, errors) = call(
+        &app,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"password": "12345678"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors,
+        json!({"password": ["This password is too common.", "This password is entirely numeric."]})
+    );
+    let (status, errors) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/admin/users/",
+        Some(
+            json!({"username": "dariush.kazemi", "email": "d@example.com", "role": "editor",
+                    "password": "kazemi.dariush"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors,
+        json!({"password": ["The password is too similar to the username."]})
+    );
     let (status, _) = call(
         &app,
         &admin,

@@ -81,7 +81,7 @@ async fn users_are_created_and_authenticated() {
             db,
             NewUser {
                 role: Role::Support,
-                ..editor("sam", "password8")
+                ..editor("sam", "sam password 8")
             },
         )
         .await
@@ -89,7 +89,10 @@ async fn users_are_created_and_authenticated() {
         assert_eq!(support.role, "support");
         assert_ne!(support.password, admin.password);
         deactivate(db, support).await;
-        assert_eq!(authenticate(db, "sam", "password8").await.unwrap(), None);
+        assert_eq!(
+            authenticate(db, "sam", "sam password 8").await.unwrap(),
+            None
+        );
         t.close().await;
     }
 }
@@ -112,7 +115,12 @@ async fn bad_accounts_are_refused() {
             assert!(matches!(err, Err(AccountError::BadUsername)), "{name:?}");
         }
         let err = create_user(db, editor("short", "1234567")).await;
-        assert!(matches!(err, Err(AccountError::WeakPassword)));
+        assert!(matches!(err, Err(AccountError::WeakPassword(_))));
+        let err = create_user(db, editor("numbers", "12345678")).await;
+        assert!(
+            matches!(&err, Err(AccountError::WeakPassword(problems)) if problems == &["This password is too common.", "This password is entirely numeric."]),
+            "{err:?}"
+        );
         let err = create_user(
             db,
             NewUser {

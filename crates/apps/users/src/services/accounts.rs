@@ -19,8 +19,8 @@ use crate::roles::Role;
 pub const USERNAME_MAX: usize = 150;
 /// Longest email address (RFC 5321), as Django's `EmailField` on users.
 pub const EMAIL_MAX: usize = 254;
-/// Shortest password, as Django's default `MinimumLengthValidator`.
-pub const PASSWORD_MIN: usize = 8;
+pub use crate::passwords::PASSWORD_MIN;
+use crate::passwords::{self, Attributes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -30,8 +30,9 @@ pub enum AccountError {
     BadUsername,
     #[error("invalid email address: at most 254 characters, with an @ between two parts")]
     BadEmail,
-    #[error("the password must have at least 8 characters")]
-    WeakPassword,
+    /// Django's validators' messages (`passwords::problems`).
+    #[error("the password is refused: {}", .0.join(" "))]
+    WeakPassword(Vec<String>),
     #[error("no user named {0:?}")]
     NoSuchUser(String),
     #[error("cannot hash the password: {0}")]
@@ -134,7 +135,7 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
 }
 
 /// A new active user. Validates like Django's `createsuperuser`: the username's characters and
-/// length, the email's shape, the password's length; a taken username is
+/// length, the email's shape, the password by Django's default validators; a taken username is
 /// [`AccountError::UsernameTaken`].
 pub async fn create_user(
     db: &impl ConnectionTrait,
@@ -146,8 +147,15 @@ pub async fn create_user(
     if !valid_email(new.email) {
         return Err(AccountError::BadEmail);
     }
-    if new.password.chars().count() < PASSWORD_MIN {
-        return Err(AccountError::WeakPassword);
+    let problems = passwords::problems(
+        new.password,
+        &Attributes {
+            username: new.username,
+            email: new.email,
+        },
+    );
+    if !problems.is_empty() {
+        return Err(AccountError::WeakPassword(problems));
     }
     let password = hash_password(new.password.to_owned()).await?;
     user::ActiveModel {
@@ -209,6 +217,12 @@ pub async fn authenticate(
     password: &str,
 ) -> Result<Option<user::Model>, DbErr> {
     let found = by_username(db, username).await?;
+    Ok(check_password(found, password).await)
+}
+
+/// [`authenticate`] on a user already looked up (`None`: the name is unknown, which still
+/// costs one verification).
+pub async fn check_password(found: Option<user::Model>, password: &str) -> Option<user::Model> {
     let hash = found.as_ref().map(|u| u.password.clone());
     let ok = verify_password(password.to_owned(), hash).await;
     found.filter(|u| ok && u.is_active)
@@ -217,12 +231,6 @@ pub async fn authenticate(
 /// Records a successful login (Django's `update_last_login`) and returns the updated row.
 pub async fn touch_last_login(
     db: &impl ConnectionTrait,
-    Ok(check_password(found, password).await)
-}
-
-/// [`authenticate`] on a user already looked up (`None`: the name is unknown, which still
-/// costs one verification).
-pub async fn check_password(found: Option<user::Model>, password: &str) -> Option<user::Model> {
     user: user::Model,
 ) -> Result<user::Model, DbErr> {
     let mut row = user.into_active_model();

@@ -16,13 +16,17 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{Actor, AdminResource, Write, delete_rows, find_one, read_one};
-use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, JsonObject, Mode, Op};
+use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 
 use crate::filters::UserFilters;
 use crate::models::{session, user};
+use crate::passwords::{self, Attributes};
 use crate::roles::Role;
-use crate::serializers::{UserInput, UserOut, user_input, user_out};
+use crate::serializers::{
+    PasswordReset, TokenOut, UserInput, UserOut, token_out, user_input, user_out,
+};
 use crate::services::accounts::{self, AccountError, NewUser};
+use crate::services::tokens;
 
 /// Staff users, for admins.
 pub struct Users;
@@ -152,9 +156,28 @@ impl AdminResource for Users {
     }
 }
 
-/// Sets a new password for user `id` and ends their sessions, in one transaction published as
-/// a change of the user.
-pub async fn reset_password(ctx: &Ctx, id: i64, password: String) -> ApiResult<UserOut> {
+/// Sets a new password for user `id`, ends their sessions and (unless `keep_tokens`) revokes
+/// their API tokens, in one transaction published as a change of the user.
+pub async fn reset_password(ctx: &Ctx, id: i64, reset: PasswordReset) -> ApiResult<UserOut> {
+    let PasswordReset {
+        password,
+        keep_tokens,
+    } = reset;
+    // Validated against the user's own attributes (username, email), so read first.
+    let user = user::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let problems = passwords::problems(
+        &password,
+        &Attributes {
+            username: &user.username,
+            email: &user.email,
+        },
+    );
+    if !problems.is_empty() {
+        return Err(password_errors(problems));
+    }
     // Hash before the transaction: nothing is locked while argon2 runs.
     let hash = accounts::hash_password(password)
         .await
@@ -169,10 +192,41 @@ pub async fn reset_password(ctx: &Ctx, id: i64, password: String) -> ApiResult<U
     row.password = Set(hash);
     let updated = row.update(&txn).await?;
     end_sessions(&txn, id).await?;
+    if !keep_tokens {
+        tokens::revoke_tokens_of(&txn, id).await?;
+    }
     let slugs = rows.into_iter().map(|r| r.slug).collect();
     ctx.commit(txn, Change::new(Entity::User, Op::Update, vec![id], slugs))
         .await?;
     Ok(user_out(&updated))
+}
+
+/// User `id`'s API tokens (404 for no such user).
+pub async fn list_tokens(ctx: &Ctx, id: i64) -> ApiResult<Vec<TokenOut>> {
+    user::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let now = chrono::Utc::now();
+    Ok(tokens::list_tokens(&ctx.db, Some(id))
+        .await?
+        .iter()
+        .map(|(token, owner)| token_out(token, owner, now))
+        .collect())
+}
+
+/// Revokes user `id`'s token `token_id` (404 unless it is theirs), published as a change of
+/// the user like every write here.
+pub async fn revoke_token(ctx: &Ctx, id: i64, token_id: i64) -> ApiResult<()> {
+    let txn = ctx.begin().await?;
+    let rows = Users::lock(&txn, &[id]).await?;
+    if !tokens::revoke_token(&txn, token_id, Some(id)).await? {
+        return Err(ApiError::NotFound);
+    }
+    let slugs = rows.into_iter().map(|r| r.slug).collect();
+    ctx.commit(txn, Change::new(Entity::User, Op::Update, vec![id], slugs))
+        .await?;
+    Ok(())
 }
 
 async fn set_active(txn: &DatabaseTransaction, user: user::Model, active: bool) -> ApiResult<()> {
@@ -217,6 +271,15 @@ async fn end_sessions(txn: &DatabaseTransaction, id: i64) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Each of the validators' messages under `password`, as DRF reports Django's.
+fn password_errors(problems: Vec<String>) -> ApiError {
+    let mut errors = FieldErrors::new();
+    for problem in problems {
+        errors.add("password", problem);
+    }
+    ApiError::Invalid(errors)
+}
+
 fn username_taken() -> ApiError {
     ApiError::field("username", "A user with that username already exists.")
 }
@@ -228,7 +291,7 @@ fn account_error(err: AccountError) -> ApiError {
         AccountError::UsernameTaken(_) => username_taken(),
         AccountError::BadUsername => ApiError::field("username", err.to_string()),
         AccountError::BadEmail => ApiError::field("email", err.to_string()),
-        AccountError::WeakPassword => ApiError::field("password", err.to_string()),
+        AccountError::WeakPassword(problems) => password_errors(problems),
         AccountError::NoSuchUser(_) => ApiError::NotFound,
         AccountError::Hash(reason) => ApiError::internal(reason),
         AccountError::Db(db) => ApiError::from(db),
