@@ -30,4 +30,5 @@ export const OPERATION_MODEL = {
   "PATCH /api/admin/users/{id}/": "user",
   "DELETE /api/admin/users/{id}/": "user",
   "POST /api/admin/users/{id}/password/": "user",
+  "DELETE /api/admin/users/{id}/tokens/{token_id}/": "user",
 } as const;

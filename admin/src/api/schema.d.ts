@@ -398,11 +398,45 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Body: `{"password": "…"}`. Sets the password and ends every session of the user (they sign
-         *     in again); their API tokens stay.
+         * Body: `{"password": "…"}`. Sets the password, ends every session of the user (they sign in
+         *     again) and revokes their API tokens, unless `"keep_tokens": true`.
          */
         post: operations["admin_users_password"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's API tokens (keys are never shown again after `strata token create`). */
+        get: operations["admin_users_tokens_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/tokens/{token_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes one of the user's API tokens: it is refused from now on. */
+        delete: operations["admin_users_tokens_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -858,7 +892,16 @@ export interface components {
         };
         /** @description `POST /api/admin/users/{id}/password/`'s body. */
         PasswordInput: {
-            /** @description At least 8 characters. */
+            /**
+             * @description `true` keeps the user's API tokens; by default a reset revokes them (a reset usually
+             *     means the account may be compromised, and a token does not depend on the password).
+             * @default false
+             */
+            keep_tokens: boolean | null;
+            /**
+             * @description Django's default validators: at least 8 characters, not a common password, not
+             *     entirely numeric, not too similar to the user's username or email.
+             */
             password: string;
         };
         /**
@@ -987,7 +1030,10 @@ export interface components {
              *     themselves. New users are active.
              */
             is_active?: boolean;
-            /** @description Create only: at least 8 characters. */
+            /**
+             * @description Create only: Django's default validators — at least 8 characters, not a common
+             *     password, not entirely numeric, not too similar to the username or email.
+             */
             password?: string;
             role?: components["schemas"]["Role"];
             /** @description 1 to 150 letters, digits and `@ . + - _` (Django's rule). */
@@ -1185,6 +1231,22 @@ export interface components {
             name: string;
             slug: string;
         };
+        /** @description An API token as listed (its key is shown once, at creation, and never stored). */
+        TokenOut: {
+            created: string;
+            /** @description Past `expires_at`: refused, kept until revoked. */
+            expired: boolean;
+            /** @description `null`: until revoked. */
+            expires_at: string | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description The owner's id.
+             */
+            user: number;
+            username: string;
+        };
         /**
          * @description `/api/admin/users/`'s body. The password is set on create only; afterwards it changes
          *     through `POST /api/admin/users/{id}/password/`, which also ends the user's sessions.
@@ -1197,7 +1259,10 @@ export interface components {
              *     themselves. New users are active.
              */
             is_active?: boolean;
-            /** @description Create only: at least 8 characters. */
+            /**
+             * @description Create only: Django's default validators — at least 8 characters, not a common
+             *     password, not entirely numeric, not too similar to the username or email.
+             */
             password: string;
             role: components["schemas"]["Role"];
             /** @description 1 to 150 letters, digits and `@ . + - _` (Django's rule). */
@@ -3972,7 +4037,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The password is set; the user's sessions are ended */
+            /** @description The password is set; the user's sessions are ended and their tokens revoked (unless `keep_tokens`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3981,7 +4046,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description No password, or shorter than 8 characters */
+            /** @description No password, or one Django's validators refuse (too short, too common, entirely numeric, too similar to the username or email) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4019,6 +4084,103 @@ export interface operations {
             };
             /** @description Not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    admin_users_tokens_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's tokens, oldest first, expired ones included */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    admin_users_tokens_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not an admin, or CSRF failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No such token of this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

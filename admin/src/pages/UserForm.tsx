@@ -1,13 +1,14 @@
 // One staff account: create (username, email, role, password) or edit (username, email, role,
 // active), and set a new password. The API's field errors show next to their fields; the rest
 // (the server's refusals: yourself, the last admin) in an alert.
-import { Alert, Badge, Button, Group, PasswordInput, Select, Stack, Switch, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { type SyntheticEvent, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
 import type { Role } from "../access";
 import { useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
+import { formatDateTime } from "../format";
 import { useI18n } from "../i18n";
 import { type Problems, problemsOf } from "./errors";
 import { QueryState } from "./State";
@@ -94,6 +95,7 @@ function Edit({ user }: { user: User }) {
         </Stack>
       </form>
       <NewPassword id={user.id} />
+      <ApiTokens id={user.id} />
     </Stack>
   );
 }
@@ -143,16 +145,18 @@ function Actions({ saving }: { saving: boolean }) {
   );
 }
 
-/** Sets a password; the server ends the user's sessions (they sign in again). Mantine's
- * PasswordInput marks an error only with data-invalid, so aria-invalid is set here. */
+/** Sets a password; the server ends the user's sessions (they sign in again) and revokes their
+ * API tokens unless asked to keep them. Mantine's PasswordInput marks an error only with
+ * data-invalid, so aria-invalid is set here. */
 function NewPassword({ id }: { id: number }) {
   const { t } = useI18n();
   const [password, setPassword] = useState("");
+  const [keepTokens, setKeepTokens] = useState(false);
   const reset = useAdminMutation("post", "/api/admin/users/{id}/password/", (body: components["schemas"]["PasswordInput"]) => ({ params: { id }, body }));
   const problems = problemsOf(reset.error, ["password"]);
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    reset.mutate({ password }, { onSuccess: () => setPassword("") });
+    reset.mutate({ password, keep_tokens: keepTokens }, { onSuccess: () => setPassword("") });
   };
   return (
     <form onSubmit={submit} noValidate aria-label={t("setPassword")}>
@@ -167,6 +171,7 @@ function NewPassword({ id }: { id: number }) {
         )}
         {reset.isSuccess && <Text c="teal.9">{t("passwordSet")}</Text>}
         <PasswordInput name="new_password" label={t("newPassword")} value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={problems.field("password")} aria-invalid={problems.field("password") !== undefined} autoComplete="new-password" />
+        <Switch name="keep_tokens" label={t("keepTokens")} checked={keepTokens} onChange={(e) => setKeepTokens(e.currentTarget.checked)} />
         <Group>
           <Button type="submit" loading={reset.isPending}>
             {t("setPassword")}
@@ -174,5 +179,70 @@ function NewPassword({ id }: { id: number }) {
         </Group>
       </Stack>
     </form>
+  );
+}
+
+/** The user's API tokens (never their keys), each revocable. */
+function ApiTokens({ id }: { id: number }) {
+  const { t, lang } = useI18n();
+  const tokens = useAdminQuery("users", "/api/admin/users/{id}/tokens/", { params: { id } });
+  const revoke = useAdminMutation("delete", "/api/admin/users/{id}/tokens/{token_id}/", (tokenId: number) => ({ params: { id, token_id: tokenId } }));
+  const rows = tokens.data ?? [];
+  const refusal = problemsOf(revoke.error).alert;
+  return (
+    <Stack data-testid="user-tokens">
+      <Title order={3} size="h4">
+        {t("apiTokens")}
+      </Title>
+      {refusal !== null && (
+        <Alert color="red" role="alert">
+          <Text dir="auto">{refusal}</Text>
+        </Alert>
+      )}
+      <QueryState isPending={tokens.isPending} error={tokens.error} isEmpty={false} retry={() => void tokens.refetch()}>
+        {rows.length === 0 ? (
+          <Text>{t("noTokens")}</Text>
+        ) : (
+          <Table striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t("tokenCreated")}</Table.Th>
+                <Table.Th>{t("tokenExpires")}</Table.Th>
+                <Table.Th>{t("actions")}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rows.map((token) => (
+                <Table.Tr key={token.id} data-id={token.id}>
+                  <Table.Td>{formatDateTime(token.created, lang)}</Table.Td>
+                  <Table.Td>
+                    {token.expires_at === null ? t("tokenNever") : formatDateTime(token.expires_at, lang)}
+                    {token.expired && (
+                      <Badge ms="xs" variant="light" color="gray">
+                        {t("tokenExpired")}
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Button
+                      size="xs"
+                      variant="light"
+                      color="red"
+                      aria-label={`${t("revoke")} ${formatDateTime(token.created, lang)}`}
+                      loading={revoke.isPending && revoke.variables === token.id}
+                      onClick={() => {
+                        if (window.confirm(t("confirmRevoke"))) revoke.mutate(token.id);
+                      }}
+                    >
+                      {t("revoke")}
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </QueryState>
+    </Stack>
   );
 }

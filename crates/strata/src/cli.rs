@@ -67,6 +67,24 @@ pub enum TokenCommand {
         /// Username of the token's owner.
         #[arg(long, value_name = "U")]
         user: String,
+        /// Refuse the token after this many days (default: valid until revoked).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+        expires_in_days: Option<u32>,
+    },
+    /// List API tokens (id, owner, created, expiry); keys are never shown again.
+    List {
+        /// Only this user's tokens.
+        #[arg(long, value_name = "U")]
+        user: Option<String>,
+    },
+    /// Revoke a token by its id, or every token of a user.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        id: Option<i64>,
+        /// Revoke every token of this user.
+        #[arg(long, value_name = "U")]
+        user: Option<String>,
     },
 }
 
@@ -151,6 +169,11 @@ mod tests {
             ],
             &["createsuperuser"],
             &["token", "create", "--user", "u"],
+            &["token", "create", "--user", "u", "--expires-in-days", "30"],
+            &["token", "list"],
+            &["token", "list", "--user", "u"],
+            &["token", "revoke", "7"],
+            &["token", "revoke", "--user", "u"],
             &["seed", "--demo"],
             &["seed", "--demo", "--properties", "5", "--posts", "3"],
             &["cache", "warm"],
@@ -201,6 +224,9 @@ mod tests {
             &["serve", "--bind", "nowhere"][..],
             &["seed"],
             &["token", "create"],
+            &["token", "create", "--user", "u", "--expires-in-days", "0"],
+            &["token", "revoke"],
+            &["token", "revoke", "7", "--user", "u"],
             &["cache", "invalidate", "bad-ns"],
             &["cache", "invalidate"],
             &["cache", "flags", "--off", "public:Demo:list"],

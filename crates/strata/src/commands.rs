@@ -99,10 +99,65 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             })
         }
         Command::Token {
-            command: TokenCommand::Create { user },
+            command:
+                TokenCommand::Create {
+                    user,
+                    expires_in_days,
+                },
         } => with_db(config, |_, db| async move {
-            let key = strata_users::create_token(&db, &user).await?;
+            let expires_at = expires_in_days
+                .map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let key = strata_users::create_expiring_token(&db, &user, expires_at).await?;
             print_line(&key)
+        }),
+        Command::Token {
+            command: TokenCommand::List { user },
+        } => with_db(config, |_, db| async move {
+            let owner = match &user {
+                Some(name) => Some(user_id(&db, name).await?),
+                None => None,
+            };
+            let now = chrono::Utc::now();
+            let mut lines = vec!["id\tuser\tcreated\texpires".to_owned()];
+            for (token, owner) in strata_users::list_tokens(&db, owner)
+                .await
+                .map_err(strata_users::AccountError::Db)?
+            {
+                let out = strata_users::serializers::token_out(&token, &owner, now);
+                let expires = match (&out.expires_at, out.expired) {
+                    (None, _) => "never".to_owned(),
+                    (Some(at), true) => format!("{at} (expired)"),
+                    (Some(at), false) => at.clone(),
+                };
+                lines.push(format!(
+                    "{}\t{}\t{}\t{expires}",
+                    out.id, out.username, out.created
+                ));
+            }
+            print_line(&lines.join("\n"))
+        }),
+        Command::Token {
+            command: TokenCommand::Revoke { id, user },
+        } => with_db(config, |_, db| async move {
+            match (id, user) {
+                (Some(id), _) => {
+                    if !strata_users::revoke_token(&db, id, None)
+                        .await
+                        .map_err(strata_users::AccountError::Db)?
+                    {
+                        return Err(CommandError::Usage(format!("no API token has id {id}")));
+                    }
+                    print_line(&format!("Token {id} revoked."))
+                }
+                (None, Some(name)) => {
+                    let owner = user_id(&db, &name).await?;
+                    let revoked = strata_users::revoke_tokens_of(&db, owner)
+                        .await
+                        .map_err(strata_users::AccountError::Db)?;
+                    print_line(&format!("{revoked} token(s) of {name:?} revoked."))
+                }
+                (None, None) => Err(CommandError::Usage("give a token id or --user".to_owned())),
+            }
         }),
         Command::Seed(args) => with_db(config, |config, db| async move {
             let cache = open_command_cache(&config).await?;
@@ -332,6 +387,15 @@ async fn audit(config: Config, cache: Cache, max_bytes: u64) -> Result<(), Comma
     let report = cache.audit(max_bytes, u64::MAX).await?;
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     print_line(&text)
+}
+
+/// The id of the user named `name`; no such user is a usage error (exit 2).
+async fn user_id(db: &sea_orm::DatabaseConnection, name: &str) -> Result<i64, CommandError> {
+    strata_users::services::accounts::by_username(db, name)
+        .await
+        .map_err(strata_users::AccountError::Db)?
+        .map(|user| user.id)
+        .ok_or_else(|| strata_users::AccountError::NoSuchUser(name.to_owned()).into())
 }
 
 fn print_line(text: &str) -> Result<(), CommandError> {

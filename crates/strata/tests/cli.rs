@@ -156,6 +156,37 @@ fn database_commands_work_like_manage_py() {
             .code(),
         Some(2)
     );
+    // Listed (never with their keys), revoked by id or by user.
+    let expiring = run(
+        &["token", "create", "--user", "u", "--expires-in-days", "30"],
+        &env,
+    );
+    assert_eq!(expiring.status.code(), Some(0));
+    let list = run(&["token", "list", "--user", "u"], &env);
+    assert_eq!(list.status.code(), Some(0));
+    let listed = stdout(&list);
+    let rows: Vec<&str> = listed.lines().skip(1).collect();
+    assert_eq!(listed.lines().next(), Some("id\tuser\tcreated\texpires"));
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert!(rows[0].ends_with("\tnever"), "{listed}");
+    assert!(!rows[1].ends_with("\tnever"), "{listed}");
+    assert!(!listed.contains(&key), "a key is never shown again");
+    let first_id = rows[0].split('\t').next().unwrap();
+    assert_eq!(
+        run(&["token", "revoke", first_id], &env).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["token", "revoke", first_id], &env).status.code(),
+        Some(2)
+    );
+    let revoked = run(&["token", "revoke", "--user", "u"], &env);
+    assert!(
+        stdout(&revoked).contains("1 token(s)"),
+        "{}",
+        stdout(&revoked)
+    );
+    assert_eq!(stdout(&run(&["token", "list"], &env)).lines().count(), 1);
     // Seeding is deterministic and idempotent.
     let first = run(&["seed", "--demo", "--properties", "25"], &env);
     assert!(

@@ -328,6 +328,17 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
         Some(json!({"is_active": false})),
     )
     .await;
+    let made = site.run(&["token", "create", "--user", "mina2"]);
+    assert!(made.status.success());
+    let tokens = r.admin.ok(&format!("{one}tokens/")).await;
+    let token_id = tokens[0]["id"].as_i64().unwrap();
+    r.call(
+        "admin_users_tokens_destroy",
+        Method::DELETE,
+        &format!("{one}tokens/{token_id}/"),
+        None,
+    )
+    .await;
     r.call(
         "admin_users_password",
         Method::POST,

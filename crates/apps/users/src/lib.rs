@@ -38,7 +38,10 @@ use utoipa_axum::router::OpenApiRouter;
 pub use roles::Role;
 pub use services::accounts::{AccountError, NewUser, authenticate, create_superuser, create_user};
 pub use services::sessions::{NewSession, end_session, session_user, start_session};
-pub use services::tokens::{create_token, user_for_token};
+pub use services::tokens::{
+    create_expiring_token, create_token, list_tokens, revoke_token, revoke_tokens_of,
+    user_for_token,
+};
 
 /// This app's schema migrations, in order, for the binary's migrator.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {

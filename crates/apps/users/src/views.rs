@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
@@ -17,7 +17,7 @@ use crate::auth::{AuthVia, CSRF_COOKIE, SESSION_COOKIE, Staff};
 use crate::device;
 use crate::origin::check_origin;
 use crate::serializers::{
-    LoginInput, LoginOut, PasswordInput, UserOut, login_input, password_input, user_out,
+    LoginInput, LoginOut, PasswordInput, TokenOut, UserOut, login_input, password_input, user_out,
 };
 use crate::services::admin::{self, Users};
 use crate::services::{accounts, sessions};
@@ -41,17 +41,20 @@ pub fn staff_router() -> OpenApiRouter<Ctx> {
 /// `/api/admin/users/` (list, create, retrieve, update, delete) and the password reset: for
 /// admins only (the binary guards this router with [`crate::roles::ADMINS`]).
 pub fn admin_router() -> OpenApiRouter<Ctx> {
-    strata_api::admin::routes::<Users>().routes(routes!(reset_password))
+    strata_api::admin::routes::<Users>()
+        .routes(routes!(reset_password))
+        .routes(routes!(user_tokens))
+        .routes(routes!(revoke_user_token))
 }
 
-/// Body: `{"password": "…"}`. Sets the password and ends every session of the user (they sign
-/// in again); their API tokens stay.
+/// Body: `{"password": "…"}`. Sets the password, ends every session of the user (they sign in
+/// again) and revokes their API tokens, unless `"keep_tokens": true`.
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/password/", tag = "admin: users", operation_id = "admin_users_password",
     extensions(("x-strata-invalidates" = json!("user"))),
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = PasswordInput,
     responses(
-        (status = 200, body = UserOut, description = "The password is set; the user's sessions are ended"),
+        (status = 200, body = UserOut, description = "The password is set; the user's sessions are ended and their tokens revoked (unless `keep_tokens`)"),
         (status = 400, body = FieldErrors, description = "No password, or one Django's validators refuse (too short, too common, entirely numeric, too similar to the username or email)"),
         (status = 401, body = Detail, description = "Not authenticated"),
         (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
@@ -64,8 +67,46 @@ async fn reset_password(
     Id(id): Id,
     body: JsonObject,
 ) -> ApiResult<Json<UserOut>> {
-    let password = password_input(body)?;
-    Ok(Json(admin::reset_password(&ctx, id, password).await?))
+    let reset = password_input(body)?;
+    Ok(Json(admin::reset_password(&ctx, id, reset).await?))
+}
+
+/// The user's API tokens (keys are never shown again after `strata token create`).
+#[utoipa::path(
+    get, path = "/api/admin/users/{id}/tokens/", tag = "admin: users", operation_id = "admin_users_tokens_list",
+    params(("id" = i64, Path)), security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, body = Vec<TokenOut>, description = "The user's tokens, oldest first, expired ones included"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not an admin"),
+        (status = 404, body = Detail, description = "No user has this id"),
+    )
+)]
+async fn user_tokens(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<Vec<TokenOut>>> {
+    Ok(Json(admin::list_tokens(&ctx, id).await?))
+}
+
+/// Revokes one of the user's API tokens: it is refused from now on.
+#[utoipa::path(
+    delete, path = "/api/admin/users/{id}/tokens/{token_id}/", tag = "admin: users", operation_id = "admin_users_tokens_destroy",
+    extensions(("x-strata-invalidates" = json!("user"))),
+    params(("id" = i64, Path), ("token_id" = i64, Path)), security(("token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, body = Detail, description = "Not authenticated"),
+        (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
+        (status = 404, body = Detail, description = "No such token of this user"),
+    )
+)]
+async fn revoke_user_token(
+    State(ctx): State<Ctx>,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (Ok(id), Ok(token_id)) = (id.parse::<i64>(), token_id.parse::<i64>()) else {
+        return Err(ApiError::NotFound);
+    };
+    admin::revoke_token(&ctx, id, token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn cookie(
@@ -149,6 +190,15 @@ async fn login(
         sessions::end_session(&ctx.db, previous.value()).await?;
     }
     let session = sessions::start_session(&ctx.db, user.id, ctx.settings.session_ttl).await?;
+    // Derived per request: an HTTPS site, or HTTPS as a trusted proxy reports it.
+    let secure = ctx.settings.secure_cookies_for(&parts);
+    let device = Cookie::build((device::DEVICE_COOKIE, device::issue(&user)))
+        .path(device::DEVICE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(time_duration(device::DEVICE_TTL))
+        .build();
     let jar = jar
         .add(cookie(&ctx, SESSION_COOKIE, session.key, true, secure))
         .add(cookie(
@@ -203,12 +253,3 @@ async fn logout(
 async fn me(staff: Staff) -> Json<UserOut> {
     Json(user_out(&staff.user))
 }
-    // Derived per request: an HTTPS site, or HTTPS as a trusted proxy reports it.
-    let secure = ctx.settings.secure_cookies_for(&parts);
-    let device = Cookie::build((device::DEVICE_COOKIE, device::issue(&user)))
-        .path(device::DEVICE_PATH)
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .max_age(time_duration(device::DEVICE_TTL))
-        .build();

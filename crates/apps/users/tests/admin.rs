@@ -373,7 +373,7 @@ async fn a_password_reset_sets_the_password_and_ends_sessions() {
     let db = &t.db;
     let (app, changes) = app(db);
     let (_, admin) = staff(db, "root", Role::Admin).await;
-    let (mina, _) = staff(db, "mina", Role::Editor).await;
+    let (mina, mina_token) = staff(db, "mina", Role::Editor).await;
     let cookie = session_cookie(db, mina).await;
     let path = format!("/api/admin/users/{mina}/password/");
 
@@ -454,6 +454,10 @@ async fn a_password_reset_sets_the_password_and_ends_sessions() {
     assert_eq!(sessions_of(db, mina).await, 0);
     let (status, _) = call(&app, &cookie, Method::GET, "/api/auth/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The reset revoked the user's API tokens too.
+    let (status, body) = call(&app, &mina_token, Method::GET, "/api/auth/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, json!({"detail": "Invalid token."}));
     let published = changes.take();
     assert_eq!(published.len(), 1);
     assert_eq!(
@@ -464,6 +468,80 @@ async fn a_password_reset_sets_the_password_and_ends_sessions() {
         ),
         (Entity::User, Op::Update, [mina].as_slice())
     );
+    t.close().await;
+}
+
+#[tokio::test]
+async fn tokens_are_listed_revoked_and_may_be_kept_through_a_reset() {
+    let t = common::sqlite(true).await;
+    let db = &t.db;
+    let (app, changes) = app(db);
+    let (_, admin) = staff(db, "root", Role::Admin).await;
+    let (mina, first) = staff(db, "mina", Role::Editor).await;
+    let second = create_token(db, "mina").await.unwrap();
+    let tokens = format!("/api/admin/users/{mina}/tokens/");
+
+    let (status, listed) = call(&app, &admin, Method::GET, &tokens, None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let listed = listed.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["username"], "mina");
+    assert_eq!(listed[0]["expires_at"], Value::Null);
+    assert_eq!(listed[0]["expired"], false);
+    assert!(listed[0].get("key").is_none() && listed[0].get("key_hash").is_none());
+
+    // Revoking the first: it is refused at once, the second still works.
+    let first_id = listed[0]["id"].as_i64().unwrap();
+    let (status, _) = call(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("{tokens}{first_id}/"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(&app, &first, Method::GET, "/api/auth/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(&app, &second, Method::GET, "/api/auth/me", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        changes.take().len(),
+        1,
+        "a revoke is published like every write"
+    );
+    // Another user's token, or one already gone, is not found.
+    let (status, _) = call(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("{tokens}{first_id}/"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/admin/users/999/tokens/",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A reset that asks to keep them keeps them.
+    let (status, out) = call(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/admin/users/{mina}/password/"),
+        Some(json!({"password": "a brand new one", "keep_tokens": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, _) = call(&app, &second, Method::GET, "/api/auth/me", None).await;
+    assert_eq!(status, StatusCode::OK);
     t.close().await;
 }
 

@@ -181,6 +181,43 @@ async fn tokens_are_drf_keys_stored_hashed() {
             Err(AccountError::NoSuchUser(name)) if name == "ghost"
         ));
 
+        // An expiring token works until its time, then is no token (both backends compare
+        // the timestamps in SQL).
+        let later = strata_users::create_expiring_token(
+            db,
+            "bot",
+            Some(Utc::now() + chrono::Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+        assert!(user_for_token(db, &later).await.unwrap().is_some());
+        let past = strata_users::create_expiring_token(
+            db,
+            "bot",
+            Some(Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            user_for_token(db, &past).await.unwrap(),
+            None,
+            "{}",
+            t.backend
+        );
+        assert_eq!(
+            strata_users::list_tokens(db, Some(owner.id))
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
+        assert_eq!(
+            strata_users::revoke_tokens_of(db, owner.id).await.unwrap(),
+            4
+        );
+        assert_eq!(user_for_token(db, &key).await.unwrap(), None);
+        let second = create_token(db, "bot").await.unwrap();
+
         // The owner is returned even when inactive: the extractor refuses it with DRF's words.
         deactivate(db, owner).await;
         let found = user_for_token(db, &second).await.unwrap().unwrap();

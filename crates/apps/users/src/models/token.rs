@@ -11,6 +11,8 @@ pub struct Model {
     pub key_hash: String,
     pub user_id: i64,
     pub created: DateTimeUtc,
+    /// Refused from then on; `None`: until revoked.
+    pub expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
