@@ -16,6 +16,7 @@ pub mod s3;
 pub mod serializers;
 pub mod services;
 pub mod storage;
+pub mod strip;
 pub mod upload;
 pub mod validate;
 
@@ -24,6 +25,7 @@ use sea_orm_migration::MigrationTrait;
 pub use serializers::{ImageOut, VariantOut};
 pub use services::{MediaError, Owner};
 pub use storage::{LocalDirStorage, check_name};
+pub use strip::strip_metadata;
 pub use upload::{ImageForm, Upload, read_image_upload};
 pub use validate::{ImageFormat, InvalidImage, ValidImage, validate_image};
 

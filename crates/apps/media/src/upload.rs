@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
 use strata_api::{ApiError, FieldErrors};
 
+use crate::strip::strip_metadata;
 use crate::validate::{InvalidImage, ValidImage, validate_image};
 
 /// The longest alternative text, in characters.
@@ -108,8 +109,12 @@ pub async fn read_image_upload(mut form: Multipart, max_bytes: usize) -> Result<
             return Err(ApiError::Invalid(errors));
         }
     };
-    match validate_image(&bytes, max_bytes) {
-        Ok(image) => errors.check(Upload { bytes, image, alt }),
+    // What is stored is the image without its metadata (GPS position, camera, comments) and
+    // without bytes after its end: `/media/` serves originals to anyone.
+    match validate_image(&bytes, max_bytes)
+        .and_then(|image| Ok((strip_metadata(image.format, bytes)?, image)))
+    {
+        Ok((bytes, image)) => errors.check(Upload { bytes, image, alt }),
         Err(invalid) => {
             errors.add("file", invalid.to_string());
             Err(ApiError::Invalid(errors))
