@@ -9,6 +9,7 @@ mod context;
 mod error;
 mod input;
 pub mod lang;
+pub mod misses;
 pub mod openapi;
 mod pagination;
 mod path;
@@ -24,8 +25,8 @@ pub use client::{
 };
 pub use context::{
     ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
-};
     SecureCookies,
+};
 pub use error::{ApiError, Detail, FieldErrors};
 pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};
 pub use lang::Lang;

@@ -172,6 +172,9 @@ pub struct WebConfig {
     pub bus_wait_ms: u64,
     /// `POST /api/revalidate` calls per client address per minute.
     pub revalidate_per_minute: u32,
+    /// Opt-in: requests per client address per minute that no cache answered; past it the
+    /// address's public reads are refused (429) until the minute ends. 0: off.
+    pub uncached_per_minute: u32,
     /// ISO 4217 currency of prices, for JSON-LD.
     pub currency: String,
 }
@@ -185,6 +188,7 @@ impl Default for WebConfig {
             stale_while_revalidate_secs: 86_400,
             bus_wait_ms: 200,
             revalidate_per_minute: 60,
+            uncached_per_minute: 0,
             currency: "IRR".to_owned(),
         }
     }
@@ -230,11 +234,11 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("bind", &self.bind)
+            .field("metrics_bind", &self.metrics_bind)
             .field("database_url", &redact_url(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("env", &self.env)
             .field(
-            .field("metrics_bind", &self.metrics_bind)
                 "revalidate_secret",
                 &self.revalidate_secret.as_ref().map(|_| "***"),
             )
@@ -273,11 +277,11 @@ pub fn redact_url(url: &str) -> String {
 #[serde(default, deny_unknown_fields)]
 struct RawConfig {
     bind: SocketAddr,
+    metrics_bind: SocketAddr,
     database_url: String,
     redis_url: Option<String>,
     env: String,
     revalidate_secret: Option<String>,
-    metrics_bind: SocketAddr,
     nextjs_urls: Vec<String>,
     media_dir: PathBuf,
     admin_dir: PathBuf,
@@ -300,13 +304,13 @@ impl Default for RawConfig {
     fn default() -> Self {
         RawConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            // Loopback: per-route counts (failed logins, admin writes) and cache numbers are
+            // the operator's, not the public's. 9464 is Prometheus exporters' usual port.
+            metrics_bind: SocketAddr::from(([127, 0, 0, 1], 9464)),
             database_url: "sqlite://strata.db".into(),
             redis_url: None,
             env: "dev".into(),
             revalidate_secret: None,
-            // Loopback: per-route counts (failed logins, admin writes) and cache numbers are
-            // the operator's, not the public's. 9464 is Prometheus exporters' usual port.
-            metrics_bind: SocketAddr::from(([127, 0, 0, 1], 9464)),
             nextjs_urls: Vec::new(),
             media_dir: PathBuf::from("./media"),
             admin_dir: PathBuf::from("./admin/dist"),
@@ -373,6 +377,9 @@ impl Config {
 
         let raw = extract_all(&figment, file.as_deref(), &mut problems);
         let config = raw.and_then(|raw| check(raw, &figment, env, &mut problems));
+        if let Some(config) = &config {
+            warnings.extend(config.insecure_on_https());
+        }
         match config {
             Some(config) if problems.is_empty() => Ok(Loaded { config, warnings }),
             _ => Err(ConfigError { problems }),
@@ -380,22 +387,6 @@ impl Config {
     }
 }
 
-/// Deserializes, and on failure keeps going: each offending key is reported, dropped (its default
-/// applies) and extraction retried, so one run lists every bad key instead of the first.
-fn extract_all(
-    figment: &Figment,
-    file: Option<&Path>,
-    problems: &mut Vec<String>,
-        if let Some(config) = &config {
-            warnings.extend(config.insecure_on_https());
-        }
-) -> Option<RawConfig> {
-    let mut dict = match figment.data() {
-        Ok(mut data) => data.remove(&Profile::Default).unwrap_or_default(),
-        // Only the file can fail to provide data (a syntax error); the variables always parse.
-        Err(errors) => {
-            let file = file.map_or_else(|| "the config file".into(), |f| f.display().to_string());
-            problems.extend(errors.into_iter().map(|e| format!("{file}: {e}")));
 impl Config {
     /// The public origin: `web.site_url`, else the bound address.
     pub fn site_url(&self) -> String {
@@ -423,6 +414,19 @@ impl Config {
     }
 }
 
+/// Deserializes, and on failure keeps going: each offending key is reported, dropped (its default
+/// applies) and extraction retried, so one run lists every bad key instead of the first.
+fn extract_all(
+    figment: &Figment,
+    file: Option<&Path>,
+    problems: &mut Vec<String>,
+) -> Option<RawConfig> {
+    let mut dict = match figment.data() {
+        Ok(mut data) => data.remove(&Profile::Default).unwrap_or_default(),
+        // Only the file can fail to provide data (a syntax error); the variables always parse.
+        Err(errors) => {
+            let file = file.map_or_else(|| "the config file".into(), |f| f.display().to_string());
+            problems.extend(errors.into_iter().map(|e| format!("{file}: {e}")));
             return None;
         }
     };
@@ -641,11 +645,11 @@ fn check(
     });
     Some(Config {
         bind: raw.bind,
+        metrics_bind: raw.metrics_bind,
         database_url: raw.database_url,
         redis_url,
         env: raw.env,
         revalidate_secret: raw.revalidate_secret.filter(|s| !s.is_empty()),
-        metrics_bind: raw.metrics_bind,
         nextjs_urls,
         media_dir: raw.media_dir,
         admin_dir: raw.admin_dir,
@@ -923,22 +927,6 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
-        let c = Config::load_from(&[], &no_file()).unwrap().config;
-        assert_eq!(c.bind, "127.0.0.1:8000".parse().unwrap());
-        assert_eq!(c.database_url, "sqlite://strata.db");
-        assert_eq!(c.redis_url, None);
-        assert_eq!(c.env, "dev");
-        assert_eq!(c.log_format, LogFormat::Pretty);
-        assert_eq!(c.media_dir, PathBuf::from("./media"));
-        assert_eq!(c.request_timeout, Duration::from_secs(30));
-        assert_eq!(c.body_limit_bytes, 10 * 1024 * 1024);
-        assert_eq!(c.cache, CacheSettings::default());
-    }
-
-    #[test]
-    fn env_overrides_file_and_legacy_names_override_strata_names() {
-    #[test]
     fn secure_cookies_are_derived_and_forcing_them_off_on_https_is_warned() {
         let load = |vars: &[(&str, &str)]| Config::load_from(&env(vars), &no_file()).unwrap();
         let plain = load(&[]);
@@ -951,6 +939,18 @@ mod tests {
         let forced = load(&[
             ("STRATA_WEB__SITE_URL", "https://strata.example"),
             ("STRATA_API__SECURE_COOKIES", "false"),
+        ]);
+        assert_eq!(forced.config.api.secure_cookies, Some(false));
+        assert_eq!(forced.warnings.len(), 1, "{:?}", forced.warnings);
+        assert!(
+            forced.warnings[0].contains("api.secure_cookies"),
+            "{:?}",
+            forced.warnings
+        );
+        let forced_on_http = load(&[("STRATA_API__SECURE_COOKIES", "false")]);
+        assert!(forced_on_http.warnings.is_empty());
+    }
+
     #[test]
     fn defaults() {
         let c = Config::load_from(&[], &no_file()).unwrap().config;
@@ -968,18 +968,6 @@ mod tests {
 
     #[test]
     fn env_overrides_file_and_legacy_names_override_strata_names() {
-        ]);
-        assert_eq!(forced.config.api.secure_cookies, Some(false));
-        assert_eq!(forced.warnings.len(), 1, "{:?}", forced.warnings);
-        assert!(
-            forced.warnings[0].contains("api.secure_cookies"),
-            "{:?}",
-            forced.warnings
-        );
-        let forced_on_http = load(&[("STRATA_API__SECURE_COOKIES", "false")]);
-        assert!(forced_on_http.warnings.is_empty());
-    }
-
         let file = TempToml::new(
             "override",
             "bind = \"0.0.0.0:9000\"\nenv = \"staging\"\n[cache.ttl]\npublic_list = 10\ntaxonomy = 99\n",

@@ -605,6 +605,82 @@ async fn links_ignore_a_forged_host_and_api_answers_say_who_may_store_them() {
     assert_eq!(cache_control(&login), "private, no-store");
 }
 
+#[tokio::test]
+async fn the_opt_in_limit_on_uncached_requests() {
+    let site = Site::new(Backend::Embedded, "uncached_limit")
+        .await
+        .unwrap();
+    let limited = Server::start(&env_with(
+        &site,
+        &[
+            ("STRATA_TRUSTED_PROXIES", "127.0.0.1"),
+            ("STRATA_WEB__UNCACHED_PER_MINUTE", "3"),
+        ],
+    ));
+    let client = reqwest::Client::new();
+    let from = |server: &Server, path: &str, ip: &str| {
+        client
+            .get(server.url(path))
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    let status = |response: reqwest::Response| response.status();
+
+    // Cached answers cost nothing: one client repeating a cached list is never limited.
+    for _ in 0..10 {
+        let response = from(&limited, "/api/properties/?q=same", "198.51.100.1")
+            .await
+            .unwrap();
+        assert_eq!(status(response), StatusCode::OK);
+    }
+    // Distinct misses, API and pages alike: three more, then the one passing the limit is
+    // served and the address is refused from then on, cached answers included.
+    for path in [
+        "/api/properties/?q=a",
+        "/properties/?q=b",
+        "/api/properties/?q=c",
+    ] {
+        assert_eq!(
+            status(from(&limited, path, "203.0.113.5").await.unwrap()),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        status(
+            from(&limited, "/api/properties/?q=d", "203.0.113.5")
+                .await
+                .unwrap()
+        ),
+        StatusCode::OK
+    );
+    let refused = from(&limited, "/api/properties/?q=same", "203.0.113.5")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Others are not.
+    assert_eq!(
+        status(
+            from(&limited, "/api/properties/?q=e", "198.51.100.2")
+                .await
+                .unwrap()
+        ),
+        StatusCode::OK
+    );
+    drop(limited);
+
+    // Off by default: a CDN in front, or a benchmark, looks like one client.
+    let open = Server::start(&env_with(&site, &[("STRATA_TRUSTED_PROXIES", "127.0.0.1")]));
+    for n in 0..10 {
+        let path = format!("/api/properties/?q=open{n}");
+        assert_eq!(
+            status(from(&open, &path, "203.0.113.5").await.unwrap()),
+            StatusCode::OK
+        );
+    }
+}
+
 /// Polls `/readyz` until its status is `want`.
 async fn wait_ready(server: &Server, want: StatusCode, within: Duration) -> Value {
     let deadline = Instant::now() + within;

@@ -8,6 +8,7 @@ mod media;
 pub mod metrics;
 mod ops;
 mod slash;
+mod uncached;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -112,7 +113,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/media", media::stored(state.api.media.clone()))
         .merge(admin::routes(&config.admin_dir));
     let slashes = slash::Routes::new(routes.clone());
-    routes
+    let routes = routes
         .route_layer(middleware::from_fn(metrics::note_route))
         .fallback(move |method: Method, uri: Uri| async move {
             if let Some(response) = slashes.append_slash(&method, &uri).await {
@@ -126,7 +127,9 @@ pub fn router(state: AppState) -> Router {
                 site.missing_page(path)
             }
         })
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    // The opt-in limit on uncached requests (off by default) wraps the handlers only.
+    uncached::wrap(routes, &state)
         // Layers run outermost last-added: metrics, trace, DRF-shaped errors, timeout, body limit.
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
         // axum's extractors have their own 2 MB cap; the configured limit above replaces it.

@@ -4,6 +4,7 @@
 //! (`public:property:detail:<id>_en`); the default language's keys are the single-language ones.
 
 use std::future::Future;
+use strata_api::misses::counted;
 
 use strata_api::{ApiError, Lang, Page, PageRequest};
 use strata_cache::{Cache, CacheKey, Json, Namespace, TtlClass};
@@ -40,7 +41,7 @@ where
 {
     let key = LIST.hashed(&ListKey::new(filter, page));
     cache
-        .get_or_load_json(&key, TtlClass::PublicList, load)
+        .get_or_load_json(&key, TtlClass::PublicList, counted(load))
         .await
 }
 
@@ -58,7 +59,7 @@ where
     Fut: Future<Output = Result<Option<PropertyDetail>, ApiError>>,
 {
     cache
-        .get_or_load_json(&detail_key(id, lang), TtlClass::PublicDetail, load)
+        .get_or_load_json(&detail_key(id, lang), TtlClass::PublicDetail, counted(load))
         .await
 }
 

@@ -2,6 +2,7 @@
 //! Taxonomy TTL (30 min by default); every change invalidates them at once.
 
 use std::future::Future;
+use strata_api::misses::counted;
 
 use strata_api::{ApiError, Lang};
 use strata_cache::{Cache, CacheKey, Json, Namespace, PlainData, TtlClass};
@@ -32,7 +33,7 @@ where
     Fut: Future<Output = Result<Vec<T>, ApiError>>,
 {
     cache
-        .get_or_load_json(&all_key(ns, lang), TtlClass::Taxonomy, load)
+        .get_or_load_json(&all_key(ns, lang), TtlClass::Taxonomy, counted(load))
         .await
 }
 
