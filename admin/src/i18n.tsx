@@ -195,6 +195,17 @@ const fa = {
   jobRowRefused: "پایگاه داده این تغییر را نپذیرفت.",
   jobProgressLabel: "پیشرفت عملیات گروهی",
   dismiss: "بستن",
+  // edits saved elsewhere while a form is open (another tab, another editor)
+  changedElsewhere: "این مورد در همین فاصله جای دیگری ویرایش و ذخیره شد",
+  refusedStale: "چیزی ذخیره نشد، چون این مورد پس از باز کردن فرم شما جای دیگری ذخیره شده بود. فرم اکنون تغییرات آن‌ها را نشان می‌دهد و تغییرات شما سر جایش است؛ بررسی کنید و دوباره ذخیره کنید.",
+  chooseEach: "برای هر فیلد زیر یکی را انتخاب کنید (مقدار آن‌ها یا مقدار شما)، سپس ذخیره کنید.",
+  takenFromElsewhere: "این فیلدها با تغییراتی که جای دیگری ذخیره شد به‌روز شدند:",
+  theirValue: "مقدار آن‌ها (ذخیره‌شده)",
+  yourValue: "مقدار شما",
+  emptyValue: "(خالی)",
+  yes: "بله",
+  no: "خیر",
+  changedRetry: "این مورد در همین فاصله جای دیگری تغییر کرد و دوباره بارگذاری شد؛ بررسی کنید و دوباره تلاش کنید.",
 };
 
 export type Key = keyof typeof fa;
@@ -389,6 +400,17 @@ const en: Record<Key, string> = {
   jobRowRefused: "The database refused this change.",
   jobProgressLabel: "Bulk action progress",
   dismiss: "Dismiss",
+  // edits saved elsewhere while a form is open (another tab, another editor)
+  changedElsewhere: "Someone saved changes to this while you were editing",
+  refusedStale: "Nothing was saved: this was saved elsewhere after you opened the form. The form now shows their changes, and yours are still here. Check, then save again.",
+  chooseEach: "For each field below, choose their value or yours, then save.",
+  takenFromElsewhere: "Updated with changes saved elsewhere:",
+  theirValue: "Their value (saved)",
+  yourValue: "Your value",
+  emptyValue: "(empty)",
+  yes: "Yes",
+  no: "No",
+  changedRetry: "This was changed elsewhere meanwhile and has been reloaded: check it and try again.",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { fa, en };
