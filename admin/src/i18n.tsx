@@ -206,6 +206,26 @@ const fa = {
   yes: "بله",
   no: "خیر",
   changedRetry: "این مورد در همین فاصله جای دیگری تغییر کرد و دوباره بارگذاری شد؛ بررسی کنید و دوباره تلاش کنید.",
+  // the rich-text editor's toolbar
+  rtToolbar: "قالب‌بندی",
+  rtBold: "پررنگ",
+  rtItalic: "کج",
+  rtUnderline: "زیرخط",
+  rtStrike: "خط‌خورده",
+  rtClear: "پاک کردن قالب‌بندی",
+  rtH2: "سرفصل",
+  rtH3: "زیرفصل",
+  rtQuote: "نقل‌قول",
+  rtRule: "خط جداکننده",
+  rtBullets: "فهرست نشانه‌دار",
+  rtNumbers: "فهرست شماره‌دار",
+  rtLink: "پیوند",
+  rtUnlink: "برداشتن پیوند",
+  rtLinkUrl: "نشانی پیوند",
+  rtRtl: "بند راست‌به‌چپ",
+  rtLtr: "بند چپ‌به‌راست",
+  rtUndo: "واگرد",
+  rtRedo: "ازنو",
 };
 
 export type Key = keyof typeof fa;
@@ -411,6 +431,26 @@ const en: Record<Key, string> = {
   yes: "Yes",
   no: "No",
   changedRetry: "This was changed elsewhere meanwhile and has been reloaded: check it and try again.",
+  // the rich-text editor's toolbar
+  rtToolbar: "Formatting",
+  rtBold: "Bold",
+  rtItalic: "Italic",
+  rtUnderline: "Underline",
+  rtStrike: "Strikethrough",
+  rtClear: "Clear formatting",
+  rtH2: "Heading",
+  rtH3: "Subheading",
+  rtQuote: "Quote",
+  rtRule: "Divider",
+  rtBullets: "Bulleted list",
+  rtNumbers: "Numbered list",
+  rtLink: "Link",
+  rtUnlink: "Remove link",
+  rtLinkUrl: "Link address",
+  rtRtl: "Right-to-left paragraph",
+  rtLtr: "Left-to-right paragraph",
+  rtUndo: "Undo",
+  rtRedo: "Redo",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { fa, en };

@@ -1,4 +1,4 @@
-import { Alert, Button, Checkbox, Group, MultiSelect, Select, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
+import { Alert, Button, Checkbox, Group, MultiSelect, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import type { SyntheticEvent } from "react";
 import { useNavigate, useParams } from "react-router";
 
@@ -9,6 +9,7 @@ import { asciiDigits, formatDecimal, isDecimal } from "../format";
 import { type Key, useI18n } from "../i18n";
 import { Conflicts, focusConflict } from "./Conflicts";
 import { PropertyImages } from "./PropertyImages";
+import { RichText, plainText } from "./RichText";
 import { QueryState } from "./State";
 import { nameIn } from "./Terms";
 import { useVersionedForm, versionOf } from "./useVersionedForm";
@@ -180,6 +181,7 @@ function Form({ property }: { property: Property | undefined }) {
     if (field === "featured") return t(value === true ? "yes" : "no");
     if (field === "category") return value === null ? "" : named(categories.data?.results, String(value));
     if (isList(value)) return value.map((item) => named((field === "tags" ? tags : options).data?.results, item)).join(lang === "fa" ? "، " : ", ");
+    if (field === "description_fa" || field === "description_en") return plainText(String(value));
     return String(value ?? "");
   };
   const setText = (field: TextField, value: string) => form.set({ [field]: value });
@@ -243,7 +245,7 @@ function Form({ property }: { property: Property | undefined }) {
             />
           ))}
           {LONG_TEXTS.map(([field, label]) => (
-            <Textarea key={field} name={field} label={t(label)} value={draft[field]} onChange={(e) => setText(field, e.currentTarget.value)} error={error(field)} autosize minRows={3} dir="auto" />
+            <RichText key={field} name={field} label={t(label)} value={draft[field]} onChange={(html) => setText(field, html)} error={error(field)} />
           ))}
           <Select
             name="deal"
