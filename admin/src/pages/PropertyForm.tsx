@@ -7,7 +7,7 @@ import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { asciiDigits, formatDecimal, isDecimal } from "../format";
 import { type Key, useI18n } from "../i18n";
-import { Conflicts, focusConflict } from "./Conflicts";
+import { Conflicts } from "./Conflicts";
 import { PropertyImages } from "./PropertyImages";
 import { RichText, plainText } from "./RichText";
 import { QueryState } from "./State";
@@ -164,12 +164,7 @@ function Form({ property }: { property: Property | undefined }) {
       create.mutate(inputOf(draft), { onSuccess: (saved) => void navigate(`/properties/${saved.id}`, { replace: true }) });
       return;
     }
-    const submission = form.submission();
-    if (submission === null) {
-      focusConflict();
-      return;
-    }
-    update.mutate({ body: patchOf(submission.changes), ifMatch: submission.ifMatch }, { onSuccess: submission.onSuccess, onError: submission.onError });
+    form.save(({ changes, ifMatch, callbacks }) => update.mutate({ body: patchOf(changes), ifMatch }, callbacks));
   };
   // How a value reads in the conflict panel: names, not ids.
   const show = (field: keyof Fields, value: FieldValue): string => {

@@ -8,7 +8,7 @@ import { ApiError } from "../api/client";
 import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { type Key, type Lang, useI18n } from "../i18n";
-import { Conflicts, focusConflict } from "./Conflicts";
+import { Conflicts } from "./Conflicts";
 import { QueryState } from "./State";
 import { useVersionedForm, versionOf } from "./useVersionedForm";
 
@@ -300,18 +300,17 @@ function TermForm<T extends Row>(props: ScreenProps<T> & { row: T | undefined })
       props.create(values, close);
       return;
     }
-    const submission = form.submission();
-    if (submission === null) {
-      focusConflict();
-      return;
-    }
-    props.update(row.id, submission.changes, submission.ifMatch, {
-      onSuccess: (saved) => {
-        submission.onSuccess(saved);
-        close();
-      },
-      onError: submission.onError,
-    });
+    form.save(
+      ({ changes, ifMatch, callbacks }) =>
+        props.update(row.id, changes, ifMatch, {
+          onSuccess: (saved) => {
+            callbacks.onSuccess(saved);
+            close();
+          },
+          onError: callbacks.onError,
+        }),
+      close,
+    );
   };
   const problem = errors.non_field_errors ?? errors.detail ?? errors.name;
   const fieldOf = (name: string) => fields.find((field) => field.name === name);

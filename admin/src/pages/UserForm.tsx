@@ -9,7 +9,7 @@ import type { Role } from "../access";
 import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { type Key, useI18n } from "../i18n";
-import { Conflicts, focusConflict } from "./Conflicts";
+import { Conflicts } from "./Conflicts";
 import { type Problems, problemsOf } from "./errors";
 import { QueryState } from "./State";
 import { unlessConflict, useVersionedForm } from "./useVersionedForm";
@@ -84,12 +84,7 @@ function Edit({ user }: { user: User }) {
   const problems = problemsOf(unlessConflict(update.error), ["username", "email", "role", "is_active"]);
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const submission = form.submission();
-    if (submission === null) {
-      focusConflict();
-      return;
-    }
-    update.mutate({ body: submission.changes, ifMatch: submission.ifMatch }, { onSuccess: submission.onSuccess, onError: submission.onError });
+    form.save(({ changes, ifMatch, callbacks }) => update.mutate({ body: changes, ifMatch }, callbacks));
   };
   const show = (field: keyof Draft, value: FieldValue) => {
     const role = ROLES.find((r) => r.value === value);

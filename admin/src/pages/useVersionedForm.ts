@@ -6,7 +6,8 @@
 import { useState } from "react";
 
 import { ApiError } from "../api/client";
-import { type Conflict, type Field, type Values, changes, choose, edit, merge, refused, resolved, saved, start } from "./versioned";
+import { focusConflict } from "./Conflicts";
+import { type Conflict, type Field, type Values, changes, choose, edit, merge, refused, resolved, saved, settled, start } from "./versioned";
 
 /** A row's `version`, or null while the server does not send one (then the form saves as it
  * always did: no If-Match, and no merging). */
@@ -20,12 +21,12 @@ export function unlessConflict(error: Error | null): Error | null {
 }
 
 export interface Submission<T, V extends Values> {
-  /** The fields the editor changed; a PATCH sends these only. */
+  /** The fields the editor changed (never none); a PATCH sends these only. */
   changes: Partial<V>;
   /** The version they were made against, for If-Match (undefined: none known). */
   ifMatch: number | undefined;
-  onSuccess: (row: T) => void;
-  onError: (error: Error) => void;
+  /** The mutation's callbacks: the answer becomes the new base; a 412 is merged. */
+  callbacks: { onSuccess: (row: T) => void; onError: (error: Error) => void };
 }
 
 export interface VersionedForm<T, V extends Values> {
@@ -37,8 +38,9 @@ export interface VersionedForm<T, V extends Values> {
   taken: readonly Field<V>[];
   /** The last save was refused with 412. */
   refused: boolean;
-  /** What to send and what to do with the answer; null while a conflict awaits a choice. */
-  submission: () => Submission<T, V> | null;
+  /** Saves through `send`; while a conflict awaits a choice, moves the focus to it instead,
+   * and with nothing changed sends nothing (`unchanged` runs). */
+  save: (send: (submission: Submission<T, V>) => void, unchanged?: () => void) => void;
 }
 
 /** `row` is the detail query's data (undefined for a new object); `valuesOf` reads the form's
@@ -58,20 +60,31 @@ export function useVersionedForm<T extends object, V extends Values>(row: T | un
     choose: (field, choice) => setState((s) => choose(s, field, choice)),
     taken: state.taken,
     refused: state.refused,
-    submission: () => {
-      if (!resolved(state)) return null;
+    save: (send, unchanged) => {
+      if (!resolved(state)) {
+        focusConflict();
+        return;
+      }
+      const changed = changes(state);
+      if (Object.keys(changed).length === 0) {
+        setState(settled);
+        unchanged?.();
+        return;
+      }
       const submitted = state.draft;
-      return {
-        changes: changes(state),
+      send({
+        changes: changed,
         ifMatch: state.version ?? undefined,
-        onSuccess: (answer) => setState((s) => saved(s, submitted, valuesOf(answer), versionOf(answer))),
-        onError: (error) => {
-          // The server's contract: a 412's body is the object as a GET returns it now.
-          const now = error instanceof ApiError && error.isConflict && typeof error.body === "object" && error.body !== null ? (error.body as T) : null;
-          const at = now === null ? null : versionOf(now);
-          if (now !== null && at !== null) setState((s) => refused(s, valuesOf(now), at));
+        callbacks: {
+          onSuccess: (answer) => setState((s) => saved(s, submitted, valuesOf(answer), versionOf(answer))),
+          onError: (error) => {
+            // The server's contract: a 412's body is the object as a GET returns it now.
+            const now = error instanceof ApiError && error.isConflict && typeof error.body === "object" && error.body !== null ? (error.body as T) : null;
+            const at = now === null ? null : versionOf(now);
+            if (now !== null && at !== null) setState((s) => refused(s, valuesOf(now), at));
+          },
         },
-      };
+      });
     },
   };
 }

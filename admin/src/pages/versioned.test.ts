@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { changedFields, changes, choose, edit, equal, merge, refused, resolved, saved, start } from "./versioned";
+import { changedFields, changes, choose, edit, equal, merge, refused, resolved, saved, settled, start } from "./versioned";
 
 // A property as the form holds it, trimmed to what the rules need.
 const v1 = { title_fa: "ویلا", price: "100.00", city_fa: "تهران", tags: ["1", "2"], featured: false };
@@ -115,6 +115,14 @@ describe("a versioned draft", () => {
     expect(after.draft.city_fa).toBe("قم");
     expect(after.conflicts.map((c) => c.field)).toEqual(["title_fa"]);
     expect(saved(choose(after, "title_fa", "mine"), after.draft, after.draft, 5).refused).toBe(false);
+  });
+
+  it("giving up one's only change leaves nothing to send, and settling clears the notices", () => {
+    const after = choose(refused(edit(start(v1, 3), { title_fa: "B" }), at({ title_fa: "A" }), 4), "title_fa", "theirs");
+    expect(changes(after)).toEqual({});
+    const done = settled(after);
+    expect([done.conflicts, done.taken, done.refused]).toEqual([[], [], false]);
+    expect(done.draft).toEqual(at({ title_fa: "A" }));
   });
 
   it("compares arrays by their items, in order", () => {

@@ -135,3 +135,8 @@ export function saved<V extends Values>(state: Versioned<V>, submitted: V, value
 export function refused<V extends Values>(state: Versioned<V>, values: V, version: number): Versioned<V> {
   return { ...merge(state, values, version), refused: true };
 }
+
+/** A save with nothing to send (every conflict resolved to their value): the notices go. */
+export function settled<V extends Values>(state: Versioned<V>): Versioned<V> {
+  return { ...state, conflicts: [], taken: [], refused: false };
+}
