@@ -26,7 +26,7 @@ export function Conflicts<T, V extends Values>({ form, label, show }: Props<T, V
   return (
     <>
       {(form.refused || form.conflicts.length > 0) && (
-        <Alert color="orange" role="alert" title={t("changedElsewhere")} data-testid="changed-elsewhere">
+        <Alert color="red" role="alert" title={t("changedElsewhere")} data-testid="changed-elsewhere">
           <Stack gap="xs">
             {form.refused && <Text size="sm">{t("refusedStale")}</Text>}
             {form.conflicts.length > 0 && <Text size="sm">{t("chooseEach")}</Text>}
@@ -34,7 +34,7 @@ export function Conflicts<T, V extends Values>({ form, label, show }: Props<T, V
         </Alert>
       )}
       {form.conflicts.map((conflict) => (
-        <Paper key={conflict.field} withBorder p="sm" data-testid={`conflict-${conflict.field}`} data-choice={conflict.choice ?? "none"}>
+        <Paper key={conflict.field} withBorder p="sm" className="admin-conflict" data-testid={`conflict-${conflict.field}`} data-choice={conflict.choice ?? "none"}>
           <Radio.Group
             name={`conflict-${conflict.field}`}
             label={label(conflict.field)}
