@@ -89,12 +89,15 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   expect((await save(a, path)) === 200, "A's save failed");
   // B hears of it over the BroadcastChannel, as its heading shows.
   await b.getByRole("heading", { name: new RegExp(titleA.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) }).waitFor({ timeout: 5000 });
-  await shows(b, "Title (Persian)", titleA, "B's form after A's save");
+  // QA's steps first, the checks after: the worst symptom (A's title reverted) is the one
+  // reported when they fail.
+  const bTitle = await valueOf(b, "Title (Persian)");
   const afterA = await property();
   await b.getByLabel("Price").fill("1234567");
   expect((await save(b, path)) === 200, "B's save failed");
   const afterB = await property();
   expect(afterB.title_fa === titleA, `B's save reverted A's title: "${afterB.title_fa}", not "${titleA}"`);
+  expect(bTitle === titleA, `B's form showed the title "${bTitle}" after A saved "${titleA}"`);
   expect(afterB.price.startsWith("1234567"), `B's price was not saved: ${afterB.price}`);
   const patch = fromB.at(-1);
   expect(patch?.fields.join() === "price", `B's PATCH sent ${patch?.fields.join(", ")}, not the price alone`);
