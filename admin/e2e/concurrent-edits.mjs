@@ -198,7 +198,8 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     for (const { tab } of [x, y]) {
       await tab.goto(`${base}/admin/tags`);
       await tab.locator(`[data-testid="terms-table"] tbody tr[data-id="${tag.id}"]`).getByRole("button", { name: /^Edit/ }).click();
-      await tab.getByLabel("Name (English)").waitFor();
+      // The edit form, once the tag's detail is read (the create form has the same fields).
+      await tab.getByRole("form", { name: "Edit" }).waitFor();
     }
     const nameX = `${tag.name_en} x${process.pid}`;
     const nameY = `${tag.name_fa} ی${process.pid}`;
