@@ -7,7 +7,7 @@ import { useState } from "react";
 
 import { ApiError } from "../api/client";
 import { focusConflict } from "./Conflicts";
-import { type Conflict, type Field, type Values, changes, choose, edit, merge, refused, resolved, saved, settled, start } from "./versioned";
+import { type Conflict, type Field, type Values, changes, choose, edit, failed, merge, refused, resolved, saved, sending, settled, start } from "./versioned";
 
 /** A row's `version`, or null while the server does not send one (then the form saves as it
  * always did: no If-Match, and no merging). */
@@ -50,7 +50,7 @@ export function useVersionedForm<T extends object, V extends Values>(row: T | un
   // A newer version than the draft's: merged while rendering (React's "adjust state when a
   // prop changes"), so the form never shows a frame of the old values under the new heading.
   const version = row === undefined ? null : versionOf(row);
-  if (row !== undefined && version !== null && (state.version === null || version > state.version)) {
+  if (row !== undefined && version !== null && !state.saving && (state.version === null || version > state.version)) {
     setState(merge(state, valuesOf(row), version));
   }
   return {
@@ -72,6 +72,7 @@ export function useVersionedForm<T extends object, V extends Values>(row: T | un
         return;
       }
       const submitted = state.draft;
+      setState(sending);
       send({
         changes: changed,
         ifMatch: state.version ?? undefined,
@@ -82,6 +83,7 @@ export function useVersionedForm<T extends object, V extends Values>(row: T | un
             const now = error instanceof ApiError && error.isConflict && typeof error.body === "object" && error.body !== null ? (error.body as T) : null;
             const at = now === null ? null : versionOf(now);
             if (now !== null && at !== null) setState((s) => refused(s, valuesOf(now), at));
+            else setState(failed);
           },
         },
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { changedFields, changes, choose, edit, equal, merge, refused, resolved, saved, settled, start } from "./versioned";
+import { changedFields, changes, choose, edit, equal, failed, merge, refused, resolved, saved, sending, settled, start } from "./versioned";
 
 // A property as the form holds it, trimmed to what the rules need.
 const v1 = { title_fa: "ویلا", price: "100.00", city_fa: "تهران", tags: ["1", "2"], featured: false };
@@ -104,7 +104,23 @@ describe("a versioned draft", () => {
     expect(changes(after)).toEqual({ city_fa: "کرج" });
     // A newer version already merged: the late answer is ignored.
     const newer = merge(state, at({ title_fa: "A", price: "200.00" }), 6);
-    expect(saved(newer, submitted, at({ price: "200.00" }), 4)).toBe(newer);
+    expect(saved(newer, submitted, at({ price: "200.00" }), 4)).toEqual(newer);
+  });
+
+  // The write's own version, read by the refetch that follows it before its answer arrives:
+  // the server stored "200.00" for the "200" sent, which is no one else's change.
+  it("a version read while a save is in flight waits for the save's answer", () => {
+    const state = sending(edit(start(v1, 3), { price: "200" }));
+    const submitted = state.draft;
+    const early = merge(state, at({ price: "200.00" }), 4);
+    expect(early).toBe(state);
+    const after = saved(early, submitted, at({ price: "200.00" }), 4);
+    expect(after.conflicts).toEqual([]);
+    expect(after.draft.price).toBe("200.00");
+    expect(after.saving).toBe(false);
+    // A save that failed (a field error) lets the waiting versions in again.
+    const retry = failed(sending(edit(after, { price: "x" })));
+    expect(merge(retry, at({ price: "300.00" }), 5).conflicts.map((c) => c.field)).toEqual(["price"]);
   });
 
   it("a 412 merges the object as it is now and says the save was refused", () => {

@@ -36,6 +36,10 @@ export interface Versioned<V extends Values> {
   taken: readonly Field<V>[];
   /** The last save was refused (412): the object changed since the version it was made from. */
   refused: boolean;
+  /** A save is in flight: newer versions wait for its answer. The version a successful write
+   * makes can be read (a refetch after the write) before its answer arrives, and the server's
+   * normalised values ("12" stored as "12.00") would look like someone else's change. */
+  saving: boolean;
 }
 
 export function isList(value: FieldValue | undefined): value is readonly (string | number)[] {
@@ -52,7 +56,7 @@ function fields<V extends Values>(values: V): Field<V>[] {
 }
 
 export function start<V extends Values>(values: V, version: number | null): Versioned<V> {
-  return { base: values, version, draft: values, conflicts: [], taken: [], refused: false };
+  return { base: values, version, draft: values, conflicts: [], taken: [], refused: false, saving: false };
 }
 
 /** The fields whose draft differs from the base: what a PATCH sends. */
@@ -76,7 +80,7 @@ export function edit<V extends Values>(state: Versioned<V>, patch: Partial<V>): 
 /** Merges the server's `values` at `version` into the draft (see the top of the file). An
  * older or the same version changes nothing: a refetch that left before a save answers after it. */
 export function merge<V extends Values>(state: Versioned<V>, values: V, version: number): Versioned<V> {
-  if (state.version !== null && version <= state.version) return state;
+  if (state.saving || (state.version !== null && version <= state.version)) return state;
   const draft: Record<string, FieldValue | undefined> = { ...state.draft };
   const conflicts: Conflict<V>[] = [];
   const taken: Field<V>[] = [];
@@ -101,7 +105,7 @@ export function merge<V extends Values>(state: Versioned<V>, values: V, version:
     }
     // Otherwise only the editor changed it, or both to the same value: the draft stands.
   }
-  return { base: values, version, draft: draft as V, conflicts, taken: [...new Set([...state.taken, ...taken])], refused: state.refused };
+  return { ...state, base: values, version, draft: draft as V, conflicts, taken: [...new Set([...state.taken, ...taken])] };
 }
 
 /** The editor picks a side of a conflict; the draft shows it. */
@@ -125,15 +129,25 @@ export function resolved<V extends Values>(state: Versioned<V>): boolean {
  * (its normalised form: "12" comes back "12.00"). */
 export function saved<V extends Values>(state: Versioned<V>, submitted: V, values: V, version: number | null): Versioned<V> {
   // A newer version was merged meanwhile: that merge already judged the draft against it.
-  if (version !== null && state.version !== null && version <= state.version) return state;
+  if (version !== null && state.version !== null && version <= state.version) return { ...state, saving: false };
   const draft: Record<string, FieldValue | undefined> = { ...state.draft };
   for (const field of fields(values)) if (equal(state.draft[field], submitted[field])) draft[field] = values[field];
-  return { base: values, version, draft: draft as V, conflicts: [], taken: [], refused: false };
+  return { base: values, version, draft: draft as V, conflicts: [], taken: [], refused: false, saving: false };
 }
 
 /** A save was refused with 412 and the object as it is now: merged as any newer version is. */
 export function refused<V extends Values>(state: Versioned<V>, values: V, version: number): Versioned<V> {
-  return { ...merge(state, values, version), refused: true };
+  return { ...merge({ ...state, saving: false }, values, version), refused: true };
+}
+
+/** A save is sent: merges wait for its answer (`saved`, `refused` or `failed`). */
+export function sending<V extends Values>(state: Versioned<V>): Versioned<V> {
+  return { ...state, saving: true };
+}
+
+/** A save failed otherwise (a field error, no connection): the draft stands as it was. */
+export function failed<V extends Values>(state: Versioned<V>): Versioned<V> {
+  return { ...state, saving: false };
 }
 
 /** A save with nothing to send (every conflict resolved to their value): the notices go. */
