@@ -150,7 +150,7 @@ fn web_settings(config: &Config) -> WebSettings {
         stale_while_revalidate: Duration::from_secs(web.stale_while_revalidate_secs),
         html_cache_bytes: web.html_cache_mb.saturating_mul(1024 * 1024),
         bus_wait: Duration::from_millis(web.bus_wait_ms),
-        currency: web.currency.clone(),
+        currency: strata_web::money::Currency::new(&web.currency, web.irr_unit),
     }
 }
 
