@@ -304,9 +304,11 @@ const PERSIAN_ALPHABET: [char; 33] = [
     'ط', 'ظ', 'ع', 'غ', 'ف', 'ق', 'ک', 'گ', 'ل', 'م', 'ن', 'و', 'ه', 'ی',
 ];
 
-/// Longest prefix of a text [`sort_key`] reads: keys stay short enough to index, and texts
-/// equal that far are ordered by what comes next in the query (the id).
+/// Longest prefix of a text [`sort_key`] reads, and the longest key it makes (bytes): keys stay
+/// short enough to index (a `varchar(255)` column), and texts equal that far are ordered by
+/// what comes next in the query (the id).
 pub const SORT_KEY_CHARS: usize = 120;
+pub const SORT_KEY_BYTES: usize = 240;
 
 /// A key that orders texts as a Persian dictionary does, compared byte by byte (`Ord` on
 /// `String`, SQLite's `BINARY`, PostgreSQL under any collation): word breaks first, then
@@ -381,7 +383,16 @@ pub fn sort_key_in(lang: Lang, text: &str) -> String {
             key.push_str(&format!("zz{:06x}", c as u32));
         }
     }
+    // ASCII: any byte is a char boundary.
+    key.truncate(SORT_KEY_BYTES);
     key
+}
+
+/// The stored sort key of a translated text (`title_sort`, `name_sort`): the Persian text's
+/// [`sort_key`], or the English one's when there is no Persian — the admin's orderings, which
+/// list the default language first, read it from an indexed column, the same on both backends.
+pub fn stored_sort_key(fa: &str, en: &str) -> String {
+    sort_key(if fa.trim().is_empty() { en } else { fa })
 }
 
 /// The `LIKE` pattern finding `value` anywhere in a normalised text; `%`, `_` and `\` are
@@ -555,5 +566,9 @@ mod tests {
         assert!(sort_key("Villa") > sort_key("ویلا"));
         assert!(sort_key_in(Lang::En, "Villa") < sort_key_in(Lang::En, "ویلا"));
         assert!(sort_key_in(Lang::En, "12") < sort_key_in(Lang::En, "Villa"));
+        // Bounded, for an indexed column; the stored key falls back to English.
+        assert_eq!(sort_key(&"λ".repeat(500)).len(), SORT_KEY_BYTES);
+        assert_eq!(stored_sort_key(" ", "Villa"), sort_key("Villa"));
+        assert_eq!(stored_sort_key("ویلا", "Villa"), sort_key("ویلا"));
     }
 }
