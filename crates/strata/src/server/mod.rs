@@ -97,7 +97,10 @@ pub fn router(state: AppState, metrics: PrometheusHandle) -> Router {
             get(move || std::future::ready(ops::render_metrics(&metrics))),
         )
         .with_state(state.clone())
-        .merge(api::routes(state.api.clone(), &state.site.settings().currency))
+        .merge(api::routes(
+            state.api.clone(),
+            &state.site.settings().currency,
+        ))
         .merge(strata_web::router(state.site.clone()))
         .nest_service("/media", media::stored(state.api.media.clone()))
         .merge(admin::routes(&config.admin_dir));
