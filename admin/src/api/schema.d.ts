@@ -678,6 +678,10 @@ export interface components {
             slug: string;
             updated_at: string;
         };
+        CategoryOutVersioned: components["schemas"]["CategoryOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /** @enum {string} */
         Deal: "sale" | "rent";
         /** @description The body of every error but validation: `{"detail": "Not found."}`. */
@@ -812,6 +816,10 @@ export interface components {
             position: number;
             slug: string;
             updated_at: string;
+        };
+        OptionOutVersioned: components["schemas"]["OptionOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
         };
         /** @description An option as embedded in other payloads: with its group, for grouped display. */
         OptionSummary: {
@@ -998,6 +1006,10 @@ export interface components {
          *     with both languages of its texts.
          */
         PropertyAdmin: components["schemas"]["PropertyDetail"] & components["schemas"]["PropertyTexts"];
+        PropertyAdminVersioned: components["schemas"]["PropertyAdmin"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /** @description A property in full. */
         PropertyDetail: {
             address: string;
@@ -1174,6 +1186,10 @@ export interface components {
             slug: string;
             updated_at: string;
         };
+        TagOutVersioned: components["schemas"]["TagOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /**
          * @description How other apps embed a category, tag or option in their own payloads: the name in the
          *     requested language, `lang` the language it is written in.
@@ -1213,6 +1229,10 @@ export interface components {
             last_login: string | null;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        UserOutVersioned: components["schemas"]["UserOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
         };
         /** @description One rendition of an image. */
         VariantOut: {
@@ -1608,10 +1628,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1666,10 +1688,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -1704,7 +1728,10 @@ export interface operations {
     admin_categories_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1719,10 +1746,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1761,6 +1790,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1778,7 +1818,10 @@ export interface operations {
                 /** @description Required to delete a row still in use (otherwise a 409 says how many rows use it): the id of another row of the same kind to move them to, in the same transaction. */
                 reassign_to?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1838,6 +1881,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1852,7 +1906,10 @@ export interface operations {
     admin_categories_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1867,10 +1924,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1907,6 +1966,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -2004,10 +2074,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2062,10 +2134,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -2100,7 +2174,10 @@ export interface operations {
     admin_options_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2115,10 +2192,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2157,6 +2236,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2174,7 +2264,10 @@ export interface operations {
                 /** @description `true` deletes a row still in use and removes it from the rows that use it; without it such a delete is a 409 saying how many rows use it. */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2234,6 +2327,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2248,7 +2352,10 @@ export interface operations {
     admin_options_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2263,10 +2370,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2303,6 +2412,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -2407,10 +2527,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2658,10 +2780,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -2696,7 +2820,10 @@ export interface operations {
     admin_properties_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2711,10 +2838,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2753,6 +2882,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2767,7 +2907,10 @@ export interface operations {
     admin_properties_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2818,6 +2961,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2832,7 +2986,10 @@ export interface operations {
     admin_properties_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2847,10 +3004,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2887,6 +3046,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3102,7 +3272,10 @@ export interface operations {
     admin_properties_status: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3120,10 +3293,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3160,6 +3335,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3257,10 +3443,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3315,10 +3503,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -3353,7 +3543,10 @@ export interface operations {
     admin_tags_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3368,10 +3561,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3410,6 +3605,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3427,7 +3633,10 @@ export interface operations {
                 /** @description `true` deletes a row still in use and removes it from the rows that use it; without it such a delete is a 409 saying how many rows use it. */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3487,6 +3696,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3501,7 +3721,10 @@ export interface operations {
     admin_tags_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3516,10 +3739,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3556,6 +3781,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3657,10 +3893,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3715,10 +3953,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -3753,7 +3993,10 @@ export interface operations {
     admin_users_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3768,10 +4011,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3810,6 +4055,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3824,7 +4080,10 @@ export interface operations {
     admin_users_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3875,6 +4134,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3889,7 +4159,10 @@ export interface operations {
     admin_users_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3904,10 +4177,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3944,6 +4219,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Not JSON */

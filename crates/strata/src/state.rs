@@ -60,10 +60,12 @@ impl AppState {
         decorate: impl FnOnce(Arc<dyn ChangeSink>) -> Arc<dyn ChangeSink>,
     ) -> Result<Self, StateError> {
         let cache = open_cache(&config).await?;
+        let sqlite = Backend::of_url(&config.database_url)? == Backend::Sqlite;
+        if sqlite {
+            migrate::migrate_alone(&config.database_url).await?;
+        }
         let db = open_db(&config).await?;
-        if Backend::of_url(&config.database_url)? == Backend::Sqlite {
-            migrate::migrate(&db).await?;
-        } else {
+        if !sqlite {
             let pending = migrate::pending(&db).await?;
             if pending > 0 {
                 return Err(StateError::Unmigrated(pending));

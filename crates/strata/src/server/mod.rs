@@ -42,13 +42,27 @@ const DEMO_PROPERTIES: u32 = 1000;
 /// Extra time given to in-flight requests after a shutdown signal, beyond the request timeout.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
 
+/// What to do about a port that cannot be had.
+fn bind_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (another program uses this port: pick another with `--bind PORT`, e.g. `--bind 8001`, \
+             or `--bind 0` for any free one)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            " (ports below 1024 need privileges: pick another with `--bind PORT`, e.g. `--bind 8001`)"
+        }
+        _ => "",
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
     Metrics(#[from] MetricsError),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -210,7 +224,11 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
-    announce(local, &app.state.config.admin_dir)?;
+    // A failed check only loses the hint; the server itself does not need an admin.
+    let needs_admin = !strata_users::services::accounts::has_active_admin(&app.state.api.db)
+        .await
+        .unwrap_or(true);
+    announce(local, &app.state.config.admin_dir, needs_admin)?;
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,
@@ -227,7 +245,11 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), ServeError> {
     Ok(())
 }
 
-fn announce(addr: SocketAddr, admin_dir: &std::path::Path) -> std::io::Result<()> {
+fn announce(
+    addr: SocketAddr,
+    admin_dir: &std::path::Path,
+    needs_admin: bool,
+) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
     writeln!(
@@ -242,6 +264,19 @@ fn announce(addr: SocketAddr, admin_dir: &std::path::Path) -> std::io::Result<()
             stdout,
             "            (not built: run `{}`)",
             admin::BUILD_COMMAND
+        )?;
+    }
+    if needs_admin {
+        let bin = std::env::current_exe()
+            .ok()
+            .and_then(|exe| {
+                let cwd = std::env::current_dir().ok()?;
+                Some(exe.strip_prefix(&cwd).unwrap_or(&exe).display().to_string())
+            })
+            .unwrap_or_else(|| "strata".to_owned());
+        writeln!(
+            stdout,
+            "            (no admin yet: create one with `{bin} createsuperuser --username NAME --email EMAIL`)"
         )?;
     }
     stdout.flush()
