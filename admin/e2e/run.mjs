@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 import { bulkJob } from "./bulk-job.mjs";
+import { concurrentEdits } from "./concurrent-edits.mjs";
 import { images } from "./images.mjs";
 import { usersAndCache } from "./users-cache.mjs";
 
@@ -106,9 +107,9 @@ let failed = false;
 function watch(page, name) {
   page.on("console", (message) => {
     // A 401 probe of /api/auth/me before login is the expected way in, not a fault.
-    // Chromium logs every 4xx response; the run provokes 401s (before login) and 400s (field
-    // errors) on purpose and checks them itself.
-    const expected = /^Failed to load resource: the server responded with a status of 40[01]/;
+    // Chromium logs every 4xx response; the run provokes 401s (before login), 400s (field
+    // errors) and 412s (stale saves, concurrent-edits.mjs) on purpose and checks them itself.
+    const expected = /^Failed to load resource: the server responded with a status of (40[01]|412)/;
     if (message.type() === "error" && !expected.test(message.text())) problems.push(`${name}: console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`${name}: ${error.message}`));
@@ -306,6 +307,7 @@ try {
 
   await bulkJob({ page, base, step, expect, api, settle, screen });
   const { userId } = await usersAndCache({ page, base, step, expect, api, settle, screen, newPage, context });
+  await concurrentEdits({ page, base, id, step, expect, api, settle, screen, newPage, context });
 
   step("every screen in both languages: screenshots and axe");
   for (const lang of ["fa", "en"]) {

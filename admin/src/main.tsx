@@ -1,4 +1,5 @@
 import "@mantine/core/styles.css";
+import "@mantine/tiptap/styles.css";
 import "./admin.css";
 
 import { StrictMode } from "react";

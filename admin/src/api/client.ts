@@ -31,6 +31,9 @@ export interface RequestOptions<P extends Path, M extends MethodOf<P>> {
   params?: PathParams<P, M>;
   query?: Query<P, M>;
   body?: Body<P, M>;
+  /** The version the write was prepared against: sent as `If-Match: "<version>"`, so that the
+   * server answers 412 (and writes nothing) when someone else wrote the row since. */
+  ifMatch?: number;
 }
 
 /** A non-2xx answer, with DRF's body: `{detail}` or `{field: [messages]}`. */
@@ -45,8 +48,15 @@ export class ApiError extends Error {
     this.body = body;
   }
 
+  /** A 412: the row changed since the version sent in `If-Match`; the body is the row as it is
+   * now (the same JSON as a GET), not errors. */
+  get isConflict(): boolean {
+    return this.status === 412;
+  }
+
   /** Field → messages (DRF's validation errors); `non_field_errors` and `detail` included. */
   get fieldErrors(): Record<string, string[]> {
+    if (this.isConflict) return {};
     if (typeof this.body !== "object" || this.body === null || Array.isArray(this.body)) return {};
     const errors: Record<string, string[]> = {};
     for (const [field, value] of Object.entries(this.body)) {
@@ -58,6 +68,7 @@ export class ApiError extends Error {
 
   private static summary(status: number, body: unknown): string {
     if (typeof body === "object" && body !== null && "detail" in body) return String(body.detail);
+    if (status === 412) return "HTTP 412: changed elsewhere";
     return `HTTP ${status}`;
   }
 }
@@ -95,6 +106,7 @@ export async function request<P extends Path, M extends MethodOf<P>>(
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "get") headers["X-CSRFToken"] = csrfToken();
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.ifMatch !== undefined) headers["If-Match"] = `"${options.ifMatch}"`;
   const response = await fetch(url(path, options.params ?? undefined, options.query), {
     method: method.toUpperCase(),
     headers,

@@ -3,9 +3,9 @@
 import { type QueryClient, keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 
-import { type MethodOf, type Path, type RequestOptions, type Success, type UploadOptions, type UploadPath, request, upload } from "./client";
-import { type Operation, invalidateAfter } from "./invalidation";
-import { type Params, type Resource, queryKey } from "./keys";
+import { ApiError, type MethodOf, type Path, type RequestOptions, type Success, type UploadOptions, type UploadPath, request, upload } from "./client";
+import { type Operation, invalidateAfter, ownResource } from "./invalidation";
+import { type Params, type Resource, queryKey, resourceKey } from "./keys";
 import { announce } from "./sync";
 
 /** What a few screens add to a query. */
@@ -15,7 +15,15 @@ export interface QueryExtras<T> {
   view?: string;
   /** Refetch while the screen is open: every n ms, or as the last answer says (false: stop). */
   refetchInterval?: number | ((data: T | undefined) => number | false);
+  /** "always": refetch whenever the window regains focus, whatever the stale time. */
+  refetchOnWindowFocus?: boolean | "always";
 }
+
+/** What an open edit form asks of its object's detail query: news of writes made elsewhere (by
+ * another editor: no BroadcastChannel reaches this tab) within 30 s, and at once when the
+ * editor comes back to the window. Polling stops when the form closes (the query's last
+ * observer goes) and while the tab is in the background. */
+export const WHILE_EDITING = { refetchInterval: 30_000, refetchOnWindowFocus: "always" } as const;
 
 export function useAdminQuery<P extends Path>(
   resource: Resource,
@@ -32,6 +40,7 @@ export function useAdminQuery<P extends Path>(
     placeholderData: keepPreviousData,
     enabled,
     refetchInterval: typeof interval === "function" ? (query) => interval(query.state.data) : interval,
+    ...(extras.refetchOnWindowFocus === undefined ? {} : { refetchOnWindowFocus: extras.refetchOnWindowFocus }),
   });
 }
 
@@ -48,6 +57,11 @@ export function useAdminMutation<P extends Path, M extends MethodOf<P>, V>(
   return useMutation<Success<P, M>, Error, V>({
     mutationFn: (variables) => request(method, path, toRequest(variables)),
     onSuccess: () => afterWrite(client, operation),
+    // A 412: what this tab shows of the resource is older than the server's; refetch it (the
+    // open form merges the new version, a list shows the row as it is now).
+    onError: (error) => {
+      if (error instanceof ApiError && error.isConflict) void client.invalidateQueries({ queryKey: resourceKey(ownResource(operation)) });
+    },
   });
 }
 

@@ -712,6 +712,10 @@ export interface components {
             slug: string;
             updated_at: string;
         };
+        CategoryOutVersioned: components["schemas"]["CategoryOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /** @enum {string} */
         Deal: "sale" | "rent";
         /** @description The body of every error but validation: `{"detail": "Not found."}`. */
@@ -846,6 +850,10 @@ export interface components {
             position: number;
             slug: string;
             updated_at: string;
+        };
+        OptionOutVersioned: components["schemas"]["OptionOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
         };
         /** @description An option as embedded in other payloads: with its group, for grouped display. */
         OptionSummary: {
@@ -1044,6 +1052,10 @@ export interface components {
          *     with both languages of its texts.
          */
         PropertyAdmin: components["schemas"]["PropertyDetail"] & components["schemas"]["PropertyTexts"];
+        PropertyAdminVersioned: components["schemas"]["PropertyAdmin"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /** @description A property in full. */
         PropertyDetail: {
             address: string;
@@ -1220,6 +1232,10 @@ export interface components {
             slug: string;
             updated_at: string;
         };
+        TagOutVersioned: components["schemas"]["TagOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
+        };
         /**
          * @description How other apps embed a category, tag or option in their own payloads: the name in the
          *     requested language, `lang` the language it is written in.
@@ -1278,6 +1294,10 @@ export interface components {
             last_login: string | null;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        UserOutVersioned: components["schemas"]["UserOut"] & {
+            /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
+            version: number;
         };
         /** @description One rendition of an image. */
         VariantOut: {
@@ -1673,10 +1693,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1731,10 +1753,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -1769,7 +1793,10 @@ export interface operations {
     admin_categories_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1784,10 +1811,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1826,6 +1855,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1843,7 +1883,10 @@ export interface operations {
                 /** @description Required to delete a row still in use (otherwise a 409 says how many rows use it): the id of another row of the same kind to move them to, in the same transaction. */
                 reassign_to?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1903,6 +1946,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1917,7 +1971,10 @@ export interface operations {
     admin_categories_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -1932,10 +1989,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -1972,6 +2031,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -2069,10 +2139,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2127,10 +2199,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -2165,7 +2239,10 @@ export interface operations {
     admin_options_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2180,10 +2257,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2222,6 +2301,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2239,7 +2329,10 @@ export interface operations {
                 /** @description `true` deletes a row still in use and removes it from the rows that use it; without it such a delete is a 409 saying how many rows use it. */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2299,6 +2392,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2313,7 +2417,10 @@ export interface operations {
     admin_options_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2328,10 +2435,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OptionOut"];
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2368,6 +2477,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -2472,10 +2592,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2723,10 +2845,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -2761,7 +2885,10 @@ export interface operations {
     admin_properties_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2776,10 +2903,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2818,6 +2947,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2832,7 +2972,10 @@ export interface operations {
     admin_properties_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2883,6 +3026,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2897,7 +3051,10 @@ export interface operations {
     admin_properties_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2912,10 +3069,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -2952,6 +3111,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3167,7 +3337,10 @@ export interface operations {
     admin_properties_status: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3185,10 +3358,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PropertyAdmin"];
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3225,6 +3400,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyAdminVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3322,10 +3508,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3380,10 +3568,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -3418,7 +3608,10 @@ export interface operations {
     admin_tags_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3433,10 +3626,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3475,6 +3670,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3492,7 +3698,10 @@ export interface operations {
                 /** @description `true` deletes a row still in use and removes it from the rows that use it; without it such a delete is a 409 saying how many rows use it. */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3552,6 +3761,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3566,7 +3786,10 @@ export interface operations {
     admin_tags_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3581,10 +3804,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut"];
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3621,6 +3846,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagOutVersioned"];
                 };
             };
             /** @description Not JSON */
@@ -3722,10 +3958,12 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3780,10 +4018,12 @@ export interface operations {
             /** @description Found */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Not authenticated */
@@ -3818,7 +4058,10 @@ export interface operations {
     admin_users_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3833,10 +4076,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -3875,6 +4120,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3889,7 +4145,10 @@ export interface operations {
     admin_users_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3940,6 +4199,17 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3954,7 +4224,10 @@ export interface operations {
     admin_users_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` (`"<version>"`) the client last read: the write happens only if the row is still at that version, else `412` with the current object. Without it the write goes through whatever the version (last write wins). */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3969,10 +4242,12 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Invalid input */
@@ -4009,6 +4284,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description `If-Match` named another version: nothing was written; the object as it is now */
+            412: {
+                headers: {
+                    /** @description The row's version as a strong entity tag: `"7"`. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOutVersioned"];
                 };
             };
             /** @description Not JSON */

@@ -1,13 +1,16 @@
 // Taxonomy: categories (with their parent), tags and options (by group). One screen shape, each
 // kind with its own typed requests.
 import { Alert, Button, Group, Select, Stack, Table, TextInput, Title } from "@mantine/core";
+import type { UseQueryResult } from "@tanstack/react-query";
 import { type SyntheticEvent, useState } from "react";
 
 import { ApiError } from "../api/client";
-import { useAdminMutation, useAdminQuery } from "../api/hooks";
+import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { type Key, type Lang, useI18n } from "../i18n";
+import { Conflicts } from "./Conflicts";
 import { QueryState } from "./State";
+import { useVersionedForm, versionOf } from "./useVersionedForm";
 
 type Name = components["schemas"]["Name"];
 
@@ -23,6 +26,7 @@ interface Row extends Name {
   extra?: string;
 }
 
+/** A term form's values, by field name (all strings: the inputs' values). */
 type Values = Record<string, string>;
 
 interface Field {
@@ -31,7 +35,20 @@ interface Field {
   choices?: { value: string; label: string }[];
 }
 
-interface ScreenProps {
+/** The open term's detail query: the form starts from it once read for this visit. */
+interface Detail<T> {
+  data: T | undefined;
+  ready: boolean;
+  error: Error | null;
+  retry: () => void;
+}
+
+interface Callbacks<T> {
+  onSuccess: (row: T) => void;
+  onError: (error: Error) => void;
+}
+
+interface ScreenProps<T extends Row> {
   kind: "categories" | "tags" | "options";
   rows: Row[] | undefined;
   isPending: boolean;
@@ -39,12 +56,24 @@ interface ScreenProps {
   retry: () => void;
   fields: Field[];
   extraLabel?: Key;
-  valuesOf: (row: Row | null) => Values;
-  save: (id: number | null, values: Values, done: () => void) => void;
+  /** The id of the term being edited (null: the form creates one), and how to open another. */
+  editing: number | null;
+  onEdit: (id: number | null) => void;
+  detail: Detail<T>;
+  valuesOf: (row: T | undefined) => Values;
+  create: (values: Values, done: () => void) => void;
+  /** A PATCH of the changed fields only, against the version they were made from. */
+  update: (id: number, changes: Partial<Values>, ifMatch: number | undefined, callbacks: Callbacks<T>) => void;
   saving: boolean;
   saveError: Error | null;
-  remove: (id: number) => void;
+  remove: (id: number, ifMatch: number | undefined) => void;
   removeError: Error | null;
+}
+
+interface TermUpdate {
+  id: number;
+  changes: Partial<Values>;
+  ifMatch?: number;
 }
 
 const NAME_FIELDS: Field[] = [
@@ -53,7 +82,7 @@ const NAME_FIELDS: Field[] = [
   { name: "slug", label: "slug" },
 ];
 
-export function Terms({ kind }: { kind: ScreenProps["kind"] }) {
+export function Terms({ kind }: { kind: ScreenProps<Row>["kind"] }) {
   // A different kind is a different screen: no state crosses.
   if (kind === "categories") return <Categories key={kind} />;
   if (kind === "tags") return <Tags key={kind} />;
@@ -62,12 +91,25 @@ export function Terms({ kind }: { kind: ScreenProps["kind"] }) {
 
 const LIST = { page_size: 100 } as const;
 
+/** The open term's detail, ready when read for this visit and for this id (not the previous
+ * term's, which keepPreviousData shows while the next one loads). */
+function detailOf<T extends { id: number }>(editing: number | null, query: UseQueryResult<T>): Detail<T> {
+  return {
+    data: query.data,
+    ready: editing !== null && query.data?.id === editing && query.isFetchedAfterMount && !query.isPlaceholderData,
+    error: query.error,
+    retry: () => void query.refetch(),
+  };
+}
+
 function Categories() {
   const { lang, t } = useI18n();
+  const [editing, setEditing] = useState<number | null>(null);
+  const detail = useAdminQuery("categories", "/api/admin/categories/{id}/", { params: { id: editing ?? 0 } }, editing !== null, WHILE_EDITING);
   const list = useAdminQuery("categories", "/api/admin/categories/", { query: { ...LIST, app: "real_estate", ordering: "name" } });
-  const create = useAdminMutation("post", "/api/admin/categories/", (v: Values) => ({ body: categoryBody(v) }));
-  const update = useAdminMutation("patch", "/api/admin/categories/{id}/", ({ id, v }: { id: number; v: Values }) => ({ params: { id }, body: categoryBody(v) }));
-  const remove = useAdminMutation("delete", "/api/admin/categories/{id}/", (id: number) => ({ params: { id } }));
+  const create = useAdminMutation("post", "/api/admin/categories/", (v: Values) => ({ body: { ...categoryBody(v), name: v.name_fa ?? "", app: "real_estate" as const } }));
+  const update = useAdminMutation("patch", "/api/admin/categories/{id}/", ({ id, changes, ifMatch }: TermUpdate) => ({ params: { id }, body: categoryBody(changes), ifMatch }));
+  const remove = useAdminMutation("delete", "/api/admin/categories/{id}/", ({ id, ifMatch }: { id: number; ifMatch?: number }) => ({ params: { id }, ifMatch }));
   const results = list.data?.results;
   const rows = results?.map((c) => ({ ...c, extra: results.find((p) => p.id === c.parent)?.name ?? "" }));
   return (
@@ -79,28 +121,31 @@ function Categories() {
       retry={() => void list.refetch()}
       fields={[...NAME_FIELDS, { name: "parent", label: "parent", choices: [{ value: "", label: t("none") }, ...(results ?? []).map((c) => ({ value: String(c.id), label: nameIn(lang, c) }))] }]}
       extraLabel="parent"
-      valuesOf={(row) => ({ ...namesOf(row), parent: row ? String(results?.find((c) => c.id === row.id)?.parent ?? "") : "" })}
-      save={(id, v, done) => {
-        if (id === null) create.mutate(v, { onSuccess: done });
-        else update.mutate({ id, v }, { onSuccess: done });
-      }}
+      editing={editing}
+      onEdit={setEditing}
+      detail={detailOf(editing, detail)}
+      valuesOf={(row) => ({ ...namesOf(row), parent: String(row?.parent ?? "") })}
+      create={(v, done) => create.mutate(v, { onSuccess: done })}
+      update={(id, changes, ifMatch, callbacks) => update.mutate({ id, changes, ifMatch }, callbacks)}
       saving={create.isPending || update.isPending}
       saveError={create.error ?? update.error}
-      remove={(id) => remove.mutate(id)}
+      remove={(id, ifMatch) => remove.mutate({ id, ifMatch })}
       removeError={remove.error}
     />
   );
 }
 
-function categoryBody(v: Values) {
-  return { ...names(v), app: "real_estate" as const, parent: v.parent ? Number(v.parent) : null };
+function categoryBody(v: Partial<Values>) {
+  return { ...names(v), ...(v.parent === undefined ? {} : { parent: v.parent ? Number(v.parent) : null }) };
 }
 
 function Tags() {
+  const [editing, setEditing] = useState<number | null>(null);
+  const detail = useAdminQuery("tags", "/api/admin/tags/{id}/", { params: { id: editing ?? 0 } }, editing !== null, WHILE_EDITING);
   const list = useAdminQuery("tags", "/api/admin/tags/", { query: { ...LIST, ordering: "name" } });
-  const create = useAdminMutation("post", "/api/admin/tags/", (v: Values) => ({ body: names(v) }));
-  const update = useAdminMutation("patch", "/api/admin/tags/{id}/", ({ id, v }: { id: number; v: Values }) => ({ params: { id }, body: names(v) }));
-  const remove = useAdminMutation("delete", "/api/admin/tags/{id}/", (id: number) => ({ params: { id }, query: { force: true } }));
+  const create = useAdminMutation("post", "/api/admin/tags/", (v: Values) => ({ body: { ...names(v), name: v.name_fa ?? "" } }));
+  const update = useAdminMutation("patch", "/api/admin/tags/{id}/", ({ id, changes, ifMatch }: TermUpdate) => ({ params: { id }, body: names(changes), ifMatch }));
+  const remove = useAdminMutation("delete", "/api/admin/tags/{id}/", ({ id, ifMatch }: { id: number; ifMatch?: number }) => ({ params: { id }, query: { force: true }, ifMatch }));
   return (
     <Screen
       kind="tags"
@@ -109,25 +154,32 @@ function Tags() {
       error={list.error}
       retry={() => void list.refetch()}
       fields={NAME_FIELDS}
+      editing={editing}
+      onEdit={setEditing}
+      detail={detailOf(editing, detail)}
       valuesOf={namesOf}
-      save={(id, v, done) => {
-        if (id === null) create.mutate(v, { onSuccess: done });
-        else update.mutate({ id, v }, { onSuccess: done });
-      }}
+      create={(v, done) => create.mutate(v, { onSuccess: done })}
+      update={(id, changes, ifMatch, callbacks) => update.mutate({ id, changes, ifMatch }, callbacks)}
       saving={create.isPending || update.isPending}
       saveError={create.error ?? update.error}
-      remove={(id) => remove.mutate(id)}
+      remove={(id, ifMatch) => remove.mutate({ id, ifMatch })}
       removeError={remove.error}
     />
   );
 }
 
 function Options() {
+  const [editing, setEditing] = useState<number | null>(null);
+  const detail = useAdminQuery("options", "/api/admin/options/{id}/", { params: { id: editing ?? 0 } }, editing !== null, WHILE_EDITING);
   const list = useAdminQuery("options", "/api/admin/options/", { query: { ...LIST, ordering: "group" } });
-  const body = (v: Values) => ({ ...names(v), group: v.group ?? "", position: Number(v.position ?? "0") || 0 });
-  const create = useAdminMutation("post", "/api/admin/options/", (v: Values) => ({ body: body(v) }));
-  const update = useAdminMutation("patch", "/api/admin/options/{id}/", ({ id, v }: { id: number; v: Values }) => ({ params: { id }, body: body(v) }));
-  const remove = useAdminMutation("delete", "/api/admin/options/{id}/", (id: number) => ({ params: { id }, query: { force: true } }));
+  const body = (v: Partial<Values>) => ({
+    ...names(v),
+    ...(v.group === undefined ? {} : { group: v.group }),
+    ...(v.position === undefined ? {} : { position: Number(v.position) || 0 }),
+  });
+  const create = useAdminMutation("post", "/api/admin/options/", (v: Values) => ({ body: { ...body(v), name: v.name_fa ?? "" } }));
+  const update = useAdminMutation("patch", "/api/admin/options/{id}/", ({ id, changes, ifMatch }: TermUpdate) => ({ params: { id }, body: body(changes), ifMatch }));
+  const remove = useAdminMutation("delete", "/api/admin/options/{id}/", ({ id, ifMatch }: { id: number; ifMatch?: number }) => ({ params: { id }, query: { force: true }, ifMatch }));
   const results = list.data?.results;
   return (
     <Screen
@@ -138,78 +190,56 @@ function Options() {
       retry={() => void list.refetch()}
       fields={[...NAME_FIELDS, { name: "group", label: "group" }, { name: "position", label: "position" }]}
       extraLabel="group"
-      valuesOf={(row) => {
-        const option = results?.find((o) => o.id === row?.id);
-        return { ...namesOf(row), group: option?.group ?? "", position: String(option?.position ?? 0) };
-      }}
-      save={(id, v, done) => {
-        if (id === null) create.mutate(v, { onSuccess: done });
-        else update.mutate({ id, v }, { onSuccess: done });
-      }}
+      editing={editing}
+      onEdit={setEditing}
+      detail={detailOf(editing, detail)}
+      valuesOf={(row) => ({ ...namesOf(row), group: row?.group ?? "", position: String(row?.position ?? 0) })}
+      create={(v, done) => create.mutate(v, { onSuccess: done })}
+      update={(id, changes, ifMatch, callbacks) => update.mutate({ id, changes, ifMatch }, callbacks)}
       saving={create.isPending || update.isPending}
       saveError={create.error ?? update.error}
-      remove={(id) => remove.mutate(id)}
+      remove={(id, ifMatch) => remove.mutate({ id, ifMatch })}
       removeError={remove.error}
     />
   );
 }
 
-function names(v: Values) {
-  // `name` is the default language's (Persian), as for every translated field; an empty slug
-  // is made from the name by the server.
-  const name_fa = v.name_fa ?? "";
-  return { name: name_fa, name_fa, name_en: v.name_en ?? "", ...(v.slug ? { slug: v.slug } : {}) };
+/** The names among `v` as the API takes them. `name` is the default language's (Persian), as
+ * for every translated field; an empty slug is made from the name by the server, so it is not
+ * sent. */
+function names(v: Partial<Values>) {
+  return {
+    ...(v.name_fa === undefined ? {} : { name: v.name_fa, name_fa: v.name_fa }),
+    ...(v.name_en === undefined ? {} : { name_en: v.name_en }),
+    ...(v.slug ? { slug: v.slug } : {}),
+  };
 }
 
-function namesOf(row: Row | null): Values {
+function namesOf(row: Row | undefined): Values {
   return { name_fa: row?.name_fa ?? "", name_en: row?.name_en ?? "", slug: row?.slug ?? "" };
 }
 
-function Screen(props: ScreenProps) {
+function Screen<T extends Row>(props: ScreenProps<T>) {
   const { t, lang } = useI18n();
-  const [editing, setEditing] = useState<Row | null>(null);
-  const [values, setValues] = useState<Values>(() => props.valuesOf(null));
-  const errors = props.saveError instanceof ApiError ? props.saveError.fieldErrors : {};
   const rows = props.rows ?? [];
-  const start = (row: Row | null) => {
-    setEditing(row);
-    setValues(props.valuesOf(row));
-  };
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    props.save(editing?.id ?? null, values, () => start(null));
-  };
-  const problem = errors.non_field_errors ?? errors.detail ?? errors.name;
+  const open = props.editing === null ? undefined : props.detail.data;
+  // The version of a row about to be deleted: the list's if it has one, else the open form's.
+  const versionFor = (row: Row) => versionOf(row) ?? (open?.id === row.id ? versionOf(open) : null) ?? undefined;
+  const removeProblem = props.removeError instanceof ApiError && props.removeError.isConflict ? t("changedRetry") : props.removeError?.message;
   return (
     <Stack>
       <Title order={2}>{t(props.kind)}</Title>
-      <form onSubmit={submit} aria-label={editing ? t("edit") : t("create")} data-testid="term-form">
-        <Group align="end">
-          {props.fields.map((field) =>
-            field.choices ? (
-              <Select key={field.name} name={field.name} label={t(field.label)} data={field.choices} value={values[field.name] ?? ""} onChange={(v) => setValues({ ...values, [field.name]: v ?? "" })} error={errors[field.name]?.join(" ")} allowDeselect={false} />
-            ) : (
-              <TextInput key={field.name} name={field.name} label={t(field.label)} value={values[field.name] ?? ""} onChange={(e) => setValues({ ...values, [field.name]: e.currentTarget.value })} error={errors[field.name]?.join(" ")} dir="auto" />
-            ),
-          )}
-          <Button type="submit" loading={props.saving}>
-            {editing ? t("save") : t("create")}
-          </Button>
-          {editing && (
-            <Button variant="default" onClick={() => start(null)}>
-              {t("cancel")}
-            </Button>
-          )}
-        </Group>
-        {problem && (
-          <Alert color="red" role="alert" mt="sm">
-            {problem.join(" ")}
-          </Alert>
-        )}
-      </form>
-      {props.removeError && (
+      {props.editing !== null && !props.detail.ready ? (
+        <QueryState isPending={props.detail.error === null} error={props.detail.error} isEmpty={false} retry={props.detail.retry}>
+          {null}
+        </QueryState>
+      ) : (
+        // One form per term (and one to create): a draft never outlives its term.
+        <TermForm key={props.editing ?? "new"} {...props} row={open} />
+      )}
+      {removeProblem && (
         <Alert color="red" role="alert">
-          {props.removeError.message}
+          {removeProblem}
         </Alert>
       )}
       <QueryState isPending={props.isPending} error={props.error} isEmpty={rows.length === 0} retry={props.retry}>
@@ -232,7 +262,7 @@ function Screen(props: ScreenProps) {
                 {props.extraLabel && <Table.Td dir="auto">{row.extra}</Table.Td>}
                 <Table.Td>
                   <Group gap="xs">
-                    <Button size="xs" variant="light" onClick={() => start(row)} aria-label={`${t("edit")} ${nameIn(lang, row)}`}>
+                    <Button size="xs" variant="light" onClick={() => props.onEdit(row.id)} aria-label={`${t("edit")} ${nameIn(lang, row)}`}>
                       {t("edit")}
                     </Button>
                     <Button
@@ -241,7 +271,7 @@ function Screen(props: ScreenProps) {
                       color="red"
                       aria-label={`${t("delete")} ${nameIn(lang, row)}`}
                       onClick={() => {
-                        if (window.confirm(t("confirmDelete"))) props.remove(row.id);
+                        if (window.confirm(t("confirmDelete"))) props.remove(row.id, versionFor(row));
                       }}
                     >
                       {t("delete")}
@@ -254,5 +284,70 @@ function Screen(props: ScreenProps) {
         </Table>
       </QueryState>
     </Stack>
+  );
+}
+
+function TermForm<T extends Row>(props: ScreenProps<T> & { row: T | undefined }) {
+  const { t } = useI18n();
+  const { row, fields } = props;
+  const form = useVersionedForm(row, props.valuesOf);
+  const values = form.values;
+  const errors = props.saveError instanceof ApiError ? props.saveError.fieldErrors : {};
+  const close = () => props.onEdit(null);
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    if (row === undefined) {
+      props.create(values, close);
+      return;
+    }
+    form.save(
+      ({ changes, ifMatch, callbacks }) =>
+        props.update(row.id, changes, ifMatch, {
+          onSuccess: (saved) => {
+            callbacks.onSuccess(saved);
+            close();
+          },
+          onError: callbacks.onError,
+        }),
+      close,
+    );
+  };
+  const problem = errors.non_field_errors ?? errors.detail ?? errors.name;
+  const fieldOf = (name: string) => fields.find((field) => field.name === name);
+  return (
+    <form onSubmit={submit} aria-label={row ? t("edit") : t("create")} data-testid="term-form">
+      <Stack gap="sm">
+        <Conflicts
+          form={form}
+          label={(name) => {
+            const field = fieldOf(name);
+            return field ? t(field.label) : name;
+          }}
+          show={(name, value) => fieldOf(name)?.choices?.find((choice) => choice.value === value)?.label ?? String(value)}
+        />
+        <Group align="end">
+          {fields.map((field) =>
+            field.choices ? (
+              <Select key={field.name} name={field.name} label={t(field.label)} data={field.choices} value={values[field.name] ?? ""} onChange={(v) => form.set({ [field.name]: v ?? "" })} error={errors[field.name]?.join(" ")} allowDeselect={false} />
+            ) : (
+              <TextInput key={field.name} name={field.name} label={t(field.label)} value={values[field.name] ?? ""} onChange={(e) => form.set({ [field.name]: e.currentTarget.value })} error={errors[field.name]?.join(" ")} dir="auto" />
+            ),
+          )}
+          <Button type="submit" loading={props.saving}>
+            {row ? t("save") : t("create")}
+          </Button>
+          {row && (
+            <Button variant="default" onClick={close}>
+              {t("cancel")}
+            </Button>
+          )}
+        </Group>
+        {problem && (
+          <Alert color="red" role="alert">
+            {problem.join(" ")}
+          </Alert>
+        )}
+      </Stack>
+    </form>
   );
 }

@@ -6,31 +6,41 @@ import { type SyntheticEvent, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
 import type { Role } from "../access";
-import { useAdminMutation, useAdminQuery } from "../api/hooks";
+import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { formatDateTime } from "../format";
-import { useI18n } from "../i18n";
+import { type Key, useI18n } from "../i18n";
+import { Conflicts } from "./Conflicts";
 import { type Problems, problemsOf } from "./errors";
 import { QueryState } from "./State";
+import { unlessConflict, useVersionedForm } from "./useVersionedForm";
 import { ActiveBadge, ROLES, roleLabel } from "./Users";
+import type { FieldValue } from "./versioned";
 
 type User = components["schemas"]["UserOut"];
 
-interface Draft {
+/** The account's editable fields, named as the API names them (a PATCH sends the changed ones). */
+type Draft = {
   username: string;
   email: string;
   role: Role;
-  isActive: boolean;
+  is_active: boolean;
+};
+
+function draftOf(user: User | undefined): Draft {
+  return { username: user?.username ?? "", email: user?.email ?? "", role: user?.role ?? "editor", is_active: user?.is_active ?? true };
 }
+
+const LABELS: Record<keyof Draft, Key> = { username: "username", email: "email", role: "role", is_active: "active" };
 
 export function UserForm() {
   const { id } = useParams();
   const editing = id !== undefined;
-  const user = useAdminQuery("users", "/api/admin/users/{id}/", { params: { id: Number(id) } }, editing);
+  const user = useAdminQuery("users", "/api/admin/users/{id}/", { params: { id: Number(id) } }, editing, WHILE_EDITING);
   return (
     // Not from a copy cached by an earlier visit: the draft is made once, from a fresh read.
     <QueryState isPending={editing && !user.isFetchedAfterMount} error={user.error} isEmpty={false} retry={() => void user.refetch()}>
-      {/* The draft starts from the version first read; the badges above it stay live. */}
+      {/* The draft starts from that read; newer versions are merged into it (useVersionedForm). */}
       {user.data ? <Edit key={user.data.id} user={user.data} /> : <Create />}
     </QueryState>
   );
@@ -39,7 +49,7 @@ export function UserForm() {
 function Create() {
   const { t } = useI18n();
   const navigate = useNavigate();
-  const [draft, setDraft] = useState<Draft>({ username: "", email: "", role: "editor", isActive: true });
+  const [draft, setDraft] = useState(() => draftOf(undefined));
   const [password, setPassword] = useState("");
   const create = useAdminMutation("post", "/api/admin/users/", (body: components["schemas"]["UserInput"]) => ({ body }));
   const problems = problemsOf(create.error, ["username", "email", "role", "password"]);
@@ -55,7 +65,7 @@ function Create() {
       <Stack maw={640}>
         <Title order={2}>{t("newUser")}</Title>
         <NotSaved problems={problems} />
-        <AccountFields draft={draft} setDraft={setDraft} problems={problems} />
+        <AccountFields draft={draft} set={(patch) => setDraft({ ...draft, ...patch })} problems={problems} />
         <PasswordInput name="password" label={t("password")} value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={problems.field("password")} aria-invalid={problems.field("password") !== undefined} autoComplete="new-password" required />
         <Actions saving={create.isPending} />
       </Stack>
@@ -65,12 +75,23 @@ function Create() {
 
 function Edit({ user }: { user: User }) {
   const { t } = useI18n();
-  const [draft, setDraft] = useState<Draft>({ username: user.username, email: user.email, role: user.role, isActive: user.is_active });
-  const update = useAdminMutation("patch", "/api/admin/users/{id}/", (body: components["schemas"]["PatchedUserInput"]) => ({ params: { id: user.id }, body }));
-  const problems = problemsOf(update.error, ["username", "email", "role", "is_active"]);
+  const form = useVersionedForm(user, draftOf);
+  const draft = form.values;
+  const update = useAdminMutation("patch", "/api/admin/users/{id}/", ({ body, ifMatch }: { body: components["schemas"]["PatchedUserInput"]; ifMatch?: number }) => ({
+    params: { id: user.id },
+    body,
+    ifMatch,
+  }));
+  const problems = problemsOf(unlessConflict(update.error), ["username", "email", "role", "is_active"]);
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    update.mutate({ username: draft.username, email: draft.email, role: draft.role, is_active: draft.isActive });
+    form.save(({ changes, ifMatch, callbacks }) => update.mutate({ body: changes, ifMatch }, callbacks));
+  };
+  const show = (field: keyof Draft, value: FieldValue) => {
+    const role = ROLES.find((r) => r.value === value);
+    if (role) return t(role.label);
+    if (field === "is_active") return t(value === true ? "active" : "inactive");
+    return String(value);
   };
   return (
     <Stack maw={640}>
@@ -88,9 +109,10 @@ function Edit({ user }: { user: User }) {
       <form onSubmit={submit} noValidate aria-label={t("editUser")}>
         <Stack>
           <NotSaved problems={problems} />
+          <Conflicts form={form} label={(field) => t(LABELS[field])} show={show} />
           {update.isSuccess && <Text c="teal.9">{t("saved")}</Text>}
-          <AccountFields draft={draft} setDraft={setDraft} problems={problems} />
-          <Switch name="is_active" label={t("active")} checked={draft.isActive} onChange={(e) => setDraft({ ...draft, isActive: e.currentTarget.checked })} error={problems.field("is_active")} />
+          <AccountFields draft={draft} set={form.set} problems={problems} />
+          <Switch name="is_active" label={t("active")} checked={draft.is_active} onChange={(e) => form.set({ is_active: e.currentTarget.checked })} error={problems.field("is_active")} />
           <Actions saving={update.isPending} />
         </Stack>
       </form>
@@ -100,18 +122,18 @@ function Edit({ user }: { user: User }) {
   );
 }
 
-function AccountFields({ draft, setDraft, problems }: { draft: Draft; setDraft: (draft: Draft) => void; problems: Problems }) {
+function AccountFields({ draft, set, problems }: { draft: Draft; set: (patch: Partial<Draft>) => void; problems: Problems }) {
   const { t } = useI18n();
   return (
     <>
-      <TextInput name="username" label={t("username")} value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })} error={problems.field("username")} autoComplete="off" required dir="auto" />
-      <TextInput name="email" type="email" label={t("email")} value={draft.email} onChange={(e) => setDraft({ ...draft, email: e.currentTarget.value })} error={problems.field("email")} autoComplete="off" dir="ltr" />
+      <TextInput name="username" label={t("username")} value={draft.username} onChange={(e) => set({ username: e.currentTarget.value })} error={problems.field("username")} autoComplete="off" required dir="auto" />
+      <TextInput name="email" type="email" label={t("email")} value={draft.email} onChange={(e) => set({ email: e.currentTarget.value })} error={problems.field("email")} autoComplete="off" dir="ltr" />
       <Select
         name="role"
         label={t("role")}
         data={ROLES.map((r) => ({ value: r.value, label: t(r.label) }))}
         value={draft.role}
-        onChange={(value) => setDraft({ ...draft, role: ROLES.find((r) => r.value === value)?.value ?? draft.role })}
+        onChange={(value) => set({ role: ROLES.find((r) => r.value === value)?.value ?? draft.role })}
         error={problems.field("role")}
         allowDeselect={false}
         data-testid="role-select"

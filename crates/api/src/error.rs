@@ -73,6 +73,13 @@ pub struct Detail {
     pub detail: String,
 }
 
+/// What a `412` carries: the current representation and its version.
+#[derive(Debug)]
+pub struct Stale {
+    pub body: serde_json::Value,
+    pub version: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("Not found.")]
@@ -97,6 +104,10 @@ pub enum ApiError {
     /// Django's `on_delete=PROTECT` refuses); the message says how many and what to do.
     #[error("{0}")]
     Conflict(String),
+    /// A 412: `If-Match` named a version the row no longer has; the body is the row as it is
+    /// now (see [`crate::admin::version`]), so the client can show what changed.
+    #[error("Precondition failed: the object was changed since it was read.")]
+    PreconditionFailed(Box<Stale>),
     #[error("Request body is too large.")]
     PayloadTooLarge,
     #[error("Unsupported media type \"{0}\" in request.")]
@@ -131,6 +142,7 @@ impl ApiError {
             }
             ApiError::PermissionDenied | ApiError::CsrfFailed(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -177,6 +189,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = match &self {
             ApiError::Invalid(errors) => json!(errors),
+            ApiError::PreconditionFailed(stale) => stale.body.clone(),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 json!({"detail": "A server error occurred."})
@@ -189,6 +202,9 @@ impl IntoResponse for ApiError {
             // DRF sends the scheme of the first authenticator that has one (Token).
             ApiError::NotAuthenticated | ApiError::AuthenticationFailed(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+            }
+            ApiError::PreconditionFailed(stale) => {
+                headers.insert(header::ETAG, crate::admin::version::etag(stale.version));
             }
             ApiError::Throttled(wait) | ApiError::Unavailable { retry_after: wait } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(whole_secs(*wait)));

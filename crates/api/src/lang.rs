@@ -297,6 +297,104 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// The Persian alphabet in its dictionary order (the order of a Persian collation: آ before
+/// ا, پ after ب, چ after ج, ژ after ز, گ after ک).
+const PERSIAN_ALPHABET: [char; 33] = [
+    'آ', 'ا', 'ب', 'پ', 'ت', 'ث', 'ج', 'چ', 'ح', 'خ', 'د', 'ذ', 'ر', 'ز', 'ژ', 'س', 'ش', 'ص', 'ض',
+    'ط', 'ظ', 'ع', 'غ', 'ف', 'ق', 'ک', 'گ', 'ل', 'م', 'ن', 'و', 'ه', 'ی',
+];
+
+/// Longest prefix of a text [`sort_key`] reads, and the longest key it makes (bytes): keys stay
+/// short enough to index (a `varchar(255)` column), and texts equal that far are ordered by
+/// what comes next in the query (the id).
+pub const SORT_KEY_CHARS: usize = 120;
+pub const SORT_KEY_BYTES: usize = 240;
+
+/// A key that orders texts as a Persian dictionary does, compared byte by byte (`Ord` on
+/// `String`, SQLite's `BINARY`, PostgreSQL under any collation): word breaks first, then
+/// digits, then the Persian alphabet in [`PERSIAN_ALPHABET`]'s order, then Latin letters
+/// (case folded), then anything else by code point. Arabic ي/ى/ئ and ك are ی and ک, ۀ/ة are ه,
+/// أ/إ/ٱ are ا and ؤ is و; Persian and Arabic digits are ASCII ones; ZWNJ, tatweel, harakat and
+/// punctuation are ignored, runs of white space are one break. (Code point order puts پ, چ,
+/// ژ, ک, گ and ی after every other letter: `پنت‌هاوس` after `ویلا`.)
+///
+/// Each character becomes a two-symbol token over `0-9a-z` (anything else: `zz` and six hex
+/// digits), so the key is plain lower-case ASCII whose byte order is the token order.
+pub fn sort_key(text: &str) -> String {
+    sort_key_in(Lang::Fa, text)
+}
+
+/// [`sort_key`] for a list in `lang`: in English, Latin letters come before Persian ones (a
+/// name that fell back to Persian goes after the English names).
+pub fn sort_key_in(lang: Lang, text: &str) -> String {
+    const SYMBOLS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    const BREAK: usize = 1;
+    const DIGITS: usize = 2;
+    let (hamza, persian, latin) = match lang {
+        Lang::Fa => (
+            DIGITS + 10,
+            DIGITS + 11,
+            DIGITS + 11 + PERSIAN_ALPHABET.len(),
+        ),
+        Lang::En => (DIGITS + 36, DIGITS + 37, DIGITS + 10),
+    };
+    let mut key = String::with_capacity(text.len() * 2);
+    let token = |key: &mut String, n: usize| {
+        key.push(char::from(SYMBOLS[n / 36]));
+        key.push(char::from(SYMBOLS[n % 36]));
+    };
+    let mut pending_break = false;
+    for c in text
+        .chars()
+        .take(SORT_KEY_CHARS)
+        .flat_map(char::to_lowercase)
+    {
+        let c = match c {
+            'ي' | 'ى' | 'ئ' => 'ی',
+            'ك' => 'ک',
+            'ۀ' | 'ة' => 'ه',
+            'أ' | 'إ' | 'ٱ' => 'ا',
+            'ؤ' => 'و',
+            '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
+            '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
+            c => c,
+        };
+        if c.is_whitespace() {
+            pending_break = !key.is_empty();
+            continue;
+        }
+        // Punctuation, ZWNJ and other joiners, tatweel, harakat: no part of the order.
+        if !c.is_alphanumeric() || matches!(c, '\u{640}' | '\u{64B}'..='\u{65F}' | '\u{670}') {
+            continue;
+        }
+        if std::mem::take(&mut pending_break) {
+            token(&mut key, BREAK);
+        }
+        if c.is_ascii_digit() {
+            token(&mut key, DIGITS + (c as usize - '0' as usize));
+        } else if c == 'ء' {
+            token(&mut key, hamza);
+        } else if let Some(i) = PERSIAN_ALPHABET.iter().position(|&l| l == c) {
+            token(&mut key, persian + i);
+        } else if c.is_ascii_lowercase() {
+            token(&mut key, latin + (c as usize - 'a' as usize));
+        } else {
+            // After every two-symbol token (`zz` is the largest), then by code point.
+            key.push_str(&format!("zz{:06x}", c as u32));
+        }
+    }
+    // ASCII: any byte is a char boundary.
+    key.truncate(SORT_KEY_BYTES);
+    key
+}
+
+/// The stored sort key of a translated text (`title_sort`, `name_sort`): the Persian text's
+/// [`sort_key`], or the English one's when there is no Persian — the admin's orderings, which
+/// list the default language first, read it from an indexed column, the same on both backends.
+pub fn stored_sort_key(fa: &str, en: &str) -> String {
+    sort_key(if fa.trim().is_empty() { en } else { fa })
+}
+
 /// The `LIKE` pattern finding `value` anywhere in a normalised text; `%`, `_` and `\` are
 /// escaped (`\`).
 pub fn like_pattern(value: &str) -> String {
@@ -395,5 +493,82 @@ mod tests {
         assert_eq!(like_pattern("TEHRAN"), "%tehran%");
         assert_eq!(like_pattern("50%"), "%50\\%%");
         assert_eq!(like_pattern("a_b\\"), "%a\\_b\\\\%");
+    }
+
+    #[test]
+    fn persian_text_sorts_in_alphabet_order() {
+        let mut names = vec![
+            "ویلا",
+            "پنت‌هاوس",
+            "آپارتمان",
+            "زمین",
+            "مغازه",
+            "دفتر کار",
+            "ژاله",
+            "چمران",
+            "گلستان",
+            "کوثر",
+            "یاس",
+            "اکباتان",
+            "Villa",
+            "12 متری",
+            "۳ خوابه",
+        ];
+        names.sort_by_key(|n| sort_key(n));
+        assert_eq!(
+            names,
+            [
+                "12 متری",
+                "۳ خوابه",
+                "آپارتمان",
+                "اکباتان",
+                "پنت‌هاوس",
+                "چمران",
+                "دفتر کار",
+                "زمین",
+                "ژاله",
+                "کوثر",
+                "گلستان",
+                "مغازه",
+                "ویلا",
+                "یاس",
+                "Villa",
+            ]
+        );
+        // The whole alphabet, each letter after the one before it.
+        let keys: Vec<String> = PERSIAN_ALPHABET
+            .iter()
+            .map(|c| sort_key(&c.to_string()))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    }
+
+    #[test]
+    fn sort_keys_fold_arabic_letters_and_ignore_joiners() {
+        assert_eq!(sort_key("علي"), sort_key("علی"));
+        assert_eq!(sort_key("كتاب"), sort_key("کتاب"));
+        assert_eq!(sort_key("پنت‌هاوس"), sort_key("پنتهاوس"));
+        assert_eq!(sort_key("Villa"), sort_key("villa"));
+        assert_eq!(sort_key("  دفتر   کار "), sort_key("دفتر کار"));
+        assert_eq!(sort_key("۱۲"), sort_key("12"));
+        // A word break comes before any letter: "دفتر کار" before "دفترچه".
+        assert!(sort_key("دفتر کار") < sort_key("دفترچه"));
+        assert!(sort_key("").is_empty());
+        // Plain lower-case ASCII: byte order is the order on every database collation.
+        let key = sort_key("ویلای «دریا» Villa 3 ✓ λ");
+        assert!(
+            key.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
+            "{key}"
+        );
+        assert!(key.ends_with(&format!("01zz{:06x}", 'λ' as u32)));
+        // In English, Latin letters first.
+        assert!(sort_key("Villa") > sort_key("ویلا"));
+        assert!(sort_key_in(Lang::En, "Villa") < sort_key_in(Lang::En, "ویلا"));
+        assert!(sort_key_in(Lang::En, "12") < sort_key_in(Lang::En, "Villa"));
+        // Bounded, for an indexed column; the stored key falls back to English.
+        assert_eq!(sort_key(&"λ".repeat(500)).len(), SORT_KEY_BYTES);
+        assert_eq!(stored_sort_key(" ", "Villa"), sort_key("Villa"));
+        assert_eq!(stored_sort_key("ویلا", "Villa"), sort_key("ویلا"));
     }
 }

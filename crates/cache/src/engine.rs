@@ -61,6 +61,10 @@ pub struct CacheHealth {
     pub backend: &'static str,
     pub breaker_open: bool,
     pub pending_invalidations: usize,
+    /// A store command failed since every connection last answered a probe (on a cluster:
+    /// every client, every primary). Within a probe interval the heal loop checks them all;
+    /// connections that keep failing are renewed. Until then some reads may still miss.
+    pub connections_unverified: bool,
     pub disabled_namespaces: Vec<String>,
     /// `None` on the in-process store, or when `cache.near.enabled` is off.
     pub near: Option<NearHealth>,
@@ -76,6 +80,8 @@ pub struct CacheHealth {
 /// - Store failures are misses, logged at ERROR (rate-limited) and counted; after
 ///   `breaker_threshold` consecutive failures the breaker opens and calls stop reaching the store
 ///   until a background probe succeeds. Invalidations that fail are queued and replayed first.
+///   Failures too scattered to open the breaker (one connection of the pool, one node of a
+///   cluster) make the next probe ping every connection, and renew them if they keep failing.
 /// - There is no method that clears everything.
 #[derive(Clone)]
 pub struct Cache {
@@ -89,6 +95,9 @@ struct Inner {
     errors: ErrorLog,
     breaker: Breaker,
     pending: ReplayQueue,
+    /// The breaker's failure count as of the last probe that reached the store through every
+    /// connection: behind it, some connection may be failing unnoticed.
+    verified: AtomicU64,
     /// Bumped whenever an invalidation is queued: a fill whose lease predates it is abandoned,
     /// because the invalidation that would have revoked its lease has not reached the store.
     queued_epoch: AtomicU64,
@@ -117,7 +126,10 @@ impl Drop for Inner {
 
 struct Breaker {
     threshold: u32,
+    /// Consecutive failures.
     failures: AtomicU32,
+    /// Every failure so far: what a probe of every connection has to catch up with.
+    failed_total: AtomicU64,
     open: AtomicBool,
 }
 
@@ -131,6 +143,7 @@ impl Breaker {
     }
 
     fn failure(&self) {
+        self.failed_total.fetch_add(1, Ordering::AcqRel);
         let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
         if failures >= self.threshold && !self.open.swap(true, Ordering::AcqRel) {
             gauge!(m::BREAKER_OPEN).set(1.0);
@@ -204,9 +217,11 @@ impl Cache {
             breaker: Breaker {
                 threshold: settings.breaker_threshold,
                 failures: AtomicU32::new(0),
+                failed_total: AtomicU64::new(0),
                 open: AtomicBool::new(false),
             },
             pending: ReplayQueue::new(settings.replay_capacity),
+            verified: AtomicU64::new(0),
             store,
             settings,
             locks: KeyLocks::default(),
@@ -767,6 +782,7 @@ impl Cache {
             backend: self.inner.store.backend(),
             breaker_open: self.inner.breaker.is_open(),
             pending_invalidations: self.pending_len(),
+            connections_unverified: self.unverified_failures() > 0,
             disabled_namespaces,
             near: self.inner.near.as_ref().map(Near::health),
         }
@@ -774,6 +790,15 @@ impl Cache {
 
     fn pending_len(&self) -> usize {
         self.inner.pending.len()
+    }
+
+    /// Store failures since the last probe that reached the store through every connection.
+    fn unverified_failures(&self) -> u64 {
+        self.inner
+            .breaker
+            .failed_total
+            .load(Ordering::Acquire)
+            .saturating_sub(self.inner.verified.load(Ordering::Acquire))
     }
 
     /// The store may be read: the breaker is closed and no invalidation awaits replay (reading
@@ -835,13 +860,17 @@ impl Drop for LeaseGuard<'_> {
 }
 
 /// Half-open probing: while the breaker is open or invalidations wait, ping the store; once it
-/// answers, replay the queue, then close the breaker.
+/// answers, replay the queue, then close the breaker. Otherwise, after commands failed without
+/// opening the breaker (their failures interleaved with successes: one bad connection of the
+/// pool, one unreachable node of a cluster), ping every connection; connections that keep
+/// failing either probe are renewed.
 async fn heal_loop(inner: Weak<Inner>) {
     let interval = match inner.upgrade() {
         Some(inner) => CacheSettings::ms(inner.settings.probe_interval_ms),
         None => return,
     };
-    // Probes in a row in which the store answered a ping but refused the replay.
+    // Probes in a row in which the store answered a ping but refused the replay, or some
+    // connection did not answer.
     let mut refused = 0;
     loop {
         tokio::time::sleep(interval).await;
@@ -849,30 +878,30 @@ async fn heal_loop(inner: Weak<Inner>) {
         let cache = Cache { inner };
         cache.inner.errors.flush();
         if !cache.inner.breaker.is_open() && cache.pending_len() == 0 {
-            refused = 0;
-            continue;
-        }
-        if cache.inner.store.ping().await.is_err() {
-            continue;
-        }
-        // Invalidations keep queueing while the breaker is open: drain again at once while
-        // each round succeeds, or a steady stream of writes would hold the breaker open.
-        for _ in 0..MAX_REPLAY_ROUNDS {
-            match cache.replay().await {
-                Replayed::All => {
-                    cache.inner.breaker.close();
+            if cache.unverified_failures() == 0 {
+                refused = 0;
+                continue;
+            }
+            // Failures counted after this read are left for the next probe.
+            let failed = cache.inner.breaker.failed_total.load(Ordering::Acquire);
+            match cache.inner.store.ping_every_connection().await {
+                Ok(()) => {
+                    cache.inner.verified.fetch_max(failed, Ordering::AcqRel);
                     refused = 0;
-                    break;
                 }
-                Replayed::MoreQueued => {}
-                Replayed::Failed => {
+                Err(error) => {
+                    cache
+                        .inner
+                        .errors
+                        .report("ping_every_connection", error.kind(), &error);
                     refused += 1;
-                    break;
                 }
             }
+        } else if cache.inner.store.ping().await.is_ok() {
+            refused = cache.drain_queue(refused).await;
         }
-        // The server answers, yet the replay keeps failing: some connections are stuck
-        // (see `RedisStore::renew`).
+        // The server answers, yet the replay keeps failing, or a connection does: some
+        // connections are stuck (see `RedisStore::renew`).
         if refused >= RENEW_AFTER_REFUSALS {
             cache.inner.store.renew();
             refused = 0;
@@ -880,8 +909,28 @@ async fn heal_loop(inner: Weak<Inner>) {
     }
 }
 
-/// Probes (`probe_interval_ms` apart) whose ping succeeded but whose replay failed, before the
-/// store's connections are replaced.
+impl Cache {
+    /// Replays the queue and closes the breaker once it is empty; returns the probes in a row
+    /// whose replay was refused, `refused` before this one.
+    async fn drain_queue(&self, refused: u32) -> u32 {
+        // Invalidations keep queueing while the breaker is open: drain again at once while
+        // each round succeeds, or a steady stream of writes would hold the breaker open.
+        for _ in 0..MAX_REPLAY_ROUNDS {
+            match self.replay().await {
+                Replayed::All => {
+                    self.inner.breaker.close();
+                    return 0;
+                }
+                Replayed::MoreQueued => {}
+                Replayed::Failed => return refused + 1,
+            }
+        }
+        refused
+    }
+}
+
+/// Probes (`probe_interval_ms` apart) in a row whose ping succeeded but whose replay failed, or
+/// in which some connection did not answer, before the store's connections are replaced.
 const RENEW_AFTER_REFUSALS: u32 = 10;
 
 /// Rounds of replay per probe; each round drains what queued during the one before.

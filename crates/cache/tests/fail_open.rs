@@ -188,6 +188,59 @@ async fn redis_hung_fails_open_and_replays_invalidations() {
     assert_eq!(load(&cache, &key, "new", &calls).await, "new");
 }
 
+/// Failures too scattered to open the breaker (on a cluster: one node's slots, or one stuck
+/// client of the pool, between successes; forced here with a threshold out of reach) still
+/// report the store as partly failing, until a probe reaches it through every connection.
+/// Connections that keep failing that probe are renewed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_the_breaker_ignores_are_probed_until_every_connection_answers() {
+    if !support::require_redis().await {
+        return;
+    }
+    capture_logs();
+    let proxy = Proxy::start(REDIS_ADDR).await;
+    let mut settings = fast_settings();
+    settings.breaker_threshold = 1_000;
+    let cache = Cache::redis(&proxy.url(), &unique_env("scattered"), settings)
+        .await
+        .expect("cache");
+    let calls = AtomicUsize::new(0);
+    assert_eq!(
+        load(&cache, &DETAIL.id(1), "filled", &calls).await,
+        "filled"
+    );
+    assert!(!cache.health().connections_unverified);
+
+    proxy.set(Mode::Hang);
+    assert_eq!(load(&cache, &DETAIL.id(2), "db", &calls).await, "db");
+    let health = cache.health();
+    assert!(!health.breaker_open && health.pending_invalidations == 0);
+    assert!(
+        health.connections_unverified,
+        "a failure that did not open the breaker is reported"
+    );
+    eventually(
+        "the connections that keep failing are renewed",
+        Duration::from_secs(30),
+        || !log_lines("Redis connections renewed").is_empty(),
+    )
+    .await;
+    assert!(cache.health().connections_unverified);
+
+    proxy.set(Mode::Forward);
+    eventually(
+        "every connection answers again",
+        Duration::from_secs(10),
+        || !cache.health().connections_unverified,
+    )
+    .await;
+    assert_eq!(
+        load(&cache, &DETAIL.id(1), "again", &calls).await,
+        "filled",
+        "a hit again"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_overflow_collapses_into_namespace_invalidation() {
     if !support::require_redis().await {

@@ -68,6 +68,23 @@ pub async fn sqlite(prefix: &str) -> TestDb {
     }
 }
 
+/// A new SQLite database migrated by `M` through a connection of its own, closed before the
+/// pool opens, as `strata` does: a pooled connection that had loaded the schema before a
+/// migration changed it would misname the new columns of its next statement.
+pub async fn sqlite_migrated<M: sea_orm_migration::MigratorTrait>(prefix: &str) -> TestDb {
+    let dir = std::env::temp_dir().join(unique(prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("test.db").display());
+    let migrator = crate::connect(&url, 1).await.unwrap();
+    M::up(&migrator, None).await.unwrap();
+    migrator.close().await.unwrap();
+    TestDb {
+        db: crate::connect(&url, 4).await.unwrap(),
+        backend: "sqlite",
+        cleanup: Cleanup::Sqlite(dir),
+    }
+}
+
 /// A new PostgreSQL database named `<prefix>_<unique>`, or `None` outside CI when PostgreSQL
 /// is not reachable (`test` names the test in the notice).
 pub async fn postgres(prefix: &str, test: &str) -> Option<TestDb> {

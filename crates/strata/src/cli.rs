@@ -38,12 +38,23 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: `bind` setting, 127.0.0.1:8000]; port 0 picks a free one.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on, `HOST:PORT` or a bare `PORT` (on 127.0.0.1) [default: `bind`
+    /// setting, 127.0.0.1:8000]; port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     pub bind: Option<SocketAddr>,
     /// Seed the demo data set first (idempotent), so there is something to browse.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// `HOST:PORT`, or a bare port on the loopback address (as `manage.py runserver 8001`).
+fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("`{text}` is neither HOST:PORT (127.0.0.1:8000, [::1]:8000) nor a port (8000)")
+    })
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +227,20 @@ mod tests {
                 "{flag} has no help:\n{superuser}"
             );
         }
+    }
+
+    #[test]
+    fn a_bare_port_binds_the_loopback_address() {
+        assert_eq!(
+            parse_bind("18901"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 18901)))
+        );
+        assert_eq!(
+            parse_bind("0.0.0.0:80"),
+            Ok(SocketAddr::from(([0, 0, 0, 0], 80)))
+        );
+        assert!(parse_bind("65536").is_err());
+        assert!(parse_bind("localhost").is_err());
     }
 
     #[test]

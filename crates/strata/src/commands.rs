@@ -233,10 +233,10 @@ where
     Fut: Future<Output = Result<(), CommandError>>,
 {
     runtime()?.block_on(async {
-        let db = open_db(&config).await?;
         if strata_db::Backend::of_url(&config.database_url)? == strata_db::Backend::Sqlite {
-            migrate::migrate(&db).await?;
+            migrate::migrate_alone(&config.database_url).await?;
         }
+        let db = open_db(&config).await?;
         command(config, db).await
     })
 }

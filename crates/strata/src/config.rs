@@ -175,8 +175,11 @@ pub struct WebConfig {
     /// Opt-in: requests per client address per minute that no cache answered; past it the
     /// address's public reads are refused (429) until the minute ends. 0: off.
     pub uncached_per_minute: u32,
-    /// ISO 4217 currency of prices, for JSON-LD.
+    /// ISO 4217 currency of stored prices (JSON-LD, the API's documentation, the pages' unit).
     pub currency: String,
+    /// With `IRR`: whether pages quote `toman` (amount ÷ 10, as Iranian listing sites do) or
+    /// `rial`.
+    pub irr_unit: strata_web::money::IrrUnit,
 }
 
 impl Default for WebConfig {
@@ -190,6 +193,7 @@ impl Default for WebConfig {
             revalidate_per_minute: 60,
             uncached_per_minute: 0,
             currency: "IRR".to_owned(),
+            irr_unit: strata_web::money::IrrUnit::default(),
         }
     }
 }
@@ -609,6 +613,13 @@ fn check(
             "{}: at most {}",
             from("api.bulk_batch_size"),
             strata_api::BULK_IDS_MAX
+        ));
+    }
+    let currency = raw.web.currency.trim();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        problems.push(format!(
+            "{}: `{currency}` is not an ISO 4217 code (three letters, e.g. IRR)",
+            from("web.currency")
         ));
     }
     if raw.web.revalidate_per_minute == 0 {

@@ -1,8 +1,9 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
 //! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation journal, then the admin pattern's bulk jobs).
 
-use sea_orm::DatabaseConnection;
-use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 use strata_db::DbError;
 
 pub struct Migrator;
@@ -13,12 +14,52 @@ impl MigratorTrait for Migrator {
         all.extend(strata_media::migrations());
         all.extend(strata_taxonomy::migrations());
         all.extend(strata_real_estate::migrations());
-        all.push(Box::new(crate::outbox::migration::Migration));
+        all.push(Box::new(
+            crate::outbox::m20261124_000500_web_outbox::Migration,
+        ));
         all.push(Box::new(crate::invalidation::journal::Migration));
         // The admin pattern's bulk jobs (`strata_api::admin::jobs`).
         all.push(Box::new(strata_api::admin::jobs::Migration));
         all
     }
+}
+
+/// Migrations renamed after they had been applied somewhere: (recorded name, name now).
+/// sea-orm-migration refuses a database that recorded a migration it no longer knows, so the
+/// record is renamed with the file before the migrator looks.
+const RENAMED: &[(&str, &str)] = &[("migration", "m20261124_000500_web_outbox")];
+
+async fn rename_recorded(db: &DatabaseConnection) -> Result<(), DbError> {
+    let manager = SchemaManager::new(db);
+    if !manager
+        .has_table("seaql_migrations")
+        .await
+        .map_err(DbError::Migrate)?
+    {
+        return Ok(());
+    }
+    for (recorded, now) in RENAMED {
+        let rename = Query::update()
+            .table(Alias::new("seaql_migrations"))
+            .value(Alias::new("version"), *now)
+            .and_where(Expr::col(Alias::new("version")).eq(*recorded))
+            .to_owned();
+        db.execute(&rename).await.map_err(DbError::Migrate)?;
+    }
+    Ok(())
+}
+
+/// Migrates the SQLite database at `url` through a connection of its own, closed again before
+/// the caller opens its pool. A pooled connection that had loaded the schema before a migration
+/// changed it would name the columns of its next statement after the old schema: SQLite
+/// re-prepares the statement, but sqlx keeps the names it read first, so a new column (a
+/// row's `version`) reads as missing, once per connection.
+pub async fn migrate_alone(url: &str) -> Result<usize, DbError> {
+    let db = strata_db::connect(url, 1).await?;
+    let applied = migrate(&db).await;
+    // A close that fails leaves nothing behind that the pool opened next could see.
+    let _ = db.close().await;
+    applied
 }
 
 /// Applies pending migrations (idempotent); returns how many ran.
@@ -29,6 +70,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbError> {
 }
 
 pub async fn pending(db: &DatabaseConnection) -> Result<usize, DbError> {
+    rename_recorded(db).await?;
     Ok(Migrator::get_pending_migrations(db)
         .await
         .map_err(DbError::Migrate)?

@@ -163,6 +163,24 @@ fn article(word: &str) -> &'static str {
 
 const BATCH: usize = 500;
 
+/// Tehran's usual prices per square metre in rials (late 2025): to buy, to rent a month, and a
+/// rental's deposit (رهن).
+const SALE_PER_M2: i64 = 1_000_000_000;
+const RENT_PER_M2: i64 = 2_000_000;
+const DEPOSIT_PER_M2: i64 = 50_000_000;
+
+/// A city's prices, in percent of Tehran's.
+fn city_price_percent(city: &str) -> i64 {
+    match city {
+        "Tehran" => 100,
+        "Kish" => 80,
+        "Isfahan" => 50,
+        "Shiraz" => 45,
+        "Mashhad" => 40,
+        _ => 35,
+    }
+}
+
 /// How many published properties get photos: the newest, and the newest featured ones (what
 /// the home page and the first listing pages show). Drawing and encoding one takes tens of
 /// milliseconds, so `--properties 10000` would take minutes with photos for all.
@@ -276,8 +294,13 @@ pub async fn demo(
                 [city_fa, city_en],
                 [district_fa, district_en],
             );
-            let price_per_m2 =
-                if rent { 400_000 } else { 90_000_000 } + rng.below(50) as i64 * 1_000_000;
+            // Rials, as Iranian listing sites quote them (in tomans: a tenth): a city's usual
+            // price per square metre, 60–158 % of it, rounded as listings are.
+            let spread = 60 + rng.below(50) as i64 * 2;
+            let rials = |per_m2: i64, round: i64| {
+                let exact = per_m2 * area / 100 * city_price_percent(city_en) * spread / 100;
+                (exact + round / 2) / round * round
+            };
             let roll = rng.below(20);
             let status = match roll {
                 0 | 1 => "draft",
@@ -292,12 +315,13 @@ pub async fn demo(
                 description_fa: Set(description_fa),
                 description_en: Set(description_en),
                 deal: Set(if rent { "rent" } else { "sale" }.to_owned()),
+                // Stored in hundredths: a sale's price, or a rental's monthly rent and deposit.
                 price: Set(if rent {
-                    price_per_m2 / 100 * area
+                    rials(RENT_PER_M2, 5_000_000)
                 } else {
-                    price_per_m2 * area
+                    rials(SALE_PER_M2, 100_000_000)
                 } * 100),
-                deposit: Set(rent.then(|| price_per_m2 * area * 10)),
+                deposit: Set(rent.then(|| rials(DEPOSIT_PER_M2, 100_000_000) * 100)),
                 area: Set(area * 100),
                 rooms: Set(rooms),
                 city_fa: Set(city_fa.to_owned()),

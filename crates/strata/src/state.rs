@@ -62,10 +62,12 @@ impl AppState {
         decorate: impl FnOnce(Arc<dyn ChangeSink>) -> Arc<dyn ChangeSink>,
     ) -> Result<Self, StateError> {
         let cache = open_cache(&config).await?;
+        let sqlite = Backend::of_url(&config.database_url)? == Backend::Sqlite;
+        if sqlite {
+            migrate::migrate_alone(&config.database_url).await?;
+        }
         let db = open_db(&config).await?;
-        if Backend::of_url(&config.database_url)? == Backend::Sqlite {
-            migrate::migrate(&db).await?;
-        } else {
+        if !sqlite {
             let pending = migrate::pending(&db).await?;
             if pending > 0 {
                 return Err(StateError::Unmigrated(pending));
@@ -152,7 +154,7 @@ fn web_settings(config: &Config) -> WebSettings {
         stale_while_revalidate: Duration::from_secs(web.stale_while_revalidate_secs),
         html_cache_bytes: web.html_cache_mb.saturating_mul(1024 * 1024),
         bus_wait: Duration::from_millis(web.bus_wait_ms),
-        currency: web.currency.clone(),
+        currency: strata_web::money::Currency::new(&web.currency, web.irr_unit),
     }
 }
 

@@ -9,7 +9,9 @@ use crate::config::LogFormat;
 
 /// Used when `RUST_LOG` is unset or invalid. The engine's target is named so that its rate-limited
 /// Redis errors stay visible even when someone narrows the default (policy §10: mandatory).
-pub const DEFAULT_FILTER: &str = "info,strata_cache=info";
+/// PostgreSQL's notices (`relation "seaql_migrations" already exists, skipping` on every start)
+/// are the server talking to itself, not news for an operator.
+pub const DEFAULT_FILTER: &str = "info,strata_cache=info,sqlx::postgres::notice=warn";
 
 /// Added to the default filter for commands that should not report applied migrations (the
 /// migrator and sqlx log at INFO); `RUST_LOG`, when set, is taken as it is.

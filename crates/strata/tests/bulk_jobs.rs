@@ -404,7 +404,8 @@ impl Fixture {
 
 /// Each batch is one transaction and one invalidation carrying exactly its rows; progress is
 /// written batch by batch; a row another writer deleted after the snapshot (while the runner
-/// is held after its second batch) is a per-row "Not found." and the rest of its batch commits.
+/// is held after its second batch) is a per-row "Not found.", a row another editor changed
+/// then is left as that editor wrote it and reported, and the rest of its batch commits.
 async fn each_batch_is_one_invalidation_and_a_row_gone_since_the_snapshot_is_an_error(
     backend: Backend,
 ) {
@@ -414,6 +415,7 @@ async fn each_batch_is_one_invalidation_and_a_row_gone_since_the_snapshot_is_an_
     let snapshot = listed(&f.admin, "status=published&ordering=id").await;
     assert!(snapshot.len() > 3 * BATCH, "{} rows", snapshot.len());
     let gone = snapshot[2 * BATCH];
+    let edited = snapshot[2 * BATCH + 1];
     f.bulk_changes();
 
     let (held, release) = f.gate.hold_after(2);
@@ -437,22 +439,50 @@ async fn each_batch_is_one_invalidation_and_a_row_gone_since_the_snapshot_is_an_
             .await,
         204
     );
+    // And an editor changes another row of batch 3: the job took its snapshot before.
+    let (status, body) = f
+        .admin
+        .json(
+            Method::PATCH,
+            &format!("/api/admin/properties/{edited}/"),
+            json!({"title_en": "Edited while the job ran"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     release.send(()).unwrap();
     let done = finish(&f.admin, &job).await;
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["total"], snapshot.len());
-    assert_eq!(done["done"], snapshot.len() - 1);
-    assert_eq!(done["failed"], 1);
+    assert_eq!(done["done"], snapshot.len() - 2);
+    assert_eq!(done["failed"], 2);
     assert_eq!(
         done["errors"],
-        json!([{"id": gone, "detail": "Not found."}])
+        json!([
+            {"id": gone, "detail": "Not found."},
+            {"id": edited, "detail": strata_api::admin::jobs::CHANGED_SINCE_SNAPSHOT},
+        ])
+    );
+    let kept = f
+        .admin
+        .ok(&format!("/api/admin/properties/{edited}/"))
+        .await;
+    assert_eq!(
+        (kept["status"].clone(), kept["title_en"].clone()),
+        (json!("published"), json!("Edited while the job ran")),
+        "the editor's row is as the editor left it"
     );
 
     // One invalidation per batch, each with exactly that batch's remaining rows and slugs.
     let changes = f.bulk_changes();
     let batches: Vec<Vec<i64>> = snapshot
         .chunks(BATCH)
-        .map(|chunk| chunk.iter().copied().filter(|id| *id != gone).collect())
+        .map(|chunk| {
+            chunk
+                .iter()
+                .copied()
+                .filter(|id| *id != gone && *id != edited)
+                .collect()
+        })
         .collect();
     assert_eq!(changes.len(), batches.len(), "{changes:?}");
     for (change, batch) in changes.iter().zip(&batches) {
@@ -463,7 +493,11 @@ async fn each_batch_is_one_invalidation_and_a_row_gone_since_the_snapshot_is_an_
         assert_eq!(change.slugs.len(), batch.len(), "{change:?}");
     }
     let drafts: BTreeSet<i64> = listed(&f.admin, "status=draft").await.into_iter().collect();
-    assert!(snapshot.iter().all(|id| *id == gone || drafts.contains(id)));
+    assert!(
+        snapshot
+            .iter()
+            .all(|id| *id == gone || *id == edited || drafts.contains(id))
+    );
 }
 
 /// A row the database refuses (a trigger, a constraint-class error) is a per-row error while

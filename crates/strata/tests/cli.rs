@@ -277,3 +277,33 @@ fn flags_round_trip_through_redis() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(listed(&vars).is_empty(), "--on clears the flag");
 }
+
+/// A database migrated before the outbox's migration got its dated name recorded it as
+/// `migration`; `migrate` renames the record instead of refusing the database.
+#[tokio::test]
+async fn a_migration_recorded_under_its_old_name_still_migrates() {
+    use sea_orm::ConnectionTrait;
+    let db = std::env::temp_dir().join(format!("strata-cli-renamed-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let env = [("DATABASE_URL", url.as_str())];
+    assert_eq!(run(&["migrate"], &env).status.code(), Some(0));
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    let renamed = conn
+        .execute_unprepared(
+            "UPDATE seaql_migrations SET version = 'migration' \
+             WHERE version = 'm20261124_000500_web_outbox'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        renamed.rows_affected(),
+        1,
+        "the outbox's migration is recorded"
+    );
+    conn.close().await.unwrap();
+    let migrate = run(&["migrate"], &env);
+    assert_eq!(migrate.status.code(), Some(0), "{}", stderr(&migrate));
+    assert_eq!(stdout(&migrate).trim(), "No migrations to apply.");
+    let _ = std::fs::remove_file(&db);
+}

@@ -138,3 +138,69 @@ async fn a_flag_reaches_every_instance_within_a_second() {
     let out = common::run(&["cache", "flags", "--on", "public:property:list"], &vars);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Everything `strata serve` announces on stdout: once it answers `/healthz` the announcement
+/// is complete (it is written before the first connection is accepted), so the server is
+/// stopped and its stdout read to the end.
+async fn announcement(env: &[(&str, &str)]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = common::strata(&["serve", "--bind", "0"], env)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .strip_prefix("Strata listening on http://")
+        .unwrap()
+        .to_owned();
+    let healthy = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(healthy.status().as_u16(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    format!("{first}\n{}", rest.join("\n"))
+}
+
+/// A first run: `serve` takes a bare port, says how to make the first admin while there is
+/// none (and no more once there is), and refuses a busy port (exit 1) saying how to pick
+/// another.
+#[tokio::test]
+async fn a_first_run_is_told_what_to_do() {
+    let site = common::Site::new(common::Backend::Embedded, "first_run")
+        .await
+        .unwrap();
+    let env: Vec<(&str, &str)> = site
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let first = announcement(&env).await;
+    assert!(
+        first.starts_with("Strata listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    assert!(
+        first.contains("(no admin yet: create one with `"),
+        "{first}"
+    );
+    assert!(
+        first.contains("createsuperuser --username NAME --email EMAIL`"),
+        "{first}"
+    );
+    site.token("admin", "admin");
+    let later = announcement(&env).await;
+    assert!(!later.contains("no admin yet"), "{later}");
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let refused = site.run(&["serve", "--bind", &port]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = common::stderr(&refused);
+    assert!(
+        message.contains("pick another with `--bind PORT`"),
+        "{message}"
+    );
+}

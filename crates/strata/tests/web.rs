@@ -186,7 +186,7 @@ async fn pages_seo_escaping_and_http_caching(backend: Backend) {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.header("cache-control"), "no-store");
     // Named by its label (tests/web_errors.rs checks the page in full).
-    assert!(bad.body.contains("<strong>کمترین قیمت</strong>"));
+    assert!(bad.body.contains("<strong>کمترین قیمت (تومان)</strong>"));
     let listing = ok(&server, "/properties/?ordering=price").await;
     assert!(
         listing.body.contains(r#"rel="next""#),

@@ -113,6 +113,15 @@ async fn bad_filters_are_listed_by_label_in_the_visitors_language(backend: Backe
         ]
     );
     let page = get(&server, BAD).await;
+    // The header's language switch asks the same in English (its errors, in English).
+    let switch = BAD.replace('&', "&#38;");
+    assert!(
+        page.body.contains(&format!(
+            r#"/en{switch}" hreflang="en" lang="en">English</a>"#
+        )),
+        "{}",
+        page.body
+    );
     let text = text_of(main_of(&page.body)).replace("«x»", "");
     assert!(
         !text.chars().any(|c| c.is_ascii_alphabetic()),
@@ -129,6 +138,14 @@ async fn bad_filters_are_listed_by_label_in_the_visitors_language(backend: Backe
         ]
     );
     let page = get(&server, &format!("/en{BAD}")).await;
+    assert!(
+        page.body.contains(&format!(
+            r#"{}" hreflang="fa" lang="fa">فارسی</a>"#,
+            BAD.replace('&', "&#38;")
+        )),
+        "{}",
+        page.body
+    );
     let text = text_of(main_of(&page.body));
     assert!(
         !text.chars().any(is_persian),
@@ -161,6 +178,13 @@ async fn not_found_pages_in_each_language(backend: Backend) {
         let fa = get(&server, path).await;
         assert_eq!(fa.status, 404, "{path}");
         assert!(fa.body.contains("<html lang=\"fa\" dir=\"rtl\">"));
+        // A way to the other language: its home page.
+        assert!(
+            fa.body
+                .contains(r#"/en/" hreflang="en" lang="en">English</a>"#),
+            "{}",
+            fa.body
+        );
         let text = text_of(main_of(&fa.body));
         assert!(text.starts_with("پیدا نشد "), "{text}");
         assert!(!text.chars().any(|c| c.is_ascii_alphabetic()), "{text}");

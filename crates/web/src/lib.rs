@@ -13,6 +13,7 @@ pub mod coherence;
 mod http;
 pub mod i18n;
 pub mod isr;
+pub mod money;
 mod pages;
 mod revalidate;
 
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use strata_api::{ApiError, Ctx, UrlQuery};
@@ -48,8 +49,8 @@ pub struct WebSettings {
     pub html_cache_bytes: u64,
     /// How long a request waits for bus notices this instance has not applied yet.
     pub bus_wait: Duration,
-    /// ISO 4217, for prices in JSON-LD.
-    pub currency: String,
+    /// The stored amounts' currency (ISO 4217, in JSON-LD) and the unit pages show them in.
+    pub currency: money::Currency,
 }
 
 impl Default for WebSettings {
@@ -62,7 +63,7 @@ impl Default for WebSettings {
             stale_while_revalidate: Duration::from_secs(86_400),
             html_cache_bytes: 64 * 1024 * 1024,
             bus_wait: Duration::from_millis(200),
-            currency: "IRR".to_owned(),
+            currency: money::Currency::default(),
         }
     }
 }
@@ -101,6 +102,10 @@ impl Site {
             limiter: revalidate::limiter(settings.revalidate_per_minute),
             settings,
         }))
+    }
+
+    pub fn settings(&self) -> &WebSettings {
+        &self.settings
     }
 
     /// Expires the pages carrying `tags` here and on every other instance.
@@ -183,14 +188,14 @@ fn language_routes(lang: Lang) -> Router<Site> {
         )
         .route(
             &format!("{p}/properties/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, query: Result<UrlQuery, ApiError>| async move {
+            get(move |State(site): State<Site>, headers: HeaderMap, uri: Uri, query: Result<UrlQuery, ApiError>| async move {
                 let query = match query {
                     Ok(query) => query,
-                    Err(error) => return pages::bad_query(&site, lang, error),
+                    Err(error) => return pages::bad_query(&site, lang, &uri, error),
                 };
-                match pages::properties::list_page(lang, &query) {
+                match pages::properties::list_page(&site, lang, &query) {
                     Ok(page) => site.serve(&headers, page).await,
-                    Err(errors) => pages::bad_request(&site, lang, &errors),
+                    Err(errors) => pages::bad_request(&site, lang, &uri, &errors),
                 }
             }),
         )
@@ -202,20 +207,20 @@ fn language_routes(lang: Lang) -> Router<Site> {
         )
         .route(
             &format!("{p}/categories/{{slug}}/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: Result<UrlQuery, ApiError>| async move {
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, uri: Uri, query: Result<UrlQuery, ApiError>| async move {
                 let number = match query {
                     Ok(query) => pages::page_number(&query),
-                    Err(error) => return pages::bad_query(&site, lang, error),
+                    Err(error) => return pages::bad_query(&site, lang, &uri, error),
                 };
                 site.serve(&headers, Page::Category(lang, slug, number)).await
             }),
         )
         .route(
             &format!("{p}/tags/{{slug}}/"),
-            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, query: Result<UrlQuery, ApiError>| async move {
+            get(move |State(site): State<Site>, headers: HeaderMap, Path(slug): Path<String>, uri: Uri, query: Result<UrlQuery, ApiError>| async move {
                 let number = match query {
                     Ok(query) => pages::page_number(&query),
-                    Err(error) => return pages::bad_query(&site, lang, error),
+                    Err(error) => return pages::bad_query(&site, lang, &uri, error),
                 };
                 site.serve(&headers, Page::Tag(lang, slug, number)).await
             }),

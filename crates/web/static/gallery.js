@@ -9,7 +9,10 @@ document.querySelectorAll("[data-gallery]").forEach((gallery) => {
   const list = gallery.querySelector(".gallery-thumbs");
   const thumbs = Array.from(gallery.querySelectorAll(".gallery-thumb"));
   if (!main || !list || thumbs.length < 2) return;
+  // A toolbar of buttons now, no longer a list: its items lose their list-item role too (a
+  // list item outside a list is an error to assistive technology, and to axe).
   list.setAttribute("role", "toolbar");
+  list.querySelectorAll(":scope > li").forEach((item) => item.setAttribute("role", "none"));
   let current = 0;
   const show = (index, focus) => {
     current = (index + thumbs.length) % thumbs.length;
@@ -22,6 +25,7 @@ document.querySelectorAll("[data-gallery]").forEach((gallery) => {
     main.alt = thumb.dataset.alt;
     main.width = Number(thumb.dataset.width);
     main.height = Number(thumb.dataset.height);
+    main.classList.toggle("fill", thumb.dataset.fill === "true");
     // One tab stop for the row (roving tabindex); the arrows move within it.
     thumbs.forEach((t, i) => {
       t.setAttribute("aria-pressed", String(i === current));

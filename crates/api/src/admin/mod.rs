@@ -21,6 +21,7 @@ mod protect;
 mod query;
 mod routes;
 pub mod service;
+pub mod version;
 
 use std::future::Future;
 
@@ -38,6 +39,7 @@ pub use protect::{InUse, OnDelete, count_of};
 pub use query::{Filters, ListQuery, NoFilters, QueryReader, icontains};
 pub use routes::{INVALIDATES_EXTENSION, publishable_routes, routes};
 pub use service::{BulkResult, ListKey};
+pub use version::{IfMatch, Versioned, add_version_column, drop_version_column};
 
 /// The columns of a resource's table.
 pub type Column<R> = <<R as AdminResource>::Table as EntityTrait>::Column;
@@ -45,11 +47,13 @@ pub type Column<R> = <<R as AdminResource>::Table as EntityTrait>::Column;
 pub type Model<R> = <<R as AdminResource>::Table as EntityTrait>::Model;
 
 /// What the web tier and the invalidation map need of a row: its id and its slug (pages and
-/// tags are keyed by slug; a resource without slugs gives an empty one).
+/// tags are keyed by slug; a resource without slugs gives an empty one); and what a
+/// precondition is checked against: its version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     pub id: i64,
     pub slug: String,
+    pub version: i64,
 }
 
 /// An admin resource, declared once. See the module documentation.
@@ -69,6 +73,9 @@ pub trait AdminResource: Send + Sync + 'static {
     const ID: Column<Self>;
     /// The column pages and web tags are keyed by.
     const SLUG: Column<Self>;
+    /// The row's version counter (`version`, added by [`add_version_column`]), bumped by every
+    /// write of the row and checked against `If-Match` ([`version`]).
+    const VERSION: Column<Self>;
     /// `?ordering=` values and the columns they sort by; each is also accepted with a leading
     /// `-` (descending). Anything else is a 400. Ties are broken by id, so pages never overlap.
     const ORDERING: &'static [(&'static str, Column<Self>)];
@@ -114,7 +121,7 @@ pub trait AdminResource: Send + Sync + 'static {
         txn: &DatabaseTransaction,
         ids: &[i64],
     ) -> impl Future<Output = Result<Vec<Row>, DbErr>> + Send {
-        lock_rows::<Self::Table>(txn, Self::ID, Self::SLUG, ids)
+        lock_rows::<Self::Table>(txn, [Self::ID, Self::SLUG, Self::VERSION], ids)
     }
 
     /// Inserts a row; returns its id.
@@ -190,11 +197,10 @@ pub trait Publishable: AdminResource {
     ) -> impl Future<Output = Result<(), DbErr>> + Send;
 }
 
-/// `id` and `slug` of the existing rows among `ids`, locked for update.
+/// `id`, `slug` and `version` of the existing rows among `ids`, locked for update.
 async fn lock_rows<E>(
     txn: &DatabaseTransaction,
-    id: E::Column,
-    slug: E::Column,
+    [id, slug, version]: [E::Column; 3],
     ids: &[i64],
 ) -> Result<Vec<Row>, DbErr>
 where
@@ -204,10 +210,11 @@ where
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String)> = E::find()
+    let rows: Vec<(i64, String, i64)> = E::find()
         .select_only()
         .column(id)
         .column(slug)
+        .column(version)
         .filter(id.is_in(ids.iter().copied()))
         .lock_exclusive()
         .into_tuple()
@@ -215,7 +222,7 @@ where
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, slug)| Row { id, slug })
+        .map(|(id, slug, version)| Row { id, slug, version })
         .collect())
 }
 

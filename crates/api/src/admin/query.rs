@@ -301,18 +301,20 @@ where
     })
 }
 
-/// The ids of every row the list `query` selects, in the list's order, at most `limit` of them.
+/// The id and version of every row the list `query` selects, in the list's order, at most
+/// `limit` of them.
 pub(super) async fn matching_ids<R: AdminResource, C: ConnectionTrait>(
     db: &C,
     query: &ListQuery<R::Filters>,
     limit: u64,
-) -> Result<Vec<i64>, DbErr>
+) -> Result<Vec<(i64, i64)>, DbErr>
 where
     Column<R>: ColumnTrait,
 {
     select::<R>(query)
         .select_only()
         .column(R::ID)
+        .column(R::VERSION)
         .limit(limit)
         .into_tuple()
         .all(db)

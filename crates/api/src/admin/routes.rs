@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use sea_orm::{ColumnTrait, EntityTrait};
-use utoipa::ToSchema;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, Paths,
@@ -15,11 +14,13 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::jobs::{self, BulkJob};
 use super::query::ListQuery;
 use super::service::{self, BulkAction, BulkResult};
+use super::version::{IfMatch, Versioned, if_match_param};
 use super::{Actor, AdminResource, Column, InUse, OnDelete, Publishable, Write};
 use crate::ApiResult;
 use crate::context::Ctx;
@@ -87,14 +88,17 @@ where
 async fn create<R: AdminResource>(
     State(ctx): State<Ctx>,
     body: JsonObject,
-) -> ApiResult<(StatusCode, Json<R::Out>)> {
+) -> ApiResult<(StatusCode, Versioned<R::Out>)> {
     let input = R::parse(body, Mode::Create)?;
     let out = service::create::<R>(&ctx, input).await?;
-    Ok((StatusCode::CREATED, Json(out)))
+    Ok((StatusCode::CREATED, out))
 }
 
-async fn retrieve<R: AdminResource>(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<R::Out>> {
-    Ok(Json(service::retrieve::<R>(&ctx, id).await?))
+async fn retrieve<R: AdminResource>(
+    State(ctx): State<Ctx>,
+    Id(id): Id,
+) -> ApiResult<Versioned<R::Out>> {
+    service::retrieve::<R>(&ctx, id).await
 }
 
 /// The signed-in user, when a route guard left one.
@@ -108,33 +112,46 @@ async fn update<R: AdminResource>(
     State(ctx): State<Ctx>,
     signed: Signed,
     Id(id): Id,
+    precondition: IfMatch,
     body: JsonObject,
-) -> ApiResult<Json<R::Out>> {
-    let input = R::parse(body, Mode::Replace)?;
-    R::refuse(actor(signed), id, Write::Update(&input))?;
-    Ok(Json(service::update::<R>(&ctx, id, input).await?))
+) -> ApiResult<Versioned<R::Out>> {
+    write::<R>(ctx, signed, id, precondition, body, Mode::Replace).await
 }
 
 async fn partial_update<R: AdminResource>(
     State(ctx): State<Ctx>,
     signed: Signed,
     Id(id): Id,
+    precondition: IfMatch,
     body: JsonObject,
-) -> ApiResult<Json<R::Out>> {
-    let input = R::parse(body, Mode::Patch)?;
+) -> ApiResult<Versioned<R::Out>> {
+    write::<R>(ctx, signed, id, precondition, body, Mode::Patch).await
+}
+
+/// PUT and PATCH: they differ only in which fields the body must hold.
+async fn write<R: AdminResource>(
+    ctx: Ctx,
+    signed: Signed,
+    id: i64,
+    precondition: IfMatch,
+    body: JsonObject,
+    mode: Mode,
+) -> ApiResult<Versioned<R::Out>> {
+    let input = R::parse(body, mode)?;
     R::refuse(actor(signed), id, Write::Update(&input))?;
-    Ok(Json(service::update::<R>(&ctx, id, input).await?))
+    service::update::<R>(&ctx, id, input, &precondition).await
 }
 
 async fn destroy<R: AdminResource>(
     State(ctx): State<Ctx>,
     signed: Signed,
     Id(id): Id,
+    precondition: IfMatch,
     url: UrlQuery,
 ) -> ApiResult<StatusCode> {
     let on_delete = OnDelete::from_query(R::IN_USE, &url)?;
     R::refuse(actor(signed), id, Write::Delete)?;
-    service::delete::<R>(&ctx, id, on_delete).await?;
+    service::delete::<R>(&ctx, id, on_delete, &precondition).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -142,14 +159,15 @@ async fn destroy<R: AdminResource>(
 async fn status<R: Publishable>(
     State(ctx): State<Ctx>,
     Id(id): Id,
+    precondition: IfMatch,
     body: JsonObject,
-) -> ApiResult<Json<R::Out>> {
+) -> ApiResult<Versioned<R::Out>> {
     let mut fields = Fields::new(body, false);
     let status = fields.choice("status", true, R::STATUSES);
     let status = fields.finish(status)?;
     let status =
         status.ok_or_else(|| crate::ApiError::field("status", "This field is required."))?;
-    Ok(Json(service::set_status::<R>(&ctx, id, status).await?))
+    service::set_status::<R>(&ctx, id, status, &precondition).await
 }
 
 /// Body: `{"action": "status", "status": "archived", "ids": [1, 2]}` or
@@ -260,7 +278,39 @@ impl<R: AdminResource> Doc<R> {
         schema_of::<R::Item>(&mut schemas);
         schema_of::<R::Input>(&mut schemas);
         schemas.push((patched_name::<R::Input>(), patched::<R::Input>()));
+        schemas.push((
+            Versioned::<R::Out>::schema_name(),
+            Versioned::<R::Out>::schema(),
+        ));
         schemas
+    }
+
+    /// One object with its version, and the `ETag` that carries it.
+    fn versioned(description: &str) -> utoipa::openapi::Response {
+        let mut response = json(
+            description,
+            RefOr::Ref(Ref::from_schema_name(Versioned::<R::Out>::schema_name())),
+        );
+        response.headers.insert(
+            "ETag".to_owned(),
+            RefOr::T(
+                utoipa::openapi::header::HeaderBuilder::new()
+                    .schema(Some(String::schema()))
+                    .description(Some("The row's version as a strong entity tag: `\"7\"`."))
+                    .build(),
+            ),
+        );
+        response
+    }
+
+    /// A write of one row that honours `If-Match`.
+    fn conditional(op: OperationBuilder) -> OperationBuilder {
+        op.parameter(if_match_param()).response(
+            "412",
+            Self::versioned(
+                "`If-Match` named another version: nothing was written; the object as it is now",
+            ),
+        )
     }
 
     fn collection_path() -> String {
@@ -337,7 +387,7 @@ impl<R: AdminResource> Doc<R> {
             format!("Create one of {noun}"),
             Some(reference::<R::Input>()),
         )
-        .response("201", json("Created", reference::<R::Out>()));
+        .response("201", Self::versioned("Created"));
         let item = PathItem::new(HttpMethod::Get, list);
         let mut paths = Paths::new();
         paths.paths.insert(Self::collection_path(), item);
@@ -352,26 +402,26 @@ impl<R: AdminResource> Doc<R> {
                 .response("404", detail("Not found"))
         };
         let retrieve = with_id(Self::operation("retrieve", format!("One of {noun}")))
-            .response("200", json("Found", reference::<R::Out>()));
-        let update = with_id(Self::write(
+            .response("200", Self::versioned("Found"));
+        let update = Self::conditional(with_id(Self::write(
             "update",
             format!("Replace one of {noun} (every required field)"),
             Some(reference::<R::Input>()),
-        ))
-        .response("200", json("Updated", reference::<R::Out>()));
-        let partial = with_id(Self::write(
+        )))
+        .response("200", Self::versioned("Updated"));
+        let partial = Self::conditional(with_id(Self::write(
             "partial_update",
             format!("Update the given fields of one of {noun}"),
             Some(RefOr::Ref(
                 Ref::from_schema_name(patched_name::<R::Input>()),
             )),
-        ))
-        .response("200", json("Updated", reference::<R::Out>()));
-        let mut destroy = with_id(Self::write(
+        )))
+        .response("200", Self::versioned("Updated"));
+        let mut destroy = Self::conditional(with_id(Self::write(
             "destroy",
             format!("Delete one of {noun}"),
             None,
-        ))
+        )))
         .response("204", ResponseBuilder::new().description("Deleted").build());
         if let Some((name, description)) = R::IN_USE.parameter() {
             let schema = match R::IN_USE {
@@ -406,13 +456,13 @@ impl<R: Publishable> Doc<R> {
         let body = ObjectBuilder::new()
             .property("status", crate::openapi::choices(R::STATUSES))
             .required("status");
-        let op = Self::write(
+        let op = Self::conditional(Self::write(
             "status",
             format!("Set the status of one of {}", R::PLURAL),
             Some(body.into()),
-        )
+        ))
         .parameter(id_param())
-        .response("200", json("Updated", reference::<R::Out>()))
+        .response("200", Self::versioned("Updated"))
         .response("404", detail("Not found"));
         let mut paths = Paths::new();
         paths.add_path_operation(Self::member_path("status/"), vec![HttpMethod::Post], op);

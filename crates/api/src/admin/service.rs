@@ -7,6 +7,7 @@ use strata_cache::TtlClass;
 use utoipa::ToSchema;
 
 use super::query::{ListQuery, select_page};
+use super::version::{self, IfMatch, Versioned};
 use super::{AdminResource, Column, OnDelete, Publishable, Row};
 use crate::ApiResult;
 use crate::context::{Change, Ctx, Op};
@@ -53,8 +54,13 @@ where
         .await
 }
 
-pub async fn retrieve<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<R::Out> {
-    R::read(&ctx.db, id).await?.ok_or(ApiError::NotFound)
+/// The object and its version (read first: see [`version::current`]).
+pub async fn retrieve<R: AdminResource>(ctx: &Ctx, id: i64) -> ApiResult<Versioned<R::Out>> {
+    let version = version::current::<R, _>(&ctx.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let body = R::read(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Versioned { body, version })
 }
 
 /// The change a write publishes: its rows' ids and slugs (old and new), each once.
@@ -73,48 +79,79 @@ pub(super) fn change<R: AdminResource>(op: Op, rows: &[Row]) -> Change {
 }
 
 /// The output, read inside the write's transaction: once it commits nothing is left to fail.
-async fn read_in<R: AdminResource>(txn: &DatabaseTransaction, id: i64) -> ApiResult<R::Out> {
-    R::read(txn, id)
+async fn read_in<R: AdminResource>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    version: i64,
+) -> ApiResult<Versioned<R::Out>> {
+    let body = R::read(txn, id)
         .await?
-        .ok_or_else(|| ApiError::internal("a row written in this transaction cannot be read"))
+        .ok_or_else(|| ApiError::internal("a row written in this transaction cannot be read"))?;
+    Ok(Versioned { body, version })
 }
 
-/// The one row `id`, locked; a 404 if it does not exist.
-async fn lock_one<R: AdminResource>(txn: &DatabaseTransaction, id: i64) -> ApiResult<Vec<Row>> {
-    let rows = R::lock(txn, &[id]).await?;
-    if rows.is_empty() {
-        return Err(ApiError::NotFound);
-    }
-    Ok(rows)
+/// The one row `id`, locked; a 404 if it does not exist, a 412 if it is not at the version
+/// `precondition` names.
+async fn lock_one<R: AdminResource>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    precondition: &IfMatch,
+) -> ApiResult<Row> {
+    let row = R::lock(txn, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound)?;
+    version::check::<R>(txn, id, row.version, precondition).await?;
+    Ok(row)
 }
 
-pub async fn create<R: AdminResource>(ctx: &Ctx, input: R::Input) -> ApiResult<R::Out> {
+pub async fn create<R: AdminResource>(ctx: &Ctx, input: R::Input) -> ApiResult<Versioned<R::Out>> {
     let txn = ctx.begin().await?;
     let id = R::create(&txn, input).await?;
     let rows = R::lock(&txn, &[id]).await?;
-    let out = read_in::<R>(&txn, id).await?;
+    let version = rows.first().map_or(1, |row| row.version);
+    let out = read_in::<R>(&txn, id, version).await?;
     ctx.commit(txn, change::<R>(Op::Create, &rows)).await?;
     Ok(out)
 }
 
-pub async fn update<R: AdminResource>(ctx: &Ctx, id: i64, input: R::Input) -> ApiResult<R::Out> {
+pub async fn update<R: AdminResource>(
+    ctx: &Ctx,
+    id: i64,
+    input: R::Input,
+    precondition: &IfMatch,
+) -> ApiResult<Versioned<R::Out>> {
     let txn = ctx.begin().await?;
-    let mut rows = lock_one::<R>(&txn, id).await?;
+    let old = lock_one::<R>(&txn, id, precondition).await?;
     R::update(&txn, id, input).await?;
+    version::bump::<R>(&txn, &[id]).await?;
     // Both slugs: pages under the old one must go, pages under the new one may exist (404s).
-    rows.extend(R::lock(&txn, &[id]).await?);
-    let out = read_in::<R>(&txn, id).await?;
+    let mut rows = R::lock(&txn, &[id]).await?;
+    let version = rows.first().map_or(old.version + 1, |row| row.version);
+    rows.push(old);
+    let out = read_in::<R>(&txn, id, version).await?;
     ctx.commit(txn, change::<R>(Op::Update, &rows)).await?;
     Ok(out)
 }
 
 /// Deletes `id`; what still uses it is refused, moved or detached by
-/// [`AdminResource::release`] as `on_delete` says, in the same transaction.
-pub async fn delete<R: AdminResource>(ctx: &Ctx, id: i64, on_delete: OnDelete) -> ApiResult<()> {
+/// [`AdminResource::release`] as `on_delete` says, in the same transaction (the rows of this
+/// resource it moves are written, so their versions move too).
+pub async fn delete<R: AdminResource>(
+    ctx: &Ctx,
+    id: i64,
+    on_delete: OnDelete,
+    precondition: &IfMatch,
+) -> ApiResult<()> {
     let txn = ctx.begin().await?;
-    let mut rows = lock_one::<R>(&txn, id).await?;
-    rows.extend(R::release(&txn, id, on_delete).await?);
+    let row = lock_one::<R>(&txn, id, precondition).await?;
+    let released = R::release(&txn, id, on_delete).await?;
+    let moved: Vec<i64> = released.iter().map(|r| r.id).filter(|&r| r != id).collect();
+    version::bump::<R>(&txn, &moved).await?;
     let files = R::delete(&txn, &[id]).await?;
+    let mut rows = released;
+    rows.push(row);
     ctx.commit(txn, change::<R>(Op::Delete, &rows)).await?;
     ctx.media.delete_all(&files).await;
     Ok(())
@@ -124,12 +161,13 @@ pub async fn set_status<R: Publishable>(
     ctx: &Ctx,
     id: i64,
     status: &'static str,
-) -> ApiResult<R::Out> {
+    precondition: &IfMatch,
+) -> ApiResult<Versioned<R::Out>> {
     let txn = ctx.begin().await?;
-    let rows = lock_one::<R>(&txn, id).await?;
-    R::set_status(&txn, &[id], status).await?;
-    let out = read_in::<R>(&txn, id).await?;
-    ctx.commit(txn, change::<R>(Op::Status, &rows)).await?;
+    let row = lock_one::<R>(&txn, id, precondition).await?;
+    BulkAction::Status(status).apply::<R>(&txn, &[id]).await?;
+    let out = read_in::<R>(&txn, id, row.version + 1).await?;
+    ctx.commit(txn, change::<R>(Op::Status, &[row])).await?;
     Ok(out)
 }
 
@@ -166,6 +204,7 @@ impl BulkAction {
         match self {
             BulkAction::Status(status) => {
                 R::set_status(txn, ids, status).await.map_err(refused)?;
+                version::bump::<R>(txn, ids).await?;
                 Ok(Vec::new())
             }
             BulkAction::Delete => R::delete(txn, ids).await,

@@ -109,7 +109,6 @@ pub async fn related(
     if !links.is_empty() {
         let tags: HashMap<i64, tag::Model> = tag::Entity::find()
             .filter(tag::Column::Id.is_in(links.iter().map(|l| l.tag_id)))
-            .order_by_asc(tag::Column::NameFa)
             .all(db)
             .await?
             .into_iter()
@@ -124,8 +123,10 @@ pub async fn related(
                     .push(tag_summary(t, lang));
             }
         }
+        // In alphabetical order of the language shown (a Persian dictionary's, not the code
+        // points'), then by id.
         for list in related.tags.values_mut() {
-            list.sort_by(|a, b| a.name.cmp(&b.name));
+            list.sort_by_cached_key(|t| (lang::sort_key_in(lang, &t.name), t.id));
         }
     }
     if with_options {
@@ -147,14 +148,22 @@ pub async fn related(
                     grouped.entry(link.property_id).or_default().push(o);
                 }
             }
-            for (property_id, mut list) in grouped {
-                list.sort_by(|a, b| {
-                    (&a.group, a.position, &a.name_fa).cmp(&(&b.group, b.position, &b.name_fa))
+            for (property_id, list) in grouped {
+                let mut list: Vec<_> = list
+                    .into_iter()
+                    .map(|o| (o.position, option_summary(o, lang)))
+                    .collect();
+                list.sort_by_cached_key(|(position, o)| {
+                    (
+                        o.group.clone(),
+                        *position,
+                        lang::sort_key_in(lang, &o.name),
+                        o.id,
+                    )
                 });
-                related.options.insert(
-                    property_id,
-                    list.into_iter().map(|o| option_summary(o, lang)).collect(),
-                );
+                related
+                    .options
+                    .insert(property_id, list.into_iter().map(|(_, o)| o).collect());
             }
         }
     }

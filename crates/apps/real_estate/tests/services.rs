@@ -6,6 +6,7 @@
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use serde_json::{Value, json};
+use strata_api::admin::IfMatch;
 use strata_api::admin::service::{self, BulkAction};
 use strata_api::testing::{self, TestCtx};
 use strata_api::{ApiError, ApiSettings, Entity, JsonObject, Mode, Op};
@@ -27,10 +28,12 @@ impl MigratorTrait for Migrator {
 }
 
 async fn databases(test: &str) -> Vec<TestDb> {
-    let mut all = vec![strata_db::testing::sqlite("strata_real_estate_services").await];
-    all.extend(strata_db::testing::postgres("strata_real_estate_services", test).await);
-    for db in &all {
-        Migrator::up(&db.db, None).await.unwrap();
+    let mut all =
+        vec![strata_db::testing::sqlite_migrated::<Migrator>("strata_real_estate_services").await];
+    if let Some(postgres) = strata_db::testing::postgres("strata_real_estate_services", test).await
+    {
+        Migrator::up(&postgres.db, None).await.unwrap();
+        all.push(postgres);
     }
     all
 }
@@ -99,26 +102,36 @@ async fn relations_are_checked_in_the_write_and_published_at_is_set_once() {
         let created = service::create::<Properties>(&ctx, input(villa("villa-1"), Mode::Create))
             .await
             .unwrap();
-        assert_eq!(created.detail.status, "draft");
-        let published = service::set_status::<Properties>(&ctx, created.detail.id, "published")
-            .await
-            .unwrap();
+        assert_eq!(created.body.detail.status, "draft");
+        assert_eq!(created.version, 1);
+        let id = created.body.detail.id;
+        let ctx = &ctx;
+        let status = |status, precondition| async move {
+            service::set_status::<Properties>(ctx, id, status, &precondition).await
+        };
+        let published = status("published", IfMatch::Absent).await.unwrap();
         let first = published
+            .body
             .detail
             .published_at
             .clone()
             .expect("set on publishing");
-        service::set_status::<Properties>(&ctx, created.detail.id, "archived")
+        assert_eq!(published.version, 2);
+        let stale = status("archived", IfMatch::Tags(vec!["\"1\"".to_owned()])).await;
+        assert!(
+            matches!(stale, Err(ApiError::PreconditionFailed(_))),
+            "{stale:?}"
+        );
+        status("archived", IfMatch::Tags(vec!["\"2\"".to_owned()]))
             .await
             .unwrap();
-        let again = service::set_status::<Properties>(&ctx, created.detail.id, "published")
-            .await
-            .unwrap();
+        let again = status("published", IfMatch::Any).await.unwrap();
         assert_eq!(
-            again.detail.published_at,
+            again.body.detail.published_at,
             Some(first),
             "set only the first time"
         );
+        assert_eq!(again.version, 4, "the refused write bumped nothing");
         let ops: Vec<Op> = changes.take().iter().map(|c| c.op).collect();
         assert_eq!(ops, [Op::Create, Op::Status, Op::Status, Op::Status]);
         test.close().await;
@@ -139,7 +152,7 @@ async fn bulk_is_all_or_nothing_and_files_go_after_the_commit() {
                 service::create::<Properties>(&ctx, input(villa(&format!("v-{n}")), Mode::Create))
                     .await
                     .unwrap();
-            ids.push(created.detail.id);
+            ids.push(created.body.detail.id);
         }
         admin::add_image(&ctx, ids[0], png()).await.unwrap();
         assert_eq!(media.names().len(), 1);

@@ -6,7 +6,7 @@
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use serde_json::json;
-use strata_api::admin::{ListQuery, OnDelete, service};
+use strata_api::admin::{IfMatch, ListQuery, OnDelete, service};
 use strata_api::testing::{self, TestCtx};
 use strata_api::{
     ApiError, ApiSettings, Change, Entity, JsonObject, Mode, Op, PageRequest, UrlQuery,
@@ -25,10 +25,11 @@ impl MigratorTrait for Migrator {
 
 /// SQLite always; PostgreSQL too when reachable (required under `CI=true`).
 async fn databases(test: &str) -> Vec<TestDb> {
-    let mut all = vec![strata_db::testing::sqlite("strata_taxonomy_services").await];
-    all.extend(strata_db::testing::postgres("strata_taxonomy_services", test).await);
-    for db in &all {
-        Migrator::up(&db.db, None).await.unwrap();
+    let mut all =
+        vec![strata_db::testing::sqlite_migrated::<Migrator>("strata_taxonomy_services").await];
+    if let Some(postgres) = strata_db::testing::postgres("strata_taxonomy_services", test).await {
+        Migrator::up(&postgres.db, None).await.unwrap();
+        all.push(postgres);
     }
     all
 }
@@ -89,7 +90,8 @@ async fn category_writes_publish_their_ids_and_every_slug() {
             ),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .body;
         assert_eq!(villas.slug, "villas");
         assert_eq!(
             changes.take(),
@@ -105,9 +107,11 @@ async fn category_writes_publish_their_ids_and_every_slug() {
             &ctx,
             villas.id,
             category(json!({"slug": "houses", "name": "Houses"}), Mode::Patch),
+            &IfMatch::Absent,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .body;
         assert_eq!(
             (renamed.label.name.as_str(), renamed.slug.as_str()),
             ("Houses", "houses")
@@ -123,12 +127,13 @@ async fn category_writes_publish_their_ids_and_every_slug() {
             "both slugs: pages under the old one must go"
         );
 
-        service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect)
+        service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect, &IfMatch::Absent)
             .await
             .unwrap();
         assert_eq!(changes.take()[0].op, Op::Delete);
         assert!(matches!(
-            service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect).await,
+            service::delete::<Categories>(&ctx, villas.id, OnDelete::Protect, &IfMatch::Absent)
+                .await,
             Err(ApiError::NotFound)
         ));
         assert!(changes.take().is_empty(), "a 404 publishes nothing");
@@ -145,7 +150,8 @@ async fn refused_writes_store_and_publish_nothing() {
             category(json!({"app": "real_estate", "name": "Homes"}), Mode::Create),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .body;
         let child = service::create::<Categories>(
             &ctx,
             category(
@@ -154,7 +160,8 @@ async fn refused_writes_store_and_publish_nothing() {
             ),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .body;
         changes.take();
 
         // A duplicate slug, a parent under its own child, a parent of another app.
@@ -172,6 +179,7 @@ async fn refused_writes_store_and_publish_nothing() {
             &ctx,
             parent.id,
             category(json!({"parent": child.id}), Mode::Patch),
+            &IfMatch::Absent,
         )
         .await
         .unwrap_err();
@@ -203,7 +211,7 @@ async fn refused_writes_store_and_publish_nothing() {
         let unchanged = service::retrieve::<Categories>(&ctx, parent.id)
             .await
             .unwrap();
-        assert_eq!(unchanged.parent, None);
+        assert_eq!(unchanged.body.parent, None);
         test.close().await;
     }
 }

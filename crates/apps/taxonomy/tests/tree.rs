@@ -33,7 +33,7 @@ async fn migrated(test: TestDb) -> TestDb {
 
 /// SQLite always; PostgreSQL too when reachable (required under `CI=true`).
 async fn databases(test: &str) -> Vec<TestDb> {
-    let mut all = vec![migrated(testing::sqlite("strata_taxonomy").await).await];
+    let mut all = vec![testing::sqlite_migrated::<Migrator>("strata_taxonomy").await];
     if let Some(pg) = testing::postgres("strata_taxonomy", test).await {
         all.push(migrated(pg).await);
     }

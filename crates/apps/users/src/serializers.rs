@@ -247,6 +247,7 @@ mod tests {
             is_active: true,
             last_login: Some(joined + chrono::Duration::microseconds(250_000)),
             date_joined: joined,
+            version: 1,
         };
         assert_eq!(
             serde_json::to_value(user_out(&model)).unwrap(),

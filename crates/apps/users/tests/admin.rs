@@ -15,6 +15,7 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use strata_api::admin::IfMatch;
 use strata_api::testing::RecordingSink;
 use strata_api::{ApiSettings, Entity, Op};
 use strata_users::auth::require_role;
@@ -566,7 +567,7 @@ async fn last_admin_on(db: &sea_orm::DatabaseConnection) {
         role: Some(Role::Editor),
         ..UserInput::default()
     };
-    let refused = service::update::<Users>(&ctx, root, demote).await;
+    let refused = service::update::<Users>(&ctx, root, demote, &IfMatch::Absent).await;
     assert!(
         matches!(refused, Err(strata_api::ApiError::Invalid(_))),
         "{refused:?}"
@@ -576,11 +577,17 @@ async fn last_admin_on(db: &sea_orm::DatabaseConnection) {
         ..UserInput::default()
     };
     assert!(
-        service::update::<Users>(&ctx, root, deactivate)
+        service::update::<Users>(&ctx, root, deactivate, &IfMatch::Absent)
             .await
             .is_err()
     );
-    let deleted = service::delete::<Users>(&ctx, root, strata_api::admin::OnDelete::Protect).await;
+    let deleted = service::delete::<Users>(
+        &ctx,
+        root,
+        strata_api::admin::OnDelete::Protect,
+        &IfMatch::Absent,
+    )
+    .await;
     assert!(deleted.is_err());
     let still = by_username(db, "root").await.unwrap().unwrap();
     assert!(still.is_active && still.role == "admin");
@@ -591,6 +598,8 @@ async fn last_admin_on(db: &sea_orm::DatabaseConnection) {
         role: Some(Role::Editor),
         ..UserInput::default()
     };
-    let out = service::update::<Users>(&ctx, root, demote).await.unwrap();
-    assert_eq!(out.role, "editor");
+    let out = service::update::<Users>(&ctx, root, demote, &IfMatch::Absent)
+        .await
+        .unwrap();
+    assert_eq!(out.body.role, "editor");
 }

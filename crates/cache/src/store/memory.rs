@@ -208,4 +208,6 @@ impl MemoryStore {
     }
 
     pub(crate) fn ping(&self) {}
+
+    pub(crate) fn ping_every_connection(&self) {}
 }

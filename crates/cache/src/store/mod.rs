@@ -138,6 +138,10 @@ impl Store {
         dispatch!(self, s => s.ping())
     }
 
+    pub(crate) async fn ping_every_connection(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping_every_connection())
+    }
+
     /// Replaces the store's connections (Redis); nothing to do in process.
     pub(crate) fn renew(&self) {
         if let Store::Redis(redis) = self {

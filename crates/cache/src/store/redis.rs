@@ -684,6 +684,38 @@ impl RedisStore {
         let _: String = self.client().ping(None).await?;
         Ok(())
     }
+
+    /// `PING`s every primary through every client of the pool (the one server on a single
+    /// Redis). Unlike [`ping`](Self::ping), which asks one node through one client, this fails
+    /// when any client cannot reach any node: what a client stuck on one node's connection, or
+    /// one still retrying a node that died, costs the commands sent through it.
+    pub(crate) async fn ping_every_connection(&self) -> Result<(), StoreError> {
+        let pool = self.pool();
+        try_join_all(pool.clients().iter().map(|client| self.ping_nodes(client))).await?;
+        Ok(())
+    }
+
+    async fn ping_nodes(&self, client: &Client) -> Result<(), StoreError> {
+        if !self.clustered {
+            let _: String = client.ping(None).await?;
+            return Ok(());
+        }
+        let primaries = client
+            .cached_cluster_state()
+            .map(|state| state.unique_primary_nodes())
+            .unwrap_or_default();
+        if primaries.is_empty() {
+            return Err(StoreError::Protocol(
+                "a client has no cluster slot map yet".into(),
+            ));
+        }
+        try_join_all(primaries.into_iter().map(|node| async move {
+            let _: String = client.with_cluster_node(node).ping(None).await?;
+            Ok::<_, StoreError>(())
+        }))
+        .await?;
+        Ok(())
+    }
 }
 
 /// The plain-text form of a TLS URL (`rediss://…` → `redis://…`), or `None` for a plain one.

@@ -7,7 +7,7 @@
 //! 2xx, and otherwise retries with exponential backoff — logged and counted, never dropped. Instances claim a row by moving its due time with a
 //! compare-and-set, so one delivery runs at a time per row.
 
-pub mod migration;
+pub mod m20261124_000500_web_outbox;
 mod target;
 
 pub use target::{Form, Target};

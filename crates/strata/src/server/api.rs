@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use strata_api::{Ctx, Detail, FieldErrors};
 use strata_users::auth::require_role;
 use strata_users::roles::{self, Role};
+use strata_web::money::Currency;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -162,7 +163,38 @@ async fn vary_on_language(mut response: Response) -> Response {
     response
 }
 
-pub fn routes(ctx: Ctx) -> Router {
+/// The served document says which currency amounts are in, a deployment's setting
+/// (`web.currency`, `web.irr_unit`): in `info.description`, for people, and in
+/// `info.x-strata-currency` (`{code, display_unit, display_divisor}`), for clients such as the
+/// admin SPA that show amounts as the site does.
+pub fn with_currency(mut document: Document, currency: &Currency) -> Document {
+    let described = currency.describe();
+    let shown = match currency.factor() {
+        1 => format!(
+            "shown as is ({})",
+            described["display_unit"].as_str().unwrap_or_default()
+        ),
+        factor => format!(
+            "shown by the site in {}s (the amount ÷ {factor})",
+            described["display_unit"].as_str().unwrap_or_default()
+        ),
+    };
+    document.info.description = Some(format!(
+        "{}\n\nAmounts (`price`, `deposit`, the `min_price` and `max_price` filters) are decimal \
+         strings in {} (ISO 4217, the deployment's `web.currency`), {shown}; \
+         `info.x-strata-currency` says the same for clients.",
+        document.info.description.as_deref().unwrap_or_default(),
+        currency.code,
+    ));
+    document
+        .info
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("x-strata-currency".to_owned(), described);
+    document
+}
+
+pub fn routes(ctx: Ctx, currency: &Currency) -> Router {
     let Apps {
         public,
         staff,
@@ -175,7 +207,7 @@ pub fn routes(ctx: Ctx) -> Router {
         .merge(content.guarded(&ctx))
         .merge(admins.guarded(&ctx))
         .split_for_parts();
-    let schema = Arc::new(document);
+    let schema = Arc::new(with_currency(document, currency));
     router
         .with_state(ctx)
         .route(

@@ -43,13 +43,27 @@ const DEMO_PROPERTIES: u32 = 1000;
 /// Extra time given to in-flight requests after a shutdown signal, beyond the request timeout.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
 
+/// What to do about a port that cannot be had.
+fn bind_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (another program uses this port: pick another with `--bind PORT`, e.g. `--bind 8001`, \
+             or `--bind 0` for any free one)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            " (ports below 1024 need privileges: pick another with `--bind PORT`, e.g. `--bind 8001`)"
+        }
+        _ => "",
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
     Metrics(#[from] MetricsError),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -108,7 +122,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .with_state(state.clone())
-        .merge(api::routes(state.api.clone()))
+        .merge(api::routes(
+            state.api.clone(),
+            &state.site.settings().currency,
+        ))
         .merge(strata_web::router(state.site.clone()))
         .nest_service("/media", media::stored(state.api.media.clone()))
         .merge(admin::routes(&config.admin_dir));
@@ -277,7 +294,11 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
         .await?;
         tracing::info!("{report}");
     }
-    announce(local, metrics_local, &app.state.config.admin_dir)?;
+    // A failed check only loses the hint; the server itself does not need an admin.
+    let needs_admin = !strata_users::services::accounts::has_active_admin(&app.state.api.db)
+        .await
+        .unwrap_or(true);
+    announce(local, metrics_local, &app.state.config.admin_dir, needs_admin)?;
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,
@@ -298,6 +319,7 @@ fn announce(
     addr: SocketAddr,
     metrics: SocketAddr,
     admin_dir: &std::path::Path,
+    needs_admin: bool,
 ) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "Strata listening on http://{addr}")?;
@@ -319,6 +341,19 @@ fn announce(
         stdout,
         "  Metrics:  http://{metrics}/metrics  (Prometheus; metrics_bind)"
     )?;
+    if needs_admin {
+        let bin = std::env::current_exe()
+            .ok()
+            .and_then(|exe| {
+                let cwd = std::env::current_dir().ok()?;
+                Some(exe.strip_prefix(&cwd).unwrap_or(&exe).display().to_string())
+            })
+            .unwrap_or_else(|| "strata".to_owned());
+        writeln!(
+            stdout,
+            "            (no admin yet: create one with `{bin} createsuperuser --username NAME --email EMAIL`)"
+        )?;
+    }
     stdout.flush()
 }
 

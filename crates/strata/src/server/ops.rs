@@ -23,7 +23,8 @@ pub async fn healthz() -> Json<Value> {
 #[derive(Serialize)]
 pub struct Readiness {
     pub status: &'static str,
-    /// The data cache is bypassed (breaker open, or invalidations waiting to be replayed). The
+    /// The data cache is bypassed (breaker open, or invalidations waiting to be replayed) or
+    /// partly failing (a store connection failed and has not answered a probe since). The
     /// site still serves from the database, so this is not a failure: readiness stays 200 and a
     /// load balancer keeps routing here (policy: Redis down never takes the site down).
     pub degraded: bool,
@@ -59,7 +60,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     };
     let readiness = Readiness {
         status,
-        degraded: cache.breaker_open || cache.pending_invalidations > 0,
+        degraded: cache.breaker_open
+            || cache.pending_invalidations > 0
+            || cache.connections_unverified,
         database: db.into(),
         cache,
     };

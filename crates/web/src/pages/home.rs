@@ -49,9 +49,13 @@ pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
         featured: featured
             .results
             .iter()
-            .map(|p| Card::new(lang, p))
+            .map(|p| Card::new(site, lang, p))
             .collect(),
-        latest: latest.results.iter().map(|p| Card::new(lang, p)).collect(),
+        latest: latest
+            .results
+            .iter()
+            .map(|p| Card::new(site, lang, p))
+            .collect(),
         meta,
     };
     Ok(html(

@@ -10,7 +10,7 @@ pub mod terms;
 use std::time::Duration;
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use strata_api::{ApiError, FieldErrors, UrlQuery};
@@ -158,13 +158,16 @@ pub struct Meta {
     pub description: String,
     /// Absolute.
     pub canonical: String,
-    /// This page in the other language (absolute), for `hreflang` and the language switch.
+    /// This page in the other language (absolute), for `hreflang` and the language switch (on
+    /// a page without a canonical URL — an error — only the switch).
     pub alternate: String,
     pub og_type: &'static str,
     pub og_image: Option<String>,
     /// JSON-LD, already made safe to embed in a `<script>`.
     pub json_ld: Option<String>,
     pub stylesheet: &'static str,
+    /// The unit prices are shown in, in this language (`تومان`, `toman`).
+    pub price_unit: String,
     /// `/` or `/en`-prefixed links to the home page and the listing.
     pub home_url: String,
     pub properties_url: String,
@@ -188,6 +191,7 @@ impl Meta {
             og_image: None,
             json_ld: None,
             stylesheet: assets::stylesheet_url(),
+            price_unit: site.settings.currency.unit(lang).to_owned(),
             home_url: format!("{}/", lang.prefix()),
             properties_url: format!("{}/properties/", lang.prefix()),
             base: base.to_owned(),
@@ -230,6 +234,10 @@ pub struct Shot {
     /// `srcset` over the renditions in the original's format and the original itself (`url
     /// 640w, …`); empty until the renditions are made, and then the page uses `src` alone.
     pub srcset: String,
+    /// A landscape photo near the gallery frame's 3:2 (4:3 to 16:9, a 16:10 upload say): it
+    /// fills the frame, a little cropped, rather than being letterboxed. Others (a portrait, a
+    /// panorama) are shown whole.
+    pub fill: bool,
 }
 
 impl Shot {
@@ -244,8 +252,16 @@ impl Shot {
                 image.alt.clone()
             },
             srcset: srcset(image),
+            fill: fills_frame(image.width, image.height),
         }
     }
+}
+
+/// Whether a `width`×`height` photo fills a 3:2 frame (see [`Shot::fill`]).
+fn fills_frame(width: i32, height: i32) -> bool {
+    // 4:3 ≤ width / height ≤ 16:9, in integers.
+    let (w, h) = (i64::from(width), i64::from(height));
+    h > 0 && 3 * w >= 4 * h && 9 * w <= 16 * h
 }
 
 /// The candidates a browser picks from by width: renditions in the original's format (every
@@ -266,13 +282,13 @@ fn srcset(image: &strata_media::ImageOut) -> String {
 }
 
 impl Card {
-    pub fn new(lang: Lang, item: &PropertyListItem) -> Self {
+    pub fn new(site: &Site, lang: Lang, item: &PropertyListItem) -> Self {
         let shown =
             |field: &str, text: &str| Shown::new(lang, text, item.lang, &item.fallback, field);
         Card {
             url: property_url(lang, &item.slug),
             title: shown("title", &item.title),
-            price: lang.number(&item.price),
+            price: site.settings.currency.show(lang, &item.price),
             deal: deal_word(lang, &item.deal),
             rent: item.deal == "rent",
             area: lang.number(&item.area),
@@ -392,22 +408,32 @@ pub fn page_number(query: &UrlQuery) -> u64 {
 
 /// Pagination links for a list page.
 pub struct Pager {
-    pub page: u64,
     pub pages: u64,
+    /// "2 / 72" in the page's digits.
+    pub position: String,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
 
 impl Pager {
-    pub fn new(page: u64, count: u64, link: impl Fn(u64) -> String) -> Self {
+    pub fn new(lang: Lang, page: u64, count: u64, link: impl Fn(u64) -> String) -> Self {
         let pages = count.div_ceil(PAGE_SIZE).max(1);
         Pager {
-            page,
             pages,
+            position: lang.digits(&format!("{page} / {pages}")),
             previous: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
         }
     }
+}
+
+/// "859 listings" in the page's words and digits.
+pub fn count_text(lang: Lang, count: u64) -> String {
+    format!(
+        "{} {}",
+        lang.number(&count.to_string()),
+        lang.words().results
+    )
 }
 
 /// JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` escaped so the data
@@ -481,14 +507,15 @@ const FIELDS: [(&str, Label); 11] = [
 /// One error, as the 400 page lists it.
 struct Problem {
     /// `None` for the query as a whole, or a parameter the site does not read.
-    label: Option<&'static str>,
+    label: Option<String>,
     said: Said,
 }
 
 /// Every message of `errors` in `lang`, in the filter form's order (the API's is alphabetical
-/// by parameter name).
-fn problems(lang: Lang, errors: &FieldErrors) -> Vec<Problem> {
+/// by parameter name), each field labelled as the form labels it (prices with their unit).
+fn problems(site: &Site, lang: Lang, errors: &FieldErrors) -> Vec<Problem> {
     let w = lang.words();
+    let unit = site.settings.currency.unit(lang);
     let mut listed: Vec<(usize, Problem)> = errors
         .iter()
         .flat_map(|(field, messages)| {
@@ -496,9 +523,18 @@ fn problems(lang: Lang, errors: &FieldErrors) -> Vec<Problem> {
                 .iter()
                 .enumerate()
                 .find(|(_, (name, _))| *name == field)
-                .map_or((FIELDS.len(), None), |(i, (_, label))| (i, Some(label(w))));
+                .map_or((FIELDS.len(), None), |(i, (name, label))| {
+                    let label = label(w);
+                    let label = if name.ends_with("_price") {
+                        format!("{label} ({unit})")
+                    } else {
+                        label.to_owned()
+                    };
+                    (i, Some(label))
+                });
             messages.iter().map(move |text| {
                 let said = lang.said(text);
+                let label = label.clone();
                 (order, Problem { label, said })
             })
         })
@@ -516,15 +552,17 @@ struct MessageView {
     problems: Vec<Problem>,
 }
 
-/// A page that only says something (404, 400, 500, 503), in the visitor's language.
+/// A page that only says something (404, 400, 500, 503), in the visitor's language. Its
+/// language switch leads to `switch_path` (without a language prefix) in the other language.
 fn message(
     site: &Site,
     lang: Lang,
     heading: &'static str,
     text: String,
     problems: Vec<Problem>,
+    switch_path: &str,
 ) -> Result<String, askama::Error> {
-    let mut meta = Meta::new(site, lang, "/", heading.to_owned(), text.clone());
+    let mut meta = Meta::new(site, lang, switch_path, heading.to_owned(), text.clone());
     meta.canonical.clear();
     MessageView {
         meta,
@@ -543,6 +581,7 @@ fn not_found_body(site: &Site, lang: Lang) -> Result<String, askama::Error> {
         w.not_found,
         w.not_found_text.to_owned(),
         Vec::new(),
+        "/",
     )
 }
 
@@ -562,23 +601,31 @@ pub fn missing(site: &Site, lang: Lang) -> Response {
 
 /// A query string the API's extractor refused (a control character, say): the site's 400 page
 /// rather than the API's JSON error.
-pub fn bad_query(site: &Site, lang: Lang, error: ApiError) -> Response {
+pub fn bad_query(site: &Site, lang: Lang, uri: &Uri, error: ApiError) -> Response {
     let errors = match error {
         ApiError::Invalid(errors) => errors,
         _ => FieldErrors::single(FieldErrors::NON_FIELD, INVALID_QUERY),
     };
-    bad_request(site, lang, &errors)
+    bad_request(site, lang, uri, &errors)
 }
 
-/// A bad filter value: a 400 page listing each error by the field's label, never cached.
-pub fn bad_request(site: &Site, lang: Lang, errors: &FieldErrors) -> Response {
+/// A bad filter value: a 400 page listing each error by the field's label, never cached. Its
+/// language switch asks the same (the errors, in the other language).
+pub fn bad_request(site: &Site, lang: Lang, uri: &Uri, errors: &FieldErrors) -> Response {
     let w = lang.words();
+    let path = uri.path();
+    let path = path.strip_prefix(lang.prefix()).unwrap_or(path);
+    let same = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
     let body = message(
         site,
         lang,
         w.bad_request,
         w.bad_request_text.to_owned(),
-        problems(lang, errors),
+        problems(site, lang, errors),
+        &same,
     )
     .unwrap_or_default();
     http::uncached(StatusCode::BAD_REQUEST, body)
@@ -593,7 +640,8 @@ pub fn error_page(site: &Site, lang: Lang, error: &PageError) -> Response {
         PageError::Data(ApiError::Unavailable { retry_after }) => {
             let seconds = retry_after.as_secs().max(1);
             let text = format!("{} {}", w.unavailable_text, lang.try_again_in(seconds));
-            let body = message(site, lang, w.unavailable, text, Vec::new()).unwrap_or_default();
+            let body =
+                message(site, lang, w.unavailable, text, Vec::new(), "/").unwrap_or_default();
             let mut response = http::uncached(StatusCode::SERVICE_UNAVAILABLE, body);
             response
                 .headers_mut()
@@ -602,7 +650,7 @@ pub fn error_page(site: &Site, lang: Lang, error: &PageError) -> Response {
         }
         _ => {
             let text = w.error_text.to_owned();
-            let body = message(site, lang, w.error, text, Vec::new()).unwrap_or_default();
+            let body = message(site, lang, w.error, text, Vec::new(), "/").unwrap_or_default();
             http::uncached(StatusCode::INTERNAL_SERVER_ERROR, body)
         }
     }

@@ -67,12 +67,18 @@ impl ListQuery {
 }
 
 /// Validates the query as the API does (a bad value is a 400, unknown parameters are dropped).
-pub fn list_page(lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldErrors> {
-    let filter = match filters::public(query, lang) {
+/// Unlike the API's, the page's `min_price` and `max_price` are in the unit the page shows
+/// prices in (tomans by default), as a visitor reads and types them.
+pub fn list_page(site: &Site, lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldErrors> {
+    let mut filter = match filters::public(query, lang) {
         Ok(filter) => filter,
         Err(ApiError::Invalid(errors)) => return Err(errors),
         Err(_) => return Err(FieldErrors::single(FieldErrors::NON_FIELD, INVALID_QUERY)),
     };
+    let factor = site.settings.currency.factor();
+    for bound in [&mut filter.min_price, &mut filter.max_price] {
+        *bound = bound.map(|amount| amount.saturating_mul(factor));
+    }
     let params = PARAMS
         .iter()
         .filter_map(|name| query.text(name).map(|value| (*name, value)))
@@ -92,7 +98,8 @@ pub fn list_page(lang: Lang, query: &UrlQuery) -> Result<super::Page, FieldError
 struct ListView<'a> {
     meta: Meta,
     heading: String,
-    count: u64,
+    /// "859 listings".
+    count: String,
     cards: Vec<Card>,
     pager: Pager,
     categories: &'a [CategoryOut],
@@ -130,9 +137,13 @@ pub async fn list(site: &Site, lang: Lang, query: &ListQuery) -> Result<Rendered
     let prefix = lang.prefix();
     let view = ListView {
         heading: w.properties.to_owned(),
-        count: page.count,
-        cards: page.results.iter().map(|p| Card::new(lang, p)).collect(),
-        pager: Pager::new(query.page, page.count, |n| {
+        count: super::count_text(lang, page.count),
+        cards: page
+            .results
+            .iter()
+            .map(|p| Card::new(site, lang, p))
+            .collect(),
+        pager: Pager::new(lang, query.page, page.count, |n| {
             format!("{prefix}/properties/{}", query.query_string(n))
         }),
         categories: &categories,
@@ -212,7 +223,7 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
         "url": meta.canonical,
         "datePosted": p.published_at,
         "image": images,
-        "offers": {"@type": "Offer", "price": p.price, "priceCurrency": site.settings.currency, "businessFunction": if p.deal == "rent" { "http://purl.org/goodrelations/v1#LeaseOut" } else { "http://purl.org/goodrelations/v1#Sell" }},
+        "offers": {"@type": "Offer", "price": p.price, "priceCurrency": site.settings.currency.code, "businessFunction": if p.deal == "rent" { "http://purl.org/goodrelations/v1#LeaseOut" } else { "http://purl.org/goodrelations/v1#Sell" }},
         "floorSize": {"@type": "QuantitativeValue", "value": p.area, "unitCode": "MTK"},
         "numberOfRooms": p.rooms,
     })));
@@ -229,8 +240,11 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
         // Sanitized when saved; cleaned again here, so the page never depends on that.
         description: shown("description", &ammonia::clean(&p.description)),
         address: shown("address", &p.address),
-        price: lang.number(&p.price),
-        deposit: p.deposit.as_deref().map(|d| lang.number(d)),
+        price: site.settings.currency.show(lang, &p.price),
+        deposit: p
+            .deposit
+            .as_deref()
+            .map(|d| site.settings.currency.show(lang, d)),
         area: lang.number(&p.area),
         rooms: lang.digits(&p.rooms.to_string()),
         deal: deal_word(lang, &p.deal),

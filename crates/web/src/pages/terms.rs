@@ -41,7 +41,8 @@ struct TermView {
     meta: Meta,
     heading: String,
     name: Shown,
-    count: u64,
+    /// "12 listings".
+    count: String,
     cards: Vec<Card>,
     pager: Pager,
 }
@@ -115,9 +116,13 @@ async fn landing(
     let view = TermView {
         heading,
         name,
-        count: list.count,
-        cards: list.results.iter().map(|p| Card::new(lang, p)).collect(),
-        pager: Pager::new(page, list.count, |n| {
+        count: super::count_text(lang, list.count),
+        cards: list
+            .results
+            .iter()
+            .map(|p| Card::new(site, lang, p))
+            .collect(),
+        pager: Pager::new(lang, page, list.count, |n| {
             format!("{prefix}{path}{}", page_query(n))
         }),
         meta,

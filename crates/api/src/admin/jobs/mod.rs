@@ -10,6 +10,8 @@
 //! batch, so `GET {plural}/bulk/jobs/{job_id}/` answers from any instance; once it says `done`,
 //! every batch's invalidation has finished (the commit awaits it), so the next read is fresh.
 //!
+//! The snapshot holds each row's version: a row written since (by an editor, or another job) is
+//! left as it is and reported (`CHANGED_SINCE_SNAPSHOT`), as an `If-Match` would refuse it.
 //! Per-row errors: a row gone since the snapshot is `{id, detail: "Not found."}` and the rest
 //! of its batch goes on. A batch refused as a whole for a client-class reason (a 4xx, a
 //! constraint) is tried again row by row, each in a savepoint of the same transaction, so the
@@ -21,7 +23,7 @@
 mod m20261127_000600_admin_bulk_jobs;
 mod model;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,6 +49,9 @@ pub use m20261127_000600_admin_bulk_jobs::Migration;
 /// How long a running job may go without reporting before it reads as `interrupted`: far
 /// longer than a batch takes, so only a runner that died (with its process) is taken for one.
 pub const STALE_AFTER: Duration = Duration::from_secs(60);
+/// A row's error when it was written after the job took its snapshot.
+pub const CHANGED_SINCE_SNAPSHOT: &str =
+    "Changed by someone else after this job started; left as it is.";
 /// Jobs are kept this long (their outcome stays readable), then deleted when a job is created.
 const RETAIN: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
@@ -196,8 +201,8 @@ where
 {
     let max = ctx.settings.bulk_job_max_rows;
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    let ids = matching_ids::<R, _>(&ctx.db, query, limit).await?;
-    if ids.len() > max {
+    let snapshot = matching_ids::<R, _>(&ctx.db, query, limit).await?;
+    if snapshot.len() > max {
         return Err(ApiError::field(
             "filter",
             format!(
@@ -206,7 +211,7 @@ where
             ),
         ));
     }
-    if ids.is_empty() {
+    if snapshot.is_empty() {
         return Err(ApiError::field("filter", "No object matches this filter."));
     }
     let now = Utc::now();
@@ -218,8 +223,8 @@ where
         resource: Set(R::PLURAL.to_owned()),
         action: Set(action.name().to_owned()),
         status: Set(action.status().map(str::to_owned)),
-        ids: Set(serde_json::to_string(&ids).map_err(ApiError::internal)?),
-        total: Set(count(ids.len())),
+        ids: Set(serde_json::to_string(&snapshot).map_err(ApiError::internal)?),
+        total: Set(count(snapshot.len())),
         done: Set(0),
         failed: Set(0),
         errors: Set("[]".to_owned()),
@@ -236,10 +241,10 @@ where
         job = row.id,
         resource = R::PLURAL,
         action = action.name(),
-        rows = ids.len(),
+        rows = snapshot.len(),
         "bulk job started"
     );
-    tokio::spawn(run::<R>(ctx.clone(), row.id, action, ids));
+    tokio::spawn(run::<R>(ctx.clone(), row.id, action, snapshot));
     Ok(job)
 }
 
@@ -264,10 +269,11 @@ struct Progress {
     errors: Vec<BulkJobError>,
 }
 
-/// Works through `ids` batch by batch, writing progress after each; stops at a server error.
-async fn run<R: Publishable>(ctx: Ctx, job: i64, action: BulkAction, ids: Vec<i64>) {
+/// Works through the snapshot (`(id, version)` pairs) batch by batch, writing progress after
+/// each; stops at a server error.
+async fn run<R: Publishable>(ctx: Ctx, job: i64, action: BulkAction, snapshot: Vec<(i64, i64)>) {
     let mut progress = Progress::default();
-    for batch in ids.chunks(ctx.settings.bulk_batch_size.max(1)) {
+    for batch in snapshot.chunks(ctx.settings.bulk_batch_size.max(1)) {
         match run_batch::<R>(&ctx, action, batch).await {
             Ok(errors) => {
                 progress.done += batch.len().saturating_sub(errors.len());
@@ -298,19 +304,33 @@ async fn run<R: Publishable>(ctx: Ctx, job: i64, action: BulkAction, ids: Vec<i6
 
 /// One batch: one transaction, its rows locked, one commit (one invalidation). Returns the
 /// rows it could not change; an error means a server-class failure (the batch rolled back).
+/// A row written since the snapshot (its version moved) is left as it is and reported: the
+/// job was asked about the row as it was then.
 async fn run_batch<R: Publishable>(
     ctx: &Ctx,
     action: BulkAction,
-    ids: &[i64],
+    batch: &[(i64, i64)],
 ) -> ApiResult<Vec<BulkJobError>> {
     let txn = ctx.begin().await?;
-    let rows = R::lock(&txn, ids).await?;
+    let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    let snapshot: HashMap<i64, i64> = batch.iter().copied().collect();
+    let mut rows = R::lock(&txn, &ids).await?;
     let found: HashSet<i64> = rows.iter().map(|r| r.id).collect();
     let mut errors: Vec<BulkJobError> = ids
         .iter()
         .filter(|id| !found.contains(id))
         .map(|id| BulkJobError::new(*id, &ApiError::NotFound))
         .collect();
+    rows.retain(|row| {
+        let unchanged = snapshot.get(&row.id) == Some(&row.version);
+        if !unchanged {
+            errors.push(BulkJobError {
+                id: row.id,
+                detail: CHANGED_SINCE_SNAPSHOT.to_owned(),
+            });
+        }
+        unchanged
+    });
     let (changed, files) = match attempt::<R>(&txn, action, &rows).await? {
         Ok(files) => (rows, files),
         Err(refusal) if rows.len() == 1 => {

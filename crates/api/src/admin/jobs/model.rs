@@ -13,7 +13,8 @@ pub struct Model {
     /// `status` or `delete`.
     pub action: String,
     pub status: Option<String>,
-    /// The snapshot of matching ids, as a JSON array, in the list's order.
+    /// The snapshot of matching rows, as a JSON array of `[id, version]` pairs, in the list's
+    /// order.
     #[sea_orm(column_type = "Text")]
     pub ids: String,
     pub total: i64,

@@ -258,6 +258,7 @@ impl AdminResource for Properties {
     const LIST: Option<strata_cache::Namespace> = Some(LIST);
     const ID: property::Column = property::Column::Id;
     const SLUG: property::Column = property::Column::Slug;
+    const VERSION: property::Column = property::Column::Version;
     const ORDERING: &'static [(&'static str, property::Column)] = &[
         ("updated_at", property::Column::UpdatedAt),
         ("published_at", property::Column::PublishedAt),

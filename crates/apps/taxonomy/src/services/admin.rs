@@ -85,6 +85,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     const LIST: Option<strata_cache::Namespace> = Some(CATEGORY_LIST);
     const ID: category::Column = category::Column::Id;
     const SLUG: category::Column = category::Column::Slug;
+    const VERSION: category::Column = category::Column::Version;
     const ORDERING: &'static [(&'static str, category::Column)] = &[
         ("id", category::Column::Id),
         ("name", category::Column::NameFa),
@@ -232,6 +233,7 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     const LIST: Option<strata_cache::Namespace> = Some(TAG_LIST);
     const ID: tag::Column = tag::Column::Id;
     const SLUG: tag::Column = tag::Column::Slug;
+    const VERSION: tag::Column = tag::Column::Version;
     const ORDERING: &'static [(&'static str, tag::Column)] =
         &[("id", tag::Column::Id), ("name", tag::Column::NameFa)];
     const DEFAULT_ORDERING: &'static str = "id";
@@ -319,6 +321,7 @@ impl<U: TermUsers> AdminResource for Options<U> {
     const LIST: Option<strata_cache::Namespace> = Some(OPTION_LIST);
     const ID: option::Column = option::Column::Id;
     const SLUG: option::Column = option::Column::Slug;
+    const VERSION: option::Column = option::Column::Version;
     const ORDERING: &'static [(&'static str, option::Column)] = &[
         ("id", option::Column::Id),
         ("name", option::Column::NameFa),

@@ -16,6 +16,9 @@ pub struct Model {
     pub is_active: bool,
     pub last_login: Option<DateTimeUtc>,
     pub date_joined: DateTimeUtc,
+    /// Bumped by every write of this row: the admin's `ETag` and `If-Match` check
+    /// (`strata_api::admin::version`).
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

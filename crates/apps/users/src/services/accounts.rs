@@ -238,6 +238,17 @@ pub async fn touch_last_login(
     row.update(db).await
 }
 
+/// Whether anyone can sign in to the admin as an admin yet (`serve` says how to make one).
+pub async fn has_active_admin(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::IsActive.eq(true))
+        .count(db)
+        .await?;
+    Ok(admins > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,7 @@ impl AdminResource for Users {
     const ENTITY: Entity = Entity::User;
     const ID: user::Column = user::Column::Id;
     const SLUG: user::Column = user::Column::Username;
+    const VERSION: user::Column = user::Column::Version;
     const ORDERING: &'static [(&'static str, user::Column)] = &[
         ("id", user::Column::Id),
         ("username", user::Column::Username),

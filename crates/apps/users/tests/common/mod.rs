@@ -20,11 +20,11 @@ impl MigratorTrait for Migrator {
 
 /// A SQLite database, migrated when `migrated`.
 pub async fn sqlite(migrated: bool) -> TestDb {
-    let test = testing::sqlite("strata-users").await;
     if migrated {
-        Migrator::up(&test.db, None).await.unwrap();
+        testing::sqlite_migrated::<Migrator>("strata-users").await
+    } else {
+        testing::sqlite("strata-users").await
     }
-    test
 }
 
 /// A fresh PostgreSQL database, migrated when `migrated`; `None` when PostgreSQL is not
