@@ -75,6 +75,13 @@ impl JsonObject {
         self.strict = strict;
         self
     }
+
+    /// The body without `field`: a read-only field every resource shares (its `version`,
+    /// which a client may send back with the object it fetched), dropped even in strict mode.
+    pub fn without(mut self, field: &str) -> Self {
+        self.map.remove(field);
+        self
+    }
 }
 
 fn python_type(value: &Value) -> &'static str {

@@ -418,3 +418,56 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The document reads well in the docs UI: each operation has a short name for a summary (its
+/// long text is the description), public operations' tags come before the admin's, and
+/// `servers` is the configured site — never the request's `Host` — so pasted samples work.
+#[tokio::test]
+async fn the_document_reads_well() {
+    let site = Site::new(Backend::Embedded, "openapi-reads").await.unwrap();
+    let mut env: Vec<(&str, &str)> = site
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("STRATA_WEB__SITE_URL", "https://homes.example"));
+    let server = Server::start(&env);
+    let document: Value = reqwest::Client::new()
+        .get(server.url("/api/schema/"))
+        .header("Host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        document["servers"],
+        json!([{"url": "https://homes.example"}])
+    );
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(
+                !summary.is_empty() && summary.len() <= 40 && !summary.contains('`'),
+                "{method} {path}: summary {summary:?}"
+            );
+            assert!(
+                !summary.contains(" one of "),
+                "{method} {path}: {summary:?} is not natural English"
+            );
+        }
+    }
+    let tags: Vec<&str> = document["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tag| tag["name"].as_str().unwrap())
+        .collect();
+    let first_admin = tags.iter().position(|t| t.starts_with("admin")).unwrap();
+    assert!(first_admin > 0, "{tags:?}");
+    assert!(
+        tags[first_admin..].iter().all(|t| t.starts_with("admin")),
+        "public tags come first: {tags:?}"
+    );
+}

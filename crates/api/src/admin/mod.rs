@@ -61,6 +61,8 @@ pub trait AdminResource: Send + Sync + 'static {
     /// The URL segment and operation-id stem: `categories` → `/api/admin/categories/`,
     /// `admin_categories_list`.
     const PLURAL: &'static str;
+    /// One row, in the operations' summaries: `category` → "Create a category".
+    const NOUN: &'static str;
     /// The OpenAPI tag the operations are grouped under.
     const TAG: &'static str;
     /// The model whose changes the invalidation map receives.

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use super::jobs::{self, BulkJob};
 use super::query::ListQuery;
 use super::service::{self, BulkAction, BulkResult};
-use super::version::{IfMatch, Versioned, if_match_param};
+use super::version::{IfMatch, VERSION_COLUMN, Versioned, if_match_param};
 use super::{Actor, AdminResource, Column, InUse, OnDelete, Publishable, Write};
 use crate::ApiResult;
 use crate::context::Ctx;
@@ -89,7 +89,7 @@ async fn create<R: AdminResource>(
     State(ctx): State<Ctx>,
     body: JsonObject,
 ) -> ApiResult<(StatusCode, Versioned<R::Out>)> {
-    let input = R::parse(body, Mode::Create)?;
+    let input = R::parse(body.without(VERSION_COLUMN), Mode::Create)?;
     let out = service::create::<R>(&ctx, input).await?;
     Ok((StatusCode::CREATED, out))
 }
@@ -137,7 +137,8 @@ async fn write<R: AdminResource>(
     body: JsonObject,
     mode: Mode,
 ) -> ApiResult<Versioned<R::Out>> {
-    let input = R::parse(body, mode)?;
+    // The version is read-only: `If-Match` carries the precondition.
+    let input = R::parse(body.without(VERSION_COLUMN), mode)?;
     R::refuse(actor(signed), id, Write::Update(&input))?;
     service::update::<R>(&ctx, id, input, &precondition).await
 }
@@ -360,6 +361,10 @@ impl<R: AdminResource> Doc<R> {
     fn collection(&self) -> Paths {
         let noun = R::PLURAL;
         let mut list = Self::operation("list", format!("List {noun}"))
+            .description(Some(format!(
+                "One page of {noun}: filtered, searched (`q`) and ordered (`ordering`) as the \
+                 parameters say."
+            )))
             .response("200", json("One page", paginated(reference::<R::Item>())))
             .response(
                 "400",
@@ -384,7 +389,7 @@ impl<R: AdminResource> Doc<R> {
         }
         let create = Self::write(
             "create",
-            format!("Create one of {noun}"),
+            format!("Create {}", a(R::NOUN)),
             Some(reference::<R::Input>()),
         )
         .response("201", Self::versioned("Created"));
@@ -396,22 +401,25 @@ impl<R: AdminResource> Doc<R> {
     }
 
     fn member(&self) -> Paths {
-        let noun = R::PLURAL;
         let with_id = |op: OperationBuilder| {
             op.parameter(id_param())
                 .response("404", detail("Not found"))
         };
-        let retrieve = with_id(Self::operation("retrieve", format!("One of {noun}")))
-            .response("200", Self::versioned("Found"));
+        let retrieve = with_id(Self::operation(
+            "retrieve",
+            format!("Retrieve {}", a(R::NOUN)),
+        ))
+        .response("200", Self::versioned("Found"));
         let update = Self::conditional(with_id(Self::write(
             "update",
-            format!("Replace one of {noun} (every required field)"),
+            format!("Replace {}", a(R::NOUN)),
             Some(reference::<R::Input>()),
         )))
+        .description(Some("Every required field, as on create.".to_owned()))
         .response("200", Self::versioned("Updated"));
         let partial = Self::conditional(with_id(Self::write(
             "partial_update",
-            format!("Update the given fields of one of {noun}"),
+            format!("Update {}", a(R::NOUN)),
             Some(RefOr::Ref(
                 Ref::from_schema_name(patched_name::<R::Input>()),
             )),
@@ -419,7 +427,7 @@ impl<R: AdminResource> Doc<R> {
         .response("200", Self::versioned("Updated"));
         let mut destroy = Self::conditional(with_id(Self::write(
             "destroy",
-            format!("Delete one of {noun}"),
+            format!("Delete {}", a(R::NOUN)),
             None,
         )))
         .response("204", ResponseBuilder::new().description("Deleted").build());
@@ -458,7 +466,7 @@ impl<R: Publishable> Doc<R> {
             .required("status");
         let op = Self::conditional(Self::write(
             "status",
-            format!("Set the status of one of {}", R::PLURAL),
+            format!("Set {}'s status", a(R::NOUN)),
             Some(body.into()),
         ))
         .parameter(id_param())
@@ -491,7 +499,7 @@ impl<R: Publishable> Doc<R> {
             ));
         let op = Self::write(
             "bulk",
-            format!("Change the status of, or delete, several {}", R::PLURAL),
+            format!("Change or delete several {}", R::PLURAL),
             Some(body.into()),
         )
         .response("200", json("Done", reference::<BulkResult>()));
@@ -533,12 +541,13 @@ impl<R: Publishable> Doc<R> {
             ));
         let op = Self::write(
             "bulk_jobs_create",
-            format!(
-                "Change the status of, or delete, every one of {} a filter matches (a job)",
-                R::PLURAL
-            ),
+            format!("Start a bulk job on {}", R::PLURAL),
             Some(body.into()),
         )
+        .description(Some(format!(
+            "Changes the status of, or deletes, every one of {} the filter matches, in batches.",
+            R::PLURAL
+        )))
         .response("202", json("Started", reference::<BulkJob>()));
         let mut paths = Paths::new();
         paths.add_path_operation(Self::bulk_jobs_path(), vec![HttpMethod::Post], op);
@@ -548,11 +557,9 @@ impl<R: Publishable> Doc<R> {
     fn bulk_job(&self) -> Paths {
         let op = Self::operation(
             "bulk_jobs_retrieve",
-            format!(
-                "A bulk job of {}: its progress and per-row errors",
-                R::PLURAL
-            ),
+            format!("Retrieve a bulk job on {}", R::PLURAL),
         )
+        .description(Some("Its progress and per-row errors.".to_owned()))
         .parameter(id_param().name("job_id"))
         .response("200", json("Found", reference::<BulkJob>()))
         .response("404", detail("Not found"));
@@ -564,6 +571,16 @@ impl<R: Publishable> Doc<R> {
         );
         paths
     }
+}
+
+/// "a category", "an option": a summary's object.
+fn a(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }
 
 fn id_param() -> ParameterBuilder {

@@ -120,7 +120,7 @@ impl IfMatch {
             IfMatch::Absent | IfMatch::Any => true,
             IfMatch::Tags(tags) => {
                 let current = format!("\"{version}\"");
-                tags.iter().any(|tag| *tag == current)
+                tags.contains(&current)
             }
         }
     }

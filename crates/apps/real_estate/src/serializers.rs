@@ -1,6 +1,7 @@
 //! Properties in DRF's representation (plain data, no I/O) and the validation of admin input.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -261,9 +262,21 @@ pub fn detail(p: &property::Model, related: &Related, lang: Lang) -> PropertyDet
 }
 
 /// Rich text as it may be stored and shown: tags and attributes on ammonia's safe list, links
-/// made `rel="noopener noreferrer"`, scripts and event handlers removed.
+/// made `rel="noopener noreferrer"`, scripts and event handlers removed — and `dir` (`auto`,
+/// `rtl` or `ltr`), which ammonia drops by default but the admin's editor sets on each block so
+/// that a Persian paragraph in an English text (or the reverse) reads in its own direction.
 pub fn sanitize_html(html: &str) -> String {
-    ammonia::clean(html)
+    static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+        let mut builder = ammonia::Builder::default();
+        builder
+            .add_generic_attributes(["dir"])
+            .attribute_filter(|_, attribute, value| {
+                let direction = matches!(value, "auto" | "rtl" | "ltr");
+                (attribute != "dir" || direction).then_some(value.into())
+            });
+        builder
+    });
+    SANITIZER.clean(html).to_string()
 }
 
 /// Admin input for a property; on PATCH absent fields stay `None`. Amounts are validated
@@ -461,4 +474,23 @@ pub fn reorder_input(body: JsonObject) -> ApiResult<Vec<i64>> {
     let mut f = Fields::new(body, false);
     let ids = f.id_list("ids", true);
     f.finish(ids.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_html;
+
+    #[test]
+    fn rich_text_keeps_its_directions_and_nothing_unsafe() {
+        assert_eq!(
+            sanitize_html(
+                r#"<p dir="rtl">سلام</p><p dir="auto">Hi</p><ul dir="ltr"><li>a</li></ul>"#
+            ),
+            r#"<p dir="rtl">سلام</p><p dir="auto">Hi</p><ul dir="ltr"><li>a</li></ul>"#
+        );
+        assert_eq!(
+            sanitize_html(r#"<p dir="sideways" onclick="x()">a</p><script>x()</script>"#),
+            "<p>a</p>"
+        );
+    }
 }

@@ -85,6 +85,7 @@ mod tests {
             is_active: true,
             last_login: None,
             date_joined: Utc::now(),
+            version: 1,
         }
     }
 

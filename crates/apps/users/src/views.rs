@@ -51,6 +51,7 @@ pub fn admin_router() -> OpenApiRouter<Ctx> {
 /// again) and revokes their API tokens, unless `"keep_tokens": true`.
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/password/", tag = "admin: users", operation_id = "admin_users_password",
+    summary = "Reset a user's password",
     extensions(("x-strata-invalidates" = json!("user"))),
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = PasswordInput,
     responses(
@@ -74,6 +75,7 @@ async fn reset_password(
 /// The user's API tokens (keys are never shown again after `strata token create`).
 #[utoipa::path(
     get, path = "/api/admin/users/{id}/tokens/", tag = "admin: users", operation_id = "admin_users_tokens_list",
+    summary = "List a user's API tokens",
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])),
     responses(
         (status = 200, body = Vec<TokenOut>, description = "The user's tokens, oldest first, expired ones included"),
@@ -89,6 +91,7 @@ async fn user_tokens(State(ctx): State<Ctx>, Id(id): Id) -> ApiResult<Json<Vec<T
 /// Revokes one of the user's API tokens: it is refused from now on.
 #[utoipa::path(
     delete, path = "/api/admin/users/{id}/tokens/{token_id}/", tag = "admin: users", operation_id = "admin_users_tokens_destroy",
+    summary = "Revoke an API token",
     extensions(("x-strata-invalidates" = json!("user"))),
     params(("id" = i64, Path), ("token_id" = i64, Path)), security(("token" = []), ("session" = [])),
     responses(
@@ -143,6 +146,7 @@ fn time_duration(d: std::time::Duration) -> time::Duration {
 /// cookies; send the CSRF token back as `X-CSRFToken` on every unsafe request.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth", operation_id = "auth_login",
+    summary = "Log in",
     request_body = LoginInput,
     responses(
         (status = 200, body = LoginOut, description = "Logged in; `sessionid` and `csrftoken` cookies set"),
@@ -222,6 +226,7 @@ async fn login(
 /// token there is no session to end: the answer is the same and the token stays valid.
 #[utoipa::path(
     post, path = "/api/auth/logout", tag = "auth", operation_id = "auth_logout",
+    summary = "Log out",
     responses(
         (status = 204, description = "Logged out; cookies expired"),
         (status = 401, body = Detail, description = "Not logged in"),
@@ -245,6 +250,7 @@ async fn logout(
 /// The user behind the session or token.
 #[utoipa::path(
     get, path = "/api/auth/me", tag = "auth", operation_id = "auth_me",
+    summary = "The signed-in user",
     responses(
         (status = 200, body = UserOut, description = "The signed-in user"),
         (status = 401, body = Detail, description = "Not logged in, or an invalid token"),

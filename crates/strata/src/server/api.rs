@@ -194,6 +194,35 @@ pub fn with_currency(mut document: Document, currency: &Currency) -> Document {
     document
 }
 
+/// The served document as a reader of the docs UI meets it: its `servers` is the configured
+/// site (never a request's `Host`), so the UI's samples work when pasted; public operations'
+/// tags come before the admin's.
+pub fn for_readers(mut document: Document, site_origin: &str) -> Document {
+    if !site_origin.is_empty() {
+        document.servers = Some(vec![utoipa::openapi::Server::new(site_origin)]);
+    }
+    let mut names: Vec<String> = document
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| {
+            [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+                .flat_map(|op| op.tags.clone().unwrap_or_default())
+        })
+        .collect();
+    names.sort_by_key(|name| (name.starts_with("admin"), name.clone()));
+    names.dedup();
+    document.tags = Some(
+        names
+            .into_iter()
+            .map(utoipa::openapi::tag::Tag::new)
+            .collect(),
+    );
+    document
+}
+
 pub fn routes(ctx: Ctx, currency: &Currency) -> Router {
     let Apps {
         public,
@@ -207,7 +236,10 @@ pub fn routes(ctx: Ctx, currency: &Currency) -> Router {
         .merge(content.guarded(&ctx))
         .merge(admins.guarded(&ctx))
         .split_for_parts();
-    let schema = Arc::new(with_currency(document, currency));
+    let schema = Arc::new(for_readers(
+        with_currency(document, currency),
+        &ctx.settings.site_origin,
+    ));
     router
         .with_state(ctx)
         .route(

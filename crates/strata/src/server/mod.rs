@@ -298,7 +298,12 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<(), ServeError> {
     let needs_admin = !strata_users::services::accounts::has_active_admin(&app.state.api.db)
         .await
         .unwrap_or(true);
-    announce(local, metrics_local, &app.state.config.admin_dir, needs_admin)?;
+    announce(
+        local,
+        metrics_local,
+        &app.state.config.admin_dir,
+        needs_admin,
+    )?;
     tracing::info!(
         addr = %local,
         cache = app.state.cache.health().backend,

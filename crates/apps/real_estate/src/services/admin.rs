@@ -253,6 +253,7 @@ pub struct Properties;
 
 impl AdminResource for Properties {
     const PLURAL: &'static str = "properties";
+    const NOUN: &'static str = "property";
     const TAG: &'static str = "admin: properties";
     const ENTITY: Entity = Entity::Property;
     const LIST: Option<strata_cache::Namespace> = Some(LIST);

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
 /// Multipart form: `file` (PNG, JPEG, GIF or WebP) and optional `alt`.
 #[utoipa::path(
     post, path = "/api/admin/properties/{id}/images/", tag = "admin: properties", operation_id = "admin_properties_images_create",
+    summary = "Add an image to a property",
     extensions(("x-strata-invalidates" = json!("property"))),
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])),
     request_body(content_type = "multipart/form-data", content = ImageUpload),
@@ -53,6 +54,7 @@ async fn image_create(
 /// Body: `{"ids": [3, 1, 2]}`, every image of the property exactly once.
 #[utoipa::path(
     post, path = "/api/admin/properties/{id}/images/reorder/", tag = "admin: properties", operation_id = "admin_properties_images_reorder",
+    summary = "Reorder a property's images",
     extensions(("x-strata-invalidates" = json!("property"))),
     params(("id" = i64, Path)), security(("token" = []), ("session" = [])), request_body = ImageOrder,
     responses(
@@ -75,6 +77,7 @@ async fn image_reorder(
 
 #[utoipa::path(
     delete, path = "/api/admin/properties/{id}/images/{image_id}/", tag = "admin: properties", operation_id = "admin_properties_images_destroy",
+    summary = "Delete a property's image",
     extensions(("x-strata-invalidates" = json!("property"))),
     params(("id" = i64, Path), ("image_id" = i64, Path)), security(("token" = []), ("session" = [])),
     responses(

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
 /// Published properties, filtered. Unknown parameters are ignored (and never split the cache).
 #[utoipa::path(
     get, path = "/api/properties/", tag = "properties", operation_id = "properties_list",
+    summary = "List properties",
     params(
         ("category" = Option<String>, Query, description = "Category slug (its subcategories included)"),
         ("city" = Option<String>, Query, description = "A city's name in either language (case and Persian spelling variants ignored)"), ("deal" = inline(Option<Deal>), Query),
@@ -51,6 +52,7 @@ async fn list(State(ctx): State<Ctx>, lang: Lang, query: UrlQuery) -> ApiResult<
 
 #[utoipa::path(
     get, path = "/api/properties/{id}/", tag = "properties", operation_id = "properties_retrieve",
+    summary = "Retrieve a property",
     params(("id" = i64, Path), ("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses(
         (status = 200, body = PropertyDetail, description = "A published property"),

@@ -80,6 +80,7 @@ pub struct Categories<U = NoUsers>(PhantomData<fn() -> U>);
 
 impl<U: TermUsers> AdminResource for Categories<U> {
     const PLURAL: &'static str = "categories";
+    const NOUN: &'static str = "category";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Category;
     const LIST: Option<strata_cache::Namespace> = Some(CATEGORY_LIST);
@@ -228,6 +229,7 @@ pub struct Tags<U = NoUsers>(PhantomData<fn() -> U>);
 
 impl<U: TermUsers> AdminResource for Tags<U> {
     const PLURAL: &'static str = "tags";
+    const NOUN: &'static str = "tag";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Tag;
     const LIST: Option<strata_cache::Namespace> = Some(TAG_LIST);
@@ -316,6 +318,7 @@ pub struct Options<U = NoUsers>(PhantomData<fn() -> U>);
 
 impl<U: TermUsers> AdminResource for Options<U> {
     const PLURAL: &'static str = "options";
+    const NOUN: &'static str = "option";
     const TAG: &'static str = TAG;
     const ENTITY: Entity = Entity::Option;
     const LIST: Option<strata_cache::Namespace> = Some(OPTION_LIST);

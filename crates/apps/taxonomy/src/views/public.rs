@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<Ctx> {
 /// Every category, optionally of one app.
 #[utoipa::path(
     get, path = "/api/categories/", tag = "taxonomy", operation_id = "categories_list",
+    summary = "List categories",
     params(
         ("app" = inline(Option<CategoryApp>), Query, description = "Only this app's categories"),
         ("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM),
@@ -36,6 +37,7 @@ async fn categories(State(ctx): State<Ctx>, lang: Lang, query: UrlQuery) -> ApiR
 
 #[utoipa::path(
     get, path = "/api/tags/", tag = "taxonomy", operation_id = "tags_list",
+    summary = "List tags",
     params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<TagOut>, description = "Every tag"))
 )]
@@ -45,6 +47,7 @@ async fn tags(State(ctx): State<Ctx>, lang: Lang) -> ApiResult<JsonBody> {
 
 #[utoipa::path(
     get, path = "/api/options/", tag = "taxonomy", operation_id = "options_list",
+    summary = "List options",
     params(("lang" = inline(Option<LangCode>), Query, description = LANG_PARAM)),
     responses((status = 200, body = Vec<OptionOut>, description = "Every option"))
 )]

@@ -33,6 +33,7 @@ pub struct Users;
 
 impl AdminResource for Users {
     const PLURAL: &'static str = "users";
+    const NOUN: &'static str = "user";
     const TAG: &'static str = "admin: users";
     const ENTITY: Entity = Entity::User;
     const ID: user::Column = user::Column::Id;

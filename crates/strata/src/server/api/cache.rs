@@ -94,6 +94,7 @@ fn point(at: SystemTime, tally: Tally, hit_ratio: Option<f64>) -> SeriesPoint {
 /// Every namespace the apps cache (those without reads yet too), with this instance's counts.
 #[utoipa::path(
     get, path = "/api/admin/cache/stats/", tag = TAG, operation_id = "admin_cache_stats",
+    summary = "Cache statistics",
     security(("token" = []), ("session" = [])),
     description = "This instance's reads per namespace: totals since it started and a series of \
         10 s intervals over the last 15 minutes (sampled in memory), plus the breaker and the \
@@ -185,6 +186,7 @@ async fn current_flags(ctx: &Ctx) -> Vec<Flag> {
 
 #[utoipa::path(
     get, path = "/api/admin/cache/flags/", tag = TAG, operation_id = "admin_cache_flags",
+    summary = "List the cache flags",
     security(("token" = []), ("session" = [])),
     description = "Every cached namespace and whether caching is on for it.",
     responses(
@@ -197,9 +199,10 @@ async fn flags(State(ctx): State<Ctx>) -> Json<Vec<Flag>> {
     Json(current_flags(&ctx).await)
 }
 
-/// Body: `{"namespace": "public:property:list", "enabled": false}`.
+// Body: `{"namespace": "public:property:list", "enabled": false}`.
 #[utoipa::path(
     put, path = "/api/admin/cache/flags/", tag = TAG, operation_id = "admin_cache_flags_update",
+    summary = "Switch caching of a namespace",
     security(("token" = []), ("session" = [])), request_body = FlagInput,
     description = "Turns caching of one namespace on or off on every instance sharing the store \
         (within a second). Off: reads and writes bypass the cache; invalidations still run, so \
@@ -295,6 +298,7 @@ impl From<AuditReport> for Audit {
 
 #[utoipa::path(
     get, path = "/api/admin/cache/audit/", tag = TAG, operation_id = "admin_cache_audit",
+    summary = "Audit the cache's keys",
     security(("token" = []), ("session" = [])),
     description = "Scans this deployment's keys (`SCAN` on Redis, never `KEYS`) for keys off the \
         convention, without a TTL, or over 1 MiB. Bounded: it stops after 10,000 keys \
@@ -386,6 +390,7 @@ impl WarmJob {
 
 #[utoipa::path(
     get, path = "/api/admin/cache/warm/", tag = TAG, operation_id = "admin_cache_warm_state",
+    summary = "The cache warm's progress",
     security(("token" = []), ("session" = [])),
     description = "The progress of this instance's last warm.",
     responses(
@@ -400,6 +405,7 @@ async fn warm_state(Extension(job): Extension<Arc<WarmJob>>) -> Json<WarmState> 
 
 #[utoipa::path(
     post, path = "/api/admin/cache/warm/", tag = TAG, operation_id = "admin_cache_warm",
+    summary = "Warm the cache",
     security(("token" = []), ("session" = [])),
     description = "Starts prefilling the public lists' first pages and the published details \
         (as `strata cache warm`) in the background, unless a warm is running; poll `GET` for \
