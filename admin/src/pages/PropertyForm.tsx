@@ -222,7 +222,7 @@ function Form({ property }: { property: Property | undefined }) {
           </Alert>
         )}
         {save.isSuccess && (
-          <Text c="green" role="status">
+          <Text c="teal.9" role="status">
             {t("saved")}
           </Text>
         )}
