@@ -43,8 +43,13 @@ async function save(page, path, scope = page) {
   return (await answer).status();
 }
 
+/** A form's text field by its label (a conflict's radio group carries the same label). */
+function field(page, label) {
+  return page.getByRole("textbox", { name: label, exact: true });
+}
+
 async function valueOf(page, label) {
-  return page.getByLabel(label, { exact: true }).inputValue();
+  return field(page, label).inputValue();
 }
 
 /** Waits (5 s at most) until the field labelled `label` shows `value`. */
@@ -80,12 +85,12 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   const b = await newPage(context, "tab B");
   await b.goto(form);
   await english(b);
-  for (const tab of [a, b]) await tab.getByLabel("Title (Persian)").waitFor();
+  for (const tab of [a, b]) await field(tab, "Title (Persian)").waitFor();
   const before = await property();
   expect(typeof before.version === "number", `GET ${path} has no version: ${JSON.stringify(before).slice(0, 200)}`);
   const fromB = recordPatches(b, path);
   const titleA = `${before.title_fa} (A)`;
-  await a.getByLabel("Title (Persian)").fill(titleA);
+  await field(a, "Title (Persian)").fill(titleA);
   expect((await save(a, path)) === 200, "A's save failed");
   // B hears of it over the BroadcastChannel, as its heading shows.
   await b.getByRole("heading", { name: new RegExp(titleA.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) }).waitFor({ timeout: 5000 });
@@ -93,7 +98,7 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   // reported when they fail.
   const bTitle = await valueOf(b, "Title (Persian)");
   const afterA = await property();
-  await b.getByLabel("Price").fill("1234567");
+  await field(b, "Price").fill("1234567");
   expect((await save(b, path)) === 200, "B's save failed");
   const afterB = await property();
   expect(afterB.title_fa === titleA, `B's save reverted A's title: "${afterB.title_fa}", not "${titleA}"`);
@@ -106,14 +111,14 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   await shows(a, "Price", afterB.price, "A's form after B's save");
 
   step("two tabs: both change the title; B is shown theirs and mine, and saves nothing until it chooses");
-  await b.getByLabel("Title (Persian)").fill(`${titleA} B`);
-  await a.getByLabel("Title (Persian)").fill(`${titleA} A2`);
+  await field(b, "Title (Persian)").fill(`${titleA} B`);
+  await field(a, "Title (Persian)").fill(`${titleA} A2`);
   expect((await save(a, path)) === 200, "A's second save failed");
   const conflict = b.getByTestId("conflict-title_fa");
   await conflict.waitFor({ timeout: 5000 });
   const offered = await conflict.innerText();
   expect(offered.includes(`${titleA} A2`) && offered.includes(`${titleA} B`), `B's conflict offers: ${offered}`);
-  expect((await b.getByLabel("Title (Persian)").inputValue()) === `${titleA} B`, "B's own title was replaced before it chose");
+  expect((await valueOf(b, "Title (Persian)")) === `${titleA} B`, "B's own title was replaced before it chose");
   await screen(b, "property-conflict");
   await b.getByRole("button", { name: "فارسی" }).click();
   await screen(b, "property-conflict");
@@ -144,14 +149,14 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   try {
     for (const { tab } of [x, y]) {
       await tab.goto(form);
-      await tab.getByLabel("Title (Persian)").waitFor();
+      await field(tab, "Title (Persian)").waitFor();
     }
     const fromY = recordPatches(y.tab, path);
     const districtX = `District X ${process.pid}`;
-    await x.tab.getByLabel("District (English)").fill(districtX);
+    await field(x.tab, "District (English)").fill(districtX);
     expect((await save(x.tab, path)) === 200, "X's save failed");
     // Y has heard nothing (no channel; its 30 s poll has not come): its first save is stale.
-    await y.tab.getByLabel("Price").fill("7654321");
+    await field(y.tab, "Price").fill("7654321");
     const stale = await save(y.tab, path);
     let now = await property();
     expect(now.district_en === districtX, `Y's save reverted X's district: "${now.district_en}"`);
@@ -166,16 +171,18 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     now = await property();
     expect(now.district_en === districtX && now.price.startsWith("7654321"), `after Y's second save: ${now.district_en}, ${now.price}`);
 
-    step("two editors: an untouched form takes the other's save when its window regains focus");
+    step("two editors: X, which has not heard of Y's save, is refused in turn; Y, untouched, takes X's save when its window regains focus");
     const cityX = `City X ${process.pid}`;
-    await x.tab.getByLabel("City (English)").fill(cityX);
-    expect((await save(x.tab, path)) === 200, "X's city save failed");
+    await field(x.tab, "City (English)").fill(cityX);
+    expect((await save(x.tab, path)) === 412, "X's stale city save was not refused");
+    await shows(x.tab, "Price", now.price, "X's form after its 412");
+    expect((await save(x.tab, path)) === 200, "X's second city save failed");
     await y.tab.evaluate(() => window.dispatchEvent(new Event("visibilitychange")));
     await shows(y.tab, "City (English)", cityX, "Y's form after regaining focus");
 
     step("two editors: both change the English title; Y's 412 offers both, Y keeps theirs");
-    await x.tab.getByLabel("Title (English)").fill(`Title X ${process.pid}`);
-    await y.tab.getByLabel("Title (English)").fill(`Title Y ${process.pid}`);
+    await field(x.tab, "Title (English)").fill(`Title X ${process.pid}`);
+    await field(y.tab, "Title (English)").fill(`Title Y ${process.pid}`);
     expect((await save(x.tab, path)) === 200, "X's title save failed");
     expect((await save(y.tab, path)) === 412, "Y's conflicting save was not refused");
     const yConflict = y.tab.getByTestId("conflict-title_en");
@@ -203,9 +210,9 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     }
     const nameX = `${tag.name_en} x${process.pid}`;
     const nameY = `${tag.name_fa} ی${process.pid}`;
-    await x.tab.getByLabel("Name (English)").fill(nameX);
+    await field(x.tab, "Name (English)").fill(nameX);
     expect((await save(x.tab, tagPath, x.tab.getByTestId("term-form"))) === 200, "X's tag save failed");
-    await y.tab.getByLabel("Name (Persian)").fill(nameY);
+    await field(y.tab, "Name (Persian)").fill(nameY);
     const tagStale = await save(y.tab, tagPath, y.tab.getByTestId("term-form"));
     let tagNow = (await api(page, tagPath)).body;
     expect(tagNow.name_en === nameX, `Y's tag save reverted X's name: "${tagNow.name_en}"`);
@@ -226,10 +233,10 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   await a.goto(userForm);
   const ub = await newPage(context, "tab B (user)");
   await ub.goto(userForm);
-  for (const tab of [a, ub]) await tab.getByLabel("Email").waitFor();
+  for (const tab of [a, ub]) await field(tab, "Email").waitFor();
   const fromUb = recordPatches(ub, userPath);
   const email = `x-${process.pid}@example.org`;
-  await a.getByLabel("Email").fill(email);
+  await field(a, "Email").fill(email);
   expect((await save(a, userPath)) === 200, "A's email save failed");
   await shows(ub, "Email", email, "B's user form after A's save");
   await ub.getByTestId("role-select").click();

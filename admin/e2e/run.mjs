@@ -16,6 +16,7 @@ import { chromium } from "playwright-core";
 import { bulkJob } from "./bulk-job.mjs";
 import { concurrentEdits } from "./concurrent-edits.mjs";
 import { images } from "./images.mjs";
+import { richText } from "./rich-text.mjs";
 import { usersAndCache } from "./users-cache.mjs";
 
 const admin = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -308,6 +309,7 @@ try {
   await bulkJob({ page, base, step, expect, api, settle, screen });
   const { userId } = await usersAndCache({ page, base, step, expect, api, settle, screen, newPage, context });
   await concurrentEdits({ page, base, id, step, expect, api, settle, screen, newPage, context });
+  await richText({ page, base, id, step, expect, api, screen });
 
   step("every screen in both languages: screenshots and axe");
   for (const lang of ["fa", "en"]) {

@@ -12,10 +12,10 @@ import { PropertyImages } from "./PropertyImages";
 import { RichText, plainText } from "./RichText";
 import { QueryState } from "./State";
 import { nameIn } from "./Terms";
-import { useVersionedForm, versionOf } from "./useVersionedForm";
+import { useVersionedForm } from "./useVersionedForm";
 import { type FieldValue, isList } from "./versioned";
 
-type Property = components["schemas"]["PropertyAdmin"];
+type Property = components["schemas"]["PropertyAdminVersioned"];
 type Input = components["schemas"]["PropertyInput"];
 type Status = components["schemas"]["PropertyStatus"];
 type Name = components["schemas"]["Name"];
@@ -151,7 +151,7 @@ function Form({ property }: { property: Property | undefined }) {
     params: { id: property?.id ?? 0 },
     body: { status: next },
     // The version on screen (the heading's): a status change made elsewhere since is refused.
-    ifMatch: property ? (versionOf(property) ?? undefined) : undefined,
+    ifMatch: property?.version,
   }));
   const save = property ? update : create;
   const errors = save.error instanceof ApiError ? save.error.fieldErrors : {};
@@ -222,7 +222,7 @@ function Form({ property }: { property: Property | undefined }) {
           </Alert>
         )}
         {save.isSuccess && (
-          <Text c="green" role="status">
+          <Text c="teal.9" role="status">
             {t("saved")}
           </Text>
         )}

@@ -10,7 +10,7 @@ import type { components } from "../api/schema";
 import { type Key, type Lang, useI18n } from "../i18n";
 import { Conflicts } from "./Conflicts";
 import { QueryState } from "./State";
-import { useVersionedForm, versionOf } from "./useVersionedForm";
+import { useVersionedForm } from "./useVersionedForm";
 
 type Name = components["schemas"]["Name"];
 
@@ -48,7 +48,10 @@ interface Callbacks<T> {
   onError: (error: Error) => void;
 }
 
-interface ScreenProps<T extends Row> {
+/** A term as its detail reads it: with the version an edit and a delete send in If-Match. */
+type Versioned = Row & { version: number };
+
+interface ScreenProps<T extends Versioned> {
   kind: "categories" | "tags" | "options";
   rows: Row[] | undefined;
   isPending: boolean;
@@ -82,7 +85,7 @@ const NAME_FIELDS: Field[] = [
   { name: "slug", label: "slug" },
 ];
 
-export function Terms({ kind }: { kind: ScreenProps<Row>["kind"] }) {
+export function Terms({ kind }: { kind: ScreenProps<Versioned>["kind"] }) {
   // A different kind is a different screen: no state crosses.
   if (kind === "categories") return <Categories key={kind} />;
   if (kind === "tags") return <Tags key={kind} />;
@@ -219,12 +222,12 @@ function namesOf(row: Row | undefined): Values {
   return { name_fa: row?.name_fa ?? "", name_en: row?.name_en ?? "", slug: row?.slug ?? "" };
 }
 
-function Screen<T extends Row>(props: ScreenProps<T>) {
+function Screen<T extends Versioned>(props: ScreenProps<T>) {
   const { t, lang } = useI18n();
   const rows = props.rows ?? [];
   const open = props.editing === null ? undefined : props.detail.data;
-  // The version of a row about to be deleted: the list's if it has one, else the open form's.
-  const versionFor = (row: Row) => versionOf(row) ?? (open?.id === row.id ? versionOf(open) : null) ?? undefined;
+  // The list has no versions; the open term's detail has: its delete is conditional.
+  const versionFor = (row: Row) => (open?.id === row.id ? open.version : undefined);
   const removeProblem = props.removeError instanceof ApiError && props.removeError.isConflict ? t("changedRetry") : props.removeError?.message;
   return (
     <Stack>
@@ -287,7 +290,7 @@ function Screen<T extends Row>(props: ScreenProps<T>) {
   );
 }
 
-function TermForm<T extends Row>(props: ScreenProps<T> & { row: T | undefined }) {
+function TermForm<T extends Versioned>(props: ScreenProps<T> & { row: T | undefined }) {
   const { t } = useI18n();
   const { row, fields } = props;
   const form = useVersionedForm(row, props.valuesOf);

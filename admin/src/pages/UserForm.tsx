@@ -17,7 +17,7 @@ import { unlessConflict, useVersionedForm } from "./useVersionedForm";
 import { ActiveBadge, ROLES, roleLabel } from "./Users";
 import type { FieldValue } from "./versioned";
 
-type User = components["schemas"]["UserOut"];
+type User = components["schemas"]["UserOutVersioned"];
 
 /** The account's editable fields, named as the API names them (a PATCH sends the changed ones). */
 type Draft = {

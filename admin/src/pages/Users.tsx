@@ -3,9 +3,8 @@
 import { Alert, Anchor, Badge, Button, Group, Table, Text } from "@mantine/core";
 import { Link } from "react-router";
 
-import { ApiError, type Query } from "../api/client";
+import type { Query } from "../api/client";
 import { useAdminMutation, useAdminQuery } from "../api/hooks";
-import type { components } from "../api/schema";
 import type { Role } from "../access";
 import { formatDateTime, formatNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
@@ -13,11 +12,9 @@ import { problemsOf } from "./errors";
 import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
 import { Pager } from "./Pager";
 import { QueryState } from "./State";
-import { versionOf } from "./useVersionedForm";
 
 type ListQuery = Query<"/api/admin/users/", "get">;
 type Ordering = NonNullable<ListQuery["ordering"]>;
-type Row = components["schemas"]["UserOut"];
 
 const PAGE_SIZE = 20;
 export const ROLES: readonly { value: Role; label: Key }[] = [
@@ -64,18 +61,14 @@ export function Users() {
     page_size: PAGE_SIZE,
   };
   const list = useAdminQuery("users", "/api/admin/users/", { query });
-  // With If-Match when the row carries its version: a row changed elsewhere since it was listed
-  // is refused (412) rather than written over.
-  const setActive = useAdminMutation("patch", "/api/admin/users/{id}/", ({ user, isActive }: { user: Row; isActive: boolean }) => ({
-    params: { id: user.id },
+  const setActive = useAdminMutation("patch", "/api/admin/users/{id}/", ({ id, isActive }: { id: number; isActive: boolean }) => ({
+    params: { id },
     body: { is_active: isActive },
-    ifMatch: versionOf(user) ?? undefined,
   }));
-  const remove = useAdminMutation("delete", "/api/admin/users/{id}/", (user: Row) => ({ params: { id: user.id }, ifMatch: versionOf(user) ?? undefined }));
+  const remove = useAdminMutation("delete", "/api/admin/users/{id}/", (id: number) => ({ params: { id } }));
   // The server's refusals (yourself, the last admin) name `is_active` or no field: a row shows
   // them in one alert, for whichever action ran last.
-  const failed = setActive.error ?? remove.error;
-  const refusal = failed instanceof ApiError && failed.isConflict ? t("changedRetry") : problemsOf(failed).alert;
+  const refusal = problemsOf(setActive.error ?? remove.error).alert;
 
   const rows = list.data?.results ?? [];
   const pages = pageCount(list.data?.count, PAGE_SIZE);
@@ -138,10 +131,10 @@ export function Users() {
                       size="xs"
                       variant="light"
                       aria-label={`${t(user.is_active ? "deactivate" : "activate")} ${user.username}`}
-                      loading={setActive.isPending && setActive.variables.user.id === user.id}
+                      loading={setActive.isPending && setActive.variables.id === user.id}
                       onClick={() => {
                         remove.reset();
-                        setActive.mutate({ user, isActive: !user.is_active });
+                        setActive.mutate({ id: user.id, isActive: !user.is_active });
                       }}
                     >
                       {t(user.is_active ? "deactivate" : "activate")}
@@ -151,10 +144,10 @@ export function Users() {
                       variant="light"
                       color="red"
                       aria-label={`${t("delete")} ${user.username}`}
-                      loading={remove.isPending && remove.variables.id === user.id}
+                      loading={remove.isPending && remove.variables === user.id}
                       onClick={() => {
                         setActive.reset();
-                        if (window.confirm(`${t("confirmDelete")} ${user.username}`)) remove.mutate(user);
+                        if (window.confirm(`${t("confirmDelete")} ${user.username}`)) remove.mutate(user.id);
                       }}
                     >
                       {t("delete")}

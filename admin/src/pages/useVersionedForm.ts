@@ -9,12 +9,6 @@ import { ApiError } from "../api/client";
 import { focusConflict } from "./Conflicts";
 import { type Conflict, type Field, type Values, changes, choose, edit, failed, merge, refused, resolved, saved, sending, settled, start } from "./versioned";
 
-/** A row's `version`, or null while the server does not send one (then the form saves as it
- * always did: no If-Match, and no merging). */
-export function versionOf(row: object): number | null {
-  return "version" in row && typeof row.version === "number" ? row.version : null;
-}
-
 /** A form shows its own errors but not a 412's: the conflict panel says what happened. */
 export function unlessConflict(error: Error | null): Error | null {
   return error instanceof ApiError && error.isConflict ? null : error;
@@ -45,13 +39,12 @@ export interface VersionedForm<T, V extends Values> {
 
 /** `row` is the detail query's data (undefined for a new object); `valuesOf` reads the form's
  * values from it (and the empty form from undefined). */
-export function useVersionedForm<T extends object, V extends Values>(row: T | undefined, valuesOf: (row: T | undefined) => V): VersionedForm<T, V> {
-  const [state, setState] = useState(() => start(valuesOf(row), row === undefined ? null : versionOf(row)));
+export function useVersionedForm<T extends { version: number }, V extends Values>(row: T | undefined, valuesOf: (row: T | undefined) => V): VersionedForm<T, V> {
+  const [state, setState] = useState(() => start(valuesOf(row), row?.version ?? null));
   // A newer version than the draft's: merged while rendering (React's "adjust state when a
   // prop changes"), so the form never shows a frame of the old values under the new heading.
-  const version = row === undefined ? null : versionOf(row);
-  if (row !== undefined && version !== null && !state.saving && (state.version === null || version > state.version)) {
-    setState(merge(state, valuesOf(row), version));
+  if (row !== undefined && !state.saving && (state.version === null || row.version > state.version)) {
+    setState(merge(state, valuesOf(row), row.version));
   }
   return {
     values: state.draft,
@@ -77,12 +70,11 @@ export function useVersionedForm<T extends object, V extends Values>(row: T | un
         changes: changed,
         ifMatch: state.version ?? undefined,
         callbacks: {
-          onSuccess: (answer) => setState((s) => saved(s, submitted, valuesOf(answer), versionOf(answer))),
+          onSuccess: (answer) => setState((s) => saved(s, submitted, valuesOf(answer), answer.version)),
           onError: (error) => {
             // The server's contract: a 412's body is the object as a GET returns it now.
             const now = error instanceof ApiError && error.isConflict && typeof error.body === "object" && error.body !== null ? (error.body as T) : null;
-            const at = now === null ? null : versionOf(now);
-            if (now !== null && at !== null) setState((s) => refused(s, valuesOf(now), at));
+            if (now !== null) setState((s) => refused(s, valuesOf(now), now.version));
             else setState(failed);
           },
         },
