@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Scans this deployment's keys (`SCAN` on Redis, never `KEYS`) for keys off the convention, without a TTL, or over 1 MiB. Bounded: it stops after 10,000 keys (`truncated`) and answers 503 past 5 seconds. */
+        /**
+         * Audit the cache's keys
+         * @description Scans this deployment's keys (`SCAN` on Redis, never `KEYS`) for keys off the convention, without a TTL, or over 1 MiB. Bounded: it stops after 10,000 keys (`truncated`) and answers 503 past 5 seconds.
+         */
         get: operations["admin_cache_audit"];
         put?: never;
         post?: never;
@@ -28,10 +31,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every cached namespace and whether caching is on for it. */
+        /**
+         * List the cache flags
+         * @description Every cached namespace and whether caching is on for it.
+         */
         get: operations["admin_cache_flags"];
         /**
-         * Body: `{"namespace": "public:property:list", "enabled": false}`.
+         * Switch caching of a namespace
          * @description Turns caching of one namespace on or off on every instance sharing the store (within a second). Off: reads and writes bypass the cache; invalidations still run, so turning it back on cannot serve old values.
          */
         put: operations["admin_cache_flags_update"];
@@ -50,7 +56,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every namespace the apps cache (those without reads yet too), with this instance's counts.
+         * Cache statistics
          * @description This instance's reads per namespace: totals since it started and a series of 10 s intervals over the last 15 minutes (sampled in memory), plus the breaker and the queued invalidations.
          */
         get: operations["admin_cache_stats"];
@@ -69,10 +75,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The progress of this instance's last warm. */
+        /**
+         * The cache warm's progress
+         * @description The progress of this instance's last warm.
+         */
         get: operations["admin_cache_warm_state"];
         put?: never;
-        /** @description Starts prefilling the public lists' first pages and the published details (as `strata cache warm`) in the background, unless a warm is running; poll `GET` for progress. Idempotent: what is cached already is left as it is. */
+        /**
+         * Warm the cache
+         * @description Starts prefilling the public lists' first pages and the published details (as `strata cache warm`) in the background, unless a warm is running; poll `GET` for progress. Idempotent: what is cached already is left as it is.
+         */
         post: operations["admin_cache_warm"];
         delete?: never;
         options?: never;
@@ -87,10 +99,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List categories */
+        /**
+         * List categories
+         * @description One page of categories: filtered, searched (`q`) and ordered (`ordering`) as the parameters say.
+         */
         get: operations["admin_categories_list"];
         put?: never;
-        /** Create one of categories */
+        /** Create a category */
         post: operations["admin_categories_create"];
         delete?: never;
         options?: never;
@@ -105,16 +120,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of categories */
+        /** Retrieve a category */
         get: operations["admin_categories_retrieve"];
-        /** Replace one of categories (every required field) */
+        /**
+         * Replace a category
+         * @description Every required field, as on create.
+         */
         put: operations["admin_categories_update"];
         post?: never;
-        /** Delete one of categories */
+        /** Delete a category */
         delete: operations["admin_categories_destroy"];
         options?: never;
         head?: never;
-        /** Update the given fields of one of categories */
+        /** Update a category */
         patch: operations["admin_categories_partial_update"];
         trace?: never;
     };
@@ -125,10 +143,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List options */
+        /**
+         * List options
+         * @description One page of options: filtered, searched (`q`) and ordered (`ordering`) as the parameters say.
+         */
         get: operations["admin_options_list"];
         put?: never;
-        /** Create one of options */
+        /** Create an option */
         post: operations["admin_options_create"];
         delete?: never;
         options?: never;
@@ -143,16 +164,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of options */
+        /** Retrieve an option */
         get: operations["admin_options_retrieve"];
-        /** Replace one of options (every required field) */
+        /**
+         * Replace an option
+         * @description Every required field, as on create.
+         */
         put: operations["admin_options_update"];
         post?: never;
-        /** Delete one of options */
+        /** Delete an option */
         delete: operations["admin_options_destroy"];
         options?: never;
         head?: never;
-        /** Update the given fields of one of options */
+        /** Update an option */
         patch: operations["admin_options_partial_update"];
         trace?: never;
     };
@@ -163,10 +187,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List properties */
+        /**
+         * List properties
+         * @description One page of properties: filtered, searched (`q`) and ordered (`ordering`) as the parameters say.
+         */
         get: operations["admin_properties_list"];
         put?: never;
-        /** Create one of properties */
+        /** Create a property */
         post: operations["admin_properties_create"];
         delete?: never;
         options?: never;
@@ -183,7 +210,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the status of, or delete, several properties */
+        /** Change or delete several properties */
         post: operations["admin_properties_bulk"];
         delete?: never;
         options?: never;
@@ -200,7 +227,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the status of, or delete, every one of properties a filter matches (a job) */
+        /**
+         * Start a bulk job on properties
+         * @description Changes the status of, or deletes, every one of properties the filter matches, in batches.
+         */
         post: operations["admin_properties_bulk_jobs_create"];
         delete?: never;
         options?: never;
@@ -215,7 +245,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A bulk job of properties: its progress and per-row errors */
+        /**
+         * Retrieve a bulk job on properties
+         * @description Its progress and per-row errors.
+         */
         get: operations["admin_properties_bulk_jobs_retrieve"];
         put?: never;
         post?: never;
@@ -232,16 +265,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of properties */
+        /** Retrieve a property */
         get: operations["admin_properties_retrieve"];
-        /** Replace one of properties (every required field) */
+        /**
+         * Replace a property
+         * @description Every required field, as on create.
+         */
         put: operations["admin_properties_update"];
         post?: never;
-        /** Delete one of properties */
+        /** Delete a property */
         delete: operations["admin_properties_destroy"];
         options?: never;
         head?: never;
-        /** Update the given fields of one of properties */
+        /** Update a property */
         patch: operations["admin_properties_partial_update"];
         trace?: never;
     };
@@ -254,7 +290,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Multipart form: `file` (PNG, JPEG, GIF or WebP) and optional `alt`. */
+        /** Add an image to a property */
         post: operations["admin_properties_images_create"];
         delete?: never;
         options?: never;
@@ -271,7 +307,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Body: `{"ids": [3, 1, 2]}`, every image of the property exactly once. */
+        /** Reorder a property's images */
         post: operations["admin_properties_images_reorder"];
         delete?: never;
         options?: never;
@@ -289,6 +325,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Delete a property's image */
         delete: operations["admin_properties_images_destroy"];
         options?: never;
         head?: never;
@@ -304,7 +341,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set the status of one of properties */
+        /** Set a property's status */
         post: operations["admin_properties_status"];
         delete?: never;
         options?: never;
@@ -319,10 +356,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tags */
+        /**
+         * List tags
+         * @description One page of tags: filtered, searched (`q`) and ordered (`ordering`) as the parameters say.
+         */
         get: operations["admin_tags_list"];
         put?: never;
-        /** Create one of tags */
+        /** Create a tag */
         post: operations["admin_tags_create"];
         delete?: never;
         options?: never;
@@ -337,16 +377,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of tags */
+        /** Retrieve a tag */
         get: operations["admin_tags_retrieve"];
-        /** Replace one of tags (every required field) */
+        /**
+         * Replace a tag
+         * @description Every required field, as on create.
+         */
         put: operations["admin_tags_update"];
         post?: never;
-        /** Delete one of tags */
+        /** Delete a tag */
         delete: operations["admin_tags_destroy"];
         options?: never;
         head?: never;
-        /** Update the given fields of one of tags */
+        /** Update a tag */
         patch: operations["admin_tags_partial_update"];
         trace?: never;
     };
@@ -357,10 +400,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List users */
+        /**
+         * List users
+         * @description One page of users: filtered, searched (`q`) and ordered (`ordering`) as the parameters say.
+         */
         get: operations["admin_users_list"];
         put?: never;
-        /** Create one of users */
+        /** Create an user */
         post: operations["admin_users_create"];
         delete?: never;
         options?: never;
@@ -375,16 +421,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of users */
+        /** Retrieve an user */
         get: operations["admin_users_retrieve"];
-        /** Replace one of users (every required field) */
+        /**
+         * Replace an user
+         * @description Every required field, as on create.
+         */
         put: operations["admin_users_update"];
         post?: never;
-        /** Delete one of users */
+        /** Delete an user */
         delete: operations["admin_users_destroy"];
         options?: never;
         head?: never;
-        /** Update the given fields of one of users */
+        /** Update an user */
         patch: operations["admin_users_partial_update"];
         trace?: never;
     };
@@ -397,10 +446,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Body: `{"password": "…"}`. Sets the password, ends every session of the user (they sign in
-         *     again) and revokes their API tokens, unless `"keep_tokens": true`.
-         */
+        /** Reset a user's password */
         post: operations["admin_users_password"];
         delete?: never;
         options?: never;
@@ -415,7 +461,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's API tokens (keys are never shown again after `strata token create`). */
+        /** List a user's API tokens */
         get: operations["admin_users_tokens_list"];
         put?: never;
         post?: never;
@@ -435,7 +481,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revokes one of the user's API tokens: it is refused from now on. */
+        /** Revoke an API token */
         delete: operations["admin_users_tokens_destroy"];
         options?: never;
         head?: never;
@@ -451,10 +497,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Logs in with a username and password. Sets the `sessionid` (HttpOnly) and `csrftoken`
-         *     cookies; send the CSRF token back as `X-CSRFToken` on every unsafe request.
-         */
+        /** Log in */
         post: operations["auth_login"];
         delete?: never;
         options?: never;
@@ -471,10 +514,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Ends the session (the `X-CSRFToken` header is required) and expires both cookies. With a
-         *     token there is no session to end: the answer is the same and the token stays valid.
-         */
+        /** Log out */
         post: operations["auth_logout"];
         delete?: never;
         options?: never;
@@ -489,7 +529,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user behind the session or token. */
+        /** The signed-in user */
         get: operations["auth_me"];
         put?: never;
         post?: never;
@@ -506,7 +546,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every category, optionally of one app. */
+        /** List categories */
         get: operations["categories_list"];
         put?: never;
         post?: never;
@@ -523,6 +563,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List options */
         get: operations["options_list"];
         put?: never;
         post?: never;
@@ -539,7 +580,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Published properties, filtered. Unknown parameters are ignored (and never split the cache). */
+        /** List properties */
         get: operations["properties_list"];
         put?: never;
         post?: never;
@@ -556,6 +597,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Retrieve a property */
         get: operations["properties_retrieve"];
         put?: never;
         post?: never;
@@ -572,6 +614,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List tags */
         get: operations["tags_list"];
         put?: never;
         post?: never;
