@@ -207,7 +207,8 @@ function NewPassword({ id }: { id: number }) {
 /** The user's API tokens (never their keys), each revocable. */
 function ApiTokens({ id }: { id: number }) {
   const { t, lang } = useI18n();
-  const tokens = useAdminQuery("users", "/api/admin/users/{id}/tokens/", { params: { id } });
+  // Its own view: the user's detail has the same resource and params.
+  const tokens = useAdminQuery("users", "/api/admin/users/{id}/tokens/", { params: { id } }, true, { view: "tokens" });
   const revoke = useAdminMutation("delete", "/api/admin/users/{id}/tokens/{token_id}/", (tokenId: number) => ({ params: { id, token_id: tokenId } }));
   const rows = tokens.data ?? [];
   const refusal = problemsOf(revoke.error).alert;
