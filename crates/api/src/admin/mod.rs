@@ -39,7 +39,7 @@ pub use protect::{InUse, OnDelete, count_of};
 pub use query::{Filters, ListQuery, NoFilters, QueryReader, icontains};
 pub use routes::{INVALIDATES_EXTENSION, publishable_routes, routes};
 pub use service::{BulkResult, ListKey};
-pub use version::{IfMatch, Versioned, add_version_column, drop_version_column};
+pub use version::{IfMatch, VersionColumns, Versioned};
 
 /// The columns of a resource's table.
 pub type Column<R> = <<R as AdminResource>::Table as EntityTrait>::Column;
@@ -75,7 +75,7 @@ pub trait AdminResource: Send + Sync + 'static {
     const ID: Column<Self>;
     /// The column pages and web tags are keyed by.
     const SLUG: Column<Self>;
-    /// The row's version counter (`version`, added by [`add_version_column`]), bumped by every
+    /// The row's version counter (`version`, added by [`VersionColumns`]), bumped by every
     /// write of the row and checked against `If-Match` ([`version`]).
     const VERSION: Column<Self>;
     /// `?ordering=` values and the columns they sort by; each is also accepted with a leading

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::{Alias, ColumnDef, Expr, ExprTrait, Table};
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
-use strata_db::sea_orm_migration::SchemaManager;
+use strata_db::sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -225,34 +225,54 @@ pub(super) async fn current<R: AdminResource, C: sea_orm::ConnectionTrait>(
         .await
 }
 
-/// The migration step that gives an admin resource's existing table its `version` column
-/// (every existing row starts at 1).
-pub async fn add_version_column(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(Alias::new(table))
-                .add_column(
-                    ColumnDef::new(Alias::new(VERSION_COLUMN))
-                        .big_integer()
-                        .not_null()
-                        .default(1),
-                )
-                .to_owned(),
-        )
-        .await
+/// The migration that gives an app's admin tables their `version` column (every existing row
+/// starts at 1), declared in the app's migration list with its dated name:
+/// `VersionColumns { name: "m20261207_000300_taxonomy_version", tables: &["taxonomy_tag"] }`.
+pub struct VersionColumns {
+    pub name: &'static str,
+    pub tables: &'static [&'static str],
 }
 
-/// The migration step that takes the column away again (a migration's `down`).
-pub async fn drop_version_column(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(Alias::new(table))
+impl MigrationName for VersionColumns {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for VersionColumns {
+    /// On one connection, in one transaction, on SQLite too: sea-orm-migration otherwise runs
+    /// SQLite's steps on whichever pooled connection is free.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in self.tables {
+            let column = ColumnDef::new(Alias::new(VERSION_COLUMN))
+                .big_integer()
+                .not_null()
+                .default(1)
+                .to_owned();
+            let alter = Table::alter()
+                .table(Alias::new(*table))
+                .add_column(column)
+                .to_owned();
+            manager.alter_table(alter).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in self.tables {
+            let alter = Table::alter()
+                .table(Alias::new(*table))
                 .drop_column(Alias::new(VERSION_COLUMN))
-                .to_owned(),
-        )
-        .await
+                .to_owned();
+            manager.alter_table(alter).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 use sea_orm_migration::MigrationTrait;
+use strata_api::admin::VersionColumns;
 
 mod m20261124_000400_real_estate;
 mod m20261127_000400_real_estate_bilingual;
 mod m20261127_000500_real_estate_city_keys;
-mod m20261207_000400_real_estate_version;
 
 /// After taxonomy's: properties reference categories, tags and options.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
@@ -11,6 +11,9 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261124_000400_real_estate::Migration),
         Box::new(m20261127_000400_real_estate_bilingual::Migration),
         Box::new(m20261127_000500_real_estate_city_keys::Migration),
-        Box::new(m20261207_000400_real_estate_version::Migration),
+        Box::new(VersionColumns {
+            name: "m20261207_000400_real_estate_version",
+            tables: &["real_estate_property"],
+        }),
     ]
 }

@@ -1,13 +1,16 @@
 use sea_orm_migration::MigrationTrait;
+use strata_api::admin::VersionColumns;
 
 mod m20261124_000300_taxonomy;
 mod m20261127_000300_taxonomy_bilingual;
-mod m20261207_000300_taxonomy_version;
 
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000300_taxonomy::Migration),
         Box::new(m20261127_000300_taxonomy_bilingual::Migration),
-        Box::new(m20261207_000300_taxonomy_version::Migration),
+        Box::new(VersionColumns {
+            name: "m20261207_000300_taxonomy_version",
+            tables: &["taxonomy_category", "taxonomy_tag", "taxonomy_option"],
+        }),
     ]
 }
