@@ -16,6 +16,7 @@ import { chromium } from "playwright-core";
 import { bulkJob } from "./bulk-job.mjs";
 import { concurrentEdits } from "./concurrent-edits.mjs";
 import { images } from "./images.mjs";
+import { persianText } from "./persian-text.mjs";
 import { richText } from "./rich-text.mjs";
 import { usersAndCache } from "./users-cache.mjs";
 
@@ -331,6 +332,7 @@ try {
 
   await bulkJob({ page, base, step, expect, api, settle, screen });
   const { userId } = await usersAndCache({ page, base, step, expect, api, settle, screen, newPage, context });
+  await persianText({ page, base, step, settle, api, report: (problem) => problems.push(problem), id, userId });
   await concurrentEdits({ page, base, id, step, expect, api, settle, screen, newPage, context });
   await richText({ page, base, id, step, expect, api, screen });
 
