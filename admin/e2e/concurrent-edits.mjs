@@ -8,6 +8,8 @@
 // so the second save wrote the first one's fields back — "B's save reverted A's title".
 
 const json = { "Content-Type": "application/json" };
+/** The price field: in tomans, the unit the site shows (the stored rials ÷ 10). */
+const PRICE = "Price (toman)";
 
 async function english(page) {
   if ((await page.evaluate(() => document.documentElement.lang)) !== "en") await page.getByRole("button", { name: "English" }).click();
@@ -43,9 +45,10 @@ async function save(page, path, scope = page) {
   return (await answer).status();
 }
 
-/** A form's text field by its label (a conflict's radio group carries the same label). */
-function field(page, label) {
-  return page.getByRole("textbox", { name: label, exact: true });
+/** A form's text field by its label (a conflict's radio group carries the same label), in a page
+ * or in one form of it. */
+function field(scope, label) {
+  return scope.getByRole("textbox", { name: label, exact: true });
 }
 
 async function valueOf(page, label) {
@@ -56,7 +59,7 @@ async function valueOf(page, label) {
 async function shows(page, label, value, what) {
   for (let tries = 0; tries < 50; tries += 1) {
     if ((await valueOf(page, label)) === value) return;
-    await page.waitForTimeout(100);
+    await new Promise((done) => setTimeout(done, 100));
   }
   throw new Error(`${what}: "${label}" shows "${await valueOf(page, label)}", not "${value}"`);
 }
@@ -98,17 +101,17 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
   // reported when they fail.
   const bTitle = await valueOf(b, "Title (Persian)");
   const afterA = await property();
-  await field(b, "Price").fill("1234567");
+  await field(b, PRICE).fill("1234567");
   expect((await save(b, path)) === 200, "B's save failed");
   const afterB = await property();
   expect(afterB.title_fa === titleA, `B's save reverted A's title: "${afterB.title_fa}", not "${titleA}"`);
   expect(bTitle === titleA, `B's form showed the title "${bTitle}" after A saved "${titleA}"`);
-  expect(afterB.price.startsWith("1234567"), `B's price was not saved: ${afterB.price}`);
+  expect(Number(afterB.price) === 12345670, `B's price (1,234,567 toman) was not saved in rials: ${afterB.price}`);
   const patch = fromB.at(-1);
   expect(patch?.fields.join() === "price", `B's PATCH sent ${patch?.fields.join(", ")}, not the price alone`);
   expect(patch?.ifMatch === `"${afterA.version}"`, `B's PATCH had If-Match ${patch?.ifMatch}, not "${afterA.version}"`);
   // And A, untouched since its save, follows B's.
-  await shows(a, "Price", afterB.price, "A's form after B's save");
+  await shows(a, PRICE, "1,234,567", "A's form after B's save");
 
   step("two tabs: both change the title; B is shown theirs and mine, and saves nothing until it chooses");
   await field(b, "Title (Persian)").fill(`${titleA} B`);
@@ -156,7 +159,7 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     await field(x.tab, "District (English)").fill(districtX);
     expect((await save(x.tab, path)) === 200, "X's save failed");
     // Y has heard nothing (no channel; its 30 s poll has not come): its first save is stale.
-    await field(y.tab, "Price").fill("7654321");
+    await field(y.tab, PRICE).fill("7654321");
     const stale = await save(y.tab, path);
     let now = await property();
     expect(now.district_en === districtX, `Y's save reverted X's district: "${now.district_en}"`);
@@ -164,18 +167,18 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     expect(fromY.at(-1)?.fields.join() === "price", `Y's PATCH sent ${fromY.at(-1)?.fields.join(", ")}`);
     await y.tab.getByTestId("changed-elsewhere").waitFor();
     await shows(y.tab, "District (English)", districtX, "Y's form after the 412");
-    expect((await valueOf(y.tab, "Price")) === "7654321", "Y's price was lost in the merge");
+    expect((await valueOf(y.tab, PRICE)) === "7,654,321", "Y's price was lost in the merge");
     await settle(y.tab);
     await screen(y.tab, "property-refused");
     expect((await save(y.tab, path)) === 200, "Y's second save failed");
     now = await property();
-    expect(now.district_en === districtX && now.price.startsWith("7654321"), `after Y's second save: ${now.district_en}, ${now.price}`);
+    expect(now.district_en === districtX && Number(now.price) === 76543210, `after Y's second save: ${now.district_en}, ${now.price}`);
 
     step("two editors: X, which has not heard of Y's save, is refused in turn; Y, untouched, takes X's save when its window regains focus");
     const cityX = `City X ${process.pid}`;
     await field(x.tab, "City (English)").fill(cityX);
     expect((await save(x.tab, path)) === 412, "X's stale city save was not refused");
-    await shows(x.tab, "Price", now.price, "X's form after its 412");
+    await shows(x.tab, PRICE, "7,654,321", "X's form after its 412");
     expect((await save(x.tab, path)) === 200, "X's second city save failed");
     await y.tab.evaluate(() => window.dispatchEvent(new Event("visibilitychange")));
     await shows(y.tab, "City (English)", cityX, "Y's form after regaining focus");
@@ -205,20 +208,21 @@ export async function concurrentEdits({ page, base, id, step, expect, api, settl
     for (const { tab } of [x, y]) {
       await tab.goto(`${base}/admin/tags`);
       await tab.locator(`[data-testid="terms-table"] tbody tr[data-id="${tag.id}"]`).getByRole("button", { name: /^Edit/ }).click();
-      // The edit form, once the tag's detail is read (the create form has the same fields).
-      await tab.getByRole("form", { name: "Edit" }).waitFor();
+      // The edit panel under the row, once the tag's detail is read.
+      await tab.getByTestId("term-edit").waitFor();
     }
+    const [xForm, yForm] = [x.tab.getByTestId("term-edit"), y.tab.getByTestId("term-edit")];
     const nameX = `${tag.name_en} x${process.pid}`;
     const nameY = `${tag.name_fa} ی${process.pid}`;
-    await field(x.tab, "Name (English)").fill(nameX);
-    expect((await save(x.tab, tagPath, x.tab.getByTestId("term-form"))) === 200, "X's tag save failed");
-    await field(y.tab, "Name (Persian)").fill(nameY);
-    const tagStale = await save(y.tab, tagPath, y.tab.getByTestId("term-form"));
+    await field(xForm, "Name (English)").fill(nameX);
+    expect((await save(x.tab, tagPath, xForm)) === 200, "X's tag save failed");
+    await field(yForm, "Name (Persian)").fill(nameY);
+    const tagStale = await save(y.tab, tagPath, yForm);
     let tagNow = (await api(page, tagPath)).body;
     expect(tagNow.name_en === nameX, `Y's tag save reverted X's name: "${tagNow.name_en}"`);
     expect(tagStale === 412, `Y's stale tag save answered ${tagStale}`);
-    await shows(y.tab, "Name (English)", nameX, "Y's tag form after the 412");
-    expect((await save(y.tab, tagPath, y.tab.getByTestId("term-form"))) === 200, "Y's second tag save failed");
+    await shows(yForm, "Name (English)", nameX, "Y's tag form after the 412");
+    expect((await save(y.tab, tagPath, yForm)) === 200, "Y's second tag save failed");
     tagNow = (await api(page, tagPath)).body;
     expect(tagNow.name_en === nameX && tagNow.name_fa === nameY, `the tag after both saves: ${JSON.stringify(tagNow)}`);
   } finally {

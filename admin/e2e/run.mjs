@@ -16,6 +16,7 @@ import { chromium } from "playwright-core";
 import { bulkJob } from "./bulk-job.mjs";
 import { concurrentEdits } from "./concurrent-edits.mjs";
 import { images } from "./images.mjs";
+import { persianText } from "./persian-text.mjs";
 import { richText } from "./rich-text.mjs";
 import { usersAndCache } from "./users-cache.mjs";
 
@@ -200,6 +201,9 @@ try {
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(/\/admin\/properties\/\d+$/);
   const id = Number(/\/properties\/(\d+)$/.exec(page.url())[1]);
+  // A draft is not on the site, and the form says so instead of linking to it.
+  await page.getByTestId("not-on-site").waitFor();
+  expect((await page.getByTestId("view-on-site").count()) === 0, "a draft links to the site");
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByTestId("status-actions").getByText("Status: Published").waitFor();
 
@@ -235,8 +239,11 @@ try {
   step("the public API has it on the first request");
   const published = await api(page, `/api/properties/${id}/?lang=en`);
   expect(published.status === 200 && published.body.title === title, `public API: ${JSON.stringify(published)}`);
-  step("and the public page, on its first request");
-  const pageResponse = await page.request.get(`${base}/en/properties/${published.body.slug}/`);
+  step("and the public page, on its first request, where the form's \"View on site\" leads (the English site, as the admin is in English)");
+  const onSite = new URL(await page.getByTestId("view-on-site").getAttribute("href"));
+  expect(onSite.pathname === `/en/properties/${published.body.slug}/`, `View on site: ${onSite}`);
+  // Its origin is the configured site (web.site_url); this run's server listens on a port of its own.
+  const pageResponse = await page.request.get(`${base}${onSite.pathname}`);
   const html = await pageResponse.text();
   expect(pageResponse.status() === 200 && html.includes(title), `public page: ${pageResponse.status()}`);
 
@@ -288,16 +295,33 @@ try {
     expect(row.body.status === "archived", `property ${archived} is ${row.body.status}`);
   }
 
-  step("rename a category; the property form shows the new name");
+  step("rename a category in place: its row opens a panel naming it; cancel closes it; the property form shows the new name");
   const property = await api(page, `/api/admin/properties/${id}/`);
   const categoryId = property.body.category.id;
+  const category = (await api(page, `/api/admin/categories/${categoryId}/`)).body;
   await page.getByRole("link", { name: "Categories" }).click();
   const categoryRow = page.locator(`[data-testid="terms-table"] tbody tr[data-id="${categoryId}"]`);
-  await categoryRow.getByRole("button", { name: /^Edit/ }).click();
+  const edit = categoryRow.getByRole("button", { name: /^Edit/ });
+  await edit.click();
+  const panel = page.getByTestId("term-edit");
+  await panel.getByRole("heading", { name: `Editing: ${category.name_en}` }).waitFor();
+  expect((await edit.getAttribute("aria-expanded")) === "true" && (await categoryRow.getAttribute("data-editing")) === "true", "the edited row is not marked");
+  // The add form above stays empty: editing never refills it.
+  expect((await page.getByTestId("term-new").getByRole("textbox", { name: "Name (Persian)" }).inputValue()) === "", "the add form was refilled");
+  expect((await panel.getByRole("textbox", { name: "Name (English)" }).getAttribute("lang")) === "en", "the English name's input has no lang");
+  const categoryPage = new URL(await panel.getByTestId("view-on-site").getAttribute("href"));
+  expect(categoryPage.pathname === `/en/categories/${category.slug}/`, `the category's View on site: ${categoryPage}`);
+  expect((await page.request.get(`${base}${categoryPage.pathname}`)).status() === 200, `${categoryPage.pathname} is not on the site`);
+  await panel.getByLabel("Name (Persian)").fill("ignored");
+  await panel.getByRole("button", { name: "Cancel" }).click();
+  await panel.waitFor({ state: "detached" });
+  expect((await api(page, `/api/admin/categories/${categoryId}/`)).body.name_fa === category.name_fa, "cancel saved the name");
+  await edit.click();
   const newName = `دستهٔ تازه ${process.pid}`;
-  await page.getByLabel("Name (Persian)").fill(newName);
-  await page.getByTestId("term-form").getByRole("button", { name: "Save" }).click();
+  await panel.getByLabel("Name (Persian)").fill(newName);
+  await panel.getByRole("button", { name: "Save" }).click();
   await categoryRow.getByText(newName).waitFor();
+  await panel.waitFor({ state: "detached" });
   await page.getByRole("link", { name: "Properties" }).click();
   await page.goto(`${base}/admin/properties/${id}`);
   await page.getByRole("button", { name: "فارسی" }).click();
@@ -308,6 +332,7 @@ try {
 
   await bulkJob({ page, base, step, expect, api, settle, screen });
   const { userId } = await usersAndCache({ page, base, step, expect, api, settle, screen, newPage, context });
+  await persianText({ page, base, step, settle, api, report: (problem) => problems.push(problem), id, userId });
   await concurrentEdits({ page, base, id, step, expect, api, settle, screen, newPage, context });
   await richText({ page, base, id, step, expect, api, screen });
 

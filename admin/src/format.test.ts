@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { asciiDigits, formatBytes, formatDecimal, formatNumber, formatPercent } from "./format";
+import { asciiDigits, caretAfter, digitsBefore, formatBytes, formatDecimal, formatNumber, formatPercent, formatRate, groupedNumber, typedNumber } from "./format";
 
 describe("numbers in the admin's language", () => {
   it("use Persian digits and separators in Persian, Latin ones in English", () => {
@@ -13,6 +13,12 @@ describe("numbers in the admin's language", () => {
     expect(formatPercent(0.853, "en")).toBe("85%");
     expect(formatPercent(null, "en")).toBe("—");
   });
+
+  it("show rates with one decimal at most", () => {
+    expect(formatRate(0.25, "en")).toBe("0.3");
+    expect(formatRate(12.5, "fa")).toBe("۱۲٫۵");
+    expect(formatRate(3, "en")).toBe("3");
+  });
 });
 
 // Property amounts and file sizes (the property screens).
@@ -22,6 +28,9 @@ describe("amounts and sizes in the admin's language", () => {
     expect(formatDecimal("1500000000.00", "en")).toBe("1,500,000,000");
     expect(formatDecimal("120.50", "fa")).toBe("۱۲۰٫۵۰");
     expect(formatDecimal("120.05", "en")).toBe("120.05");
+    // A toman's fraction of a stored rial amount: every digit that is not zero.
+    expect(formatDecimal("0.125", "en")).toBe("0.125");
+    expect(formatDecimal("2644200000.500", "en")).toBe("2,644,200,000.50");
   });
 
   it("keep every digit of an amount past a float's precision", () => {
@@ -32,6 +41,25 @@ describe("amounts and sizes in the admin's language", () => {
     expect(formatDecimal(null, "fa")).toBe("—");
     expect(formatDecimal("", "en")).toBe("—");
     expect(formatDecimal("a lot", "en")).toBe("a lot");
+  });
+
+  it("group an amount's digits as they are typed, keeping the plain number", () => {
+    expect(typedNumber("۱٬۵۰۰٬۰۰۰٫")).toBe("1500000.");
+    expect(typedNumber("1,500,000.5")).toBe("1500000.5");
+    expect(typedNumber("a lot")).toBe("a lot");
+    expect(groupedNumber("1500000.", "fa")).toBe("۱٬۵۰۰٬۰۰۰٫");
+    expect(groupedNumber("1500000.05", "en")).toBe("1,500,000.05");
+    expect(groupedNumber("", "en")).toBe("");
+    expect(groupedNumber("a lot", "fa")).toBe("a lot");
+  });
+
+  it("put the caret back after the digits it followed", () => {
+    // "1,2|34" and a 5 typed: "1,25|34" becomes "12,534", the caret after the 5.
+    const typed = "1,2534";
+    const count = digitsBefore(typed, 4);
+    expect(count).toBe(3);
+    expect(caretAfter(groupedNumber(typedNumber(typed), "en"), count)).toBe(4);
+    expect(caretAfter("۱۲٬۵۳۴", 5)).toBe(6);
   });
 
   it("read Persian and Arabic-Indic digits as ASCII", () => {

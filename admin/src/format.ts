@@ -2,7 +2,7 @@
 // (fa-IR), Latin in English. One formatter per language and kind, made on first use.
 import type { Lang } from "./i18n";
 
-const LOCALES: Record<Lang, string> = { fa: "fa-IR", en: "en-US" };
+export const LOCALES: Record<Lang, string> = { fa: "fa-IR", en: "en-US" };
 
 function cached<T>(make: (locale: string) => T): (lang: Lang) => T {
   const made = new Map<Lang, T>();
@@ -17,6 +17,7 @@ function cached<T>(make: (locale: string) => T): (lang: Lang) => T {
 }
 
 const integers = cached((locale) => new Intl.NumberFormat(locale));
+const rates = cached((locale) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }));
 const percents = cached((locale) => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }));
 const clock = cached((locale) => new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
 const dates = cached((locale) => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }));
@@ -24,6 +25,11 @@ const dates = cached((locale) => new Intl.DateTimeFormat(locale, { dateStyle: "m
 /** `1234` → "1,234" in English, "۱٬۲۳۴" in Persian. */
 export function formatNumber(n: number, lang: Lang): string {
   return integers(lang).format(n);
+}
+
+/** A rate (requests per second): one decimal at most, "0.3", "۱۲٫۵". */
+export function formatRate(n: number, lang: Lang): string {
+  return rates(lang).format(n);
 }
 
 /** A ratio in [0, 1] as a whole percentage; null (nothing measured) as a dash. */
@@ -44,22 +50,31 @@ export function formatDateTime(iso: string | null, lang: Lang): string {
 // Amounts come from the API as decimal strings ("4500000000.00"): formatted from the string
 // itself (Intl reads it exactly), never through a float that would round large prices.
 const wholeAmounts = cached((locale) => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }));
-const centAmounts = cached((locale) => new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
-const DECIMAL = /^-?\d+(\.\d{1,2})?$/;
+const fractionAmounts = new Map<string, Intl.NumberFormat>();
+const DECIMAL = /^-?\d+(\.\d+)?$/;
 
-/** Whether `text` is a decimal as the API writes amounts (ASCII digits, two places at most). */
+/** Whether `text` is a plain decimal (ASCII digits, an optional point): how the API writes
+ * amounts, and what money.ts's conversions give. */
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text);
 }
 
-/** A price, deposit or area as the public site writes it: grouped, its cents only when not
- * zero ("1500000.00" → "۱٬۵۰۰٬۰۰۰", "120.50" → "۱۲۰٫۵۰"); null or empty as a dash, and text
- * that is not such a decimal as it is. */
+/** A price, deposit or area as the public site writes it: grouped, its fraction only when not
+ * zero, with two digits at least and more only when they are not zero ("1500000.00" →
+ * "۱٬۵۰۰٬۰۰۰", "120.50" → "۱۲۰٫۵۰", "0.125" → "0.125"); null or empty as a dash, and text that
+ * is not a decimal as it is. */
 export function formatDecimal(decimal: string | null | undefined, lang: Lang): string {
   if (decimal === null || decimal === undefined || decimal === "") return "—";
   if (!isDecimal(decimal)) return decimal;
-  const cents = decimal.split(".")[1] ?? "";
-  const formatter = /[1-9]/.test(cents) ? centAmounts(lang) : wholeAmounts(lang);
+  const places = (decimal.split(".")[1] ?? "").replace(/0+$/, "").length;
+  if (places === 0) return wholeAmounts(lang).format(decimal as Intl.StringNumericLiteral);
+  const digits = Math.max(2, places);
+  const key = `${lang}:${digits}`;
+  let formatter = fractionAmounts.get(key);
+  if (formatter === undefined) {
+    formatter = new Intl.NumberFormat(LOCALES[lang], { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    fractionAmounts.set(key, formatter);
+  }
   return formatter.format(decimal as Intl.StringNumericLiteral);
 }
 
@@ -71,6 +86,51 @@ export function asciiDigits(text: string): string {
     const code = c.charCodeAt(0);
     return String(code >= 0x06f0 ? code - 0x06f0 : code - 0x0660);
   });
+}
+
+/** `text` with its ASCII digits as Persian writes them in Persian; as it is in English. */
+function localDigits(text: string, lang: Lang): string {
+  return lang === "en" ? text : text.replace(/[0-9]/g, (c) => String.fromCharCode(0x06f0 + Number(c)));
+}
+
+// A number field that groups its digits as they are typed (the property form's amounts): it
+// keeps the plain number, shows it grouped, and puts the caret back after the same digits.
+const GROUP_SEPARATORS = /[,٬]/g;
+const NUMBER_SO_FAR = /^(-?)(\d*)(\.?)(\d*)$/;
+
+/** What a number field keeps of what was typed: ASCII digits and point without group
+ * separators when it reads as a number or the start of one ("1,500." → "1500."), else the text
+ * (in ASCII digits), for the API to say what is wrong with it. */
+export function typedNumber(typed: string): string {
+  const ascii = asciiDigits(typed);
+  const plain = ascii.replace(GROUP_SEPARATORS, "");
+  return NUMBER_SO_FAR.test(plain) ? plain : ascii;
+}
+
+/** A kept number as its field shows it: grouped, in the language's digits and decimal point,
+ * also while it is being typed ("1500000." → "۱٬۵۰۰٬۰۰۰٫"); other text as it is. */
+export function groupedNumber(kept: string, lang: Lang): string {
+  const match = NUMBER_SO_FAR.exec(kept);
+  if (match === null) return kept;
+  const [, sign = "", whole = "", point = "", fraction = ""] = match;
+  const grouped = whole === "" ? "" : formatDecimal(whole, lang);
+  return `${sign}${grouped}${point && (lang === "fa" ? "٫" : ".")}${localDigits(fraction, lang)}`;
+}
+
+/** How many characters of `typed`, up to `caret`, are not group separators. */
+export function digitsBefore(typed: string, caret: number): number {
+  return typed.slice(0, caret).replace(GROUP_SEPARATORS, "").length;
+}
+
+/** Where the caret goes in `shown` to stand after `count` characters that are not group
+ * separators: after the digits it followed when they were typed. */
+export function caretAfter(shown: string, count: number): number {
+  let seen = 0;
+  for (let i = 0; i < shown.length; i += 1) {
+    if (seen === count) return i;
+    if (!",٬".includes(shown.charAt(i))) seen += 1;
+  }
+  return shown.length;
 }
 
 // Persian spells the unit out ("مگابایت"); English keeps "MB" but says "bytes" ("29 byte" is

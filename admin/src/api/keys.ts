@@ -3,8 +3,9 @@
 // (staleTime 0) and dropped 30 s after its last observer goes (gcTime).
 import { QueryClient } from "@tanstack/react-query";
 
-/** The admin resources the SPA shows, by their URL segment under /api/admin/. */
-export type Resource = "properties" | "categories" | "tags" | "options" | "users" | "cache" | "me";
+/** The admin resources the SPA shows, by their URL segment under /api/admin/; and "schema",
+ * the served OpenAPI document, which says how the site shows things (api/site.ts). */
+export type Resource = "properties" | "categories" | "tags" | "options" | "users" | "cache" | "me" | "schema";
 
 export type Params = Readonly<Record<string, string | number | boolean | undefined>>;
 

@@ -57,7 +57,7 @@ export interface paths {
         };
         /**
          * Cache statistics
-         * @description This instance's reads per namespace: totals since it started and a series of 10 s intervals over the last 15 minutes (sampled in memory), plus the breaker and the queued invalidations.
+         * @description This instance's reads per namespace: totals since it started and a series of 10 s intervals over the last 15 minutes (sampled in memory), plus the breaker, the queued invalidations, and the HTML page cache's totals (requests by outcome since it started, pages and bytes held); rates come from two answers' difference.
          */
         get: operations["admin_cache_stats"];
         put?: never;
@@ -697,10 +697,13 @@ export interface components {
         };
         /** @description `GET /api/admin/cache/stats/`. */
         CacheStats: {
+            /** @description When this answer was made (ISO 8601 UTC, the instance's clock), for rates between two. */
+            at: string;
             /** @description `memory` (embedded) or `redis`. */
             backend: string;
             /** @description While open, reads go to the database and writes skip the cache. */
             breaker_open: boolean;
+            html: components["schemas"]["HtmlCacheStats"];
             /**
              * Format: int64
              * @description Seconds between two points of a series.
@@ -783,6 +786,48 @@ export interface components {
             enabled: boolean;
             /** @description One of the namespaces `GET` lists. */
             namespace: string;
+        };
+        /**
+         * @description The HTML page cache that serves the public site's visitors (the web tier's, apart from the
+         *     data cache): this instance's requests since it started, by outcome, and what it holds.
+         */
+        HtmlCacheStats: {
+            /**
+             * Format: int64
+             * @description Their size in bytes (bodies and keys).
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description The most it holds, in bytes (`web.html_cache_mb`).
+             */
+            capacity_bytes: number;
+            /**
+             * Format: int64
+             * @description Pages held now.
+             */
+            entries: number;
+            /**
+             * Format: int64
+             * @description Pages served from the cache, fresh.
+             */
+            hits: number;
+            /**
+             * Format: int64
+             * @description Pages rendered for the request (not cached, or expired by a change).
+             */
+            misses: number;
+            /**
+             * @description When this instance began counting (ISO 8601 UTC): two answers' totals compare (a rate
+             *     from their difference) only when it is the same.
+             */
+            since: string;
+            /**
+             * Format: int64
+             * @description Pages served from the cache past their `revalidate` time while a background render
+             *     refreshes them (or kept after a failed render).
+             */
+            stale: number;
         };
         ImageOrder: {
             ids: number[];

@@ -1,21 +1,61 @@
-// The cache dashboard, for admins: this instance's reads per namespace over the last 15 minutes
-// (refetched every few seconds while open), the breaker and queued invalidations, a flag switch
-// per namespace, warming with its progress, and the key audit on demand.
+// The cache dashboard, for admins, in words agency staff use: where the cache is kept and
+// whether it answers, the site's pages served to visitors (the HTML page cache), the data kept
+// ready per part of the site (a switch each), filling ahead with its progress, and the check of
+// the kept data on demand. Numbers are this instance's, refetched every few seconds while open;
+// the charts are shares and rates over the minute before each point (chart.ts), with axes.
 import { Alert, Badge, Button, Card, Code, Group, List, Stack, Switch, Table, Text, Title } from "@mantine/core";
+import { type ReactNode, useState } from "react";
 
 import { useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
-import { formatNumber, formatPercent } from "../format";
+import { formatBytes, formatClock, formatNumber, formatPercent, formatRate } from "../format";
 import { type Key, useI18n } from "../i18n";
-import { HitRatioChart } from "./HitRatioChart";
+import { langOf } from "../textLang";
+import { type Sample, type WindowPoint, appendSample, intervalsOfSamples, intervalsOfSeries, rolling } from "./chart";
+import { RateChart } from "./RateChart";
 import { QueryState } from "./State";
 import { warmPollInterval, warmProgress } from "./warm";
 
 type Flag = components["schemas"]["FlagInput"];
 type Audit = components["schemas"]["Audit"];
+type Stats = components["schemas"]["CacheStats"];
 
 /** The numbers change every 10 s on the server; asking every 5 s shows each interval soon. */
 const STATS_POLL_MS = 5000;
+/** Each point of a chart: what the minute before it adds up to. */
+const WINDOW_SECONDS = 60;
+
+/** The parts of the site the data cache serves, by namespace (`strata cache flags` names them
+ * so: the heading's tooltip says it, for operators). */
+const NAMESPACES: Readonly<Record<string, Key>> = {
+  "public:property:list": "nsPropertyList",
+  "public:property:detail": "nsPropertyDetail",
+  "public:taxonomy:category": "nsCategories",
+  "public:taxonomy:tag": "nsTags",
+  "public:taxonomy:option": "nsOptions",
+  "admin:property:list": "nsAdminProperties",
+  "admin:category:list": "nsAdminCategories",
+  "admin:tag:list": "nsAdminTags",
+  "admin:option:list": "nsAdminOptions",
+};
+
+const STORES: Readonly<Record<string, Key>> = { memory: "storeMemory", redis: "storeRedis" };
+
+/** A number or state with its name and a line saying what it means. */
+function Fact({ label, help, children, testId }: { label: Key; help: Key; children: ReactNode; testId?: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="admin-fact" data-testid={testId}>
+      <Text size="sm" fw={500}>
+        {t(label)}
+      </Text>
+      <div data-value>{children}</div>
+      <Text size="xs" c="gray.7">
+        {t(help)}
+      </Text>
+    </div>
+  );
+}
 
 export function Cache() {
   const { t, lang } = useI18n();
@@ -26,50 +66,69 @@ export function Cache() {
   const setFlag = useAdminMutation("put", "/api/admin/cache/flags/", (body: Flag) => ({ body }));
   const data = stats.data;
   const n = (value: number) => formatNumber(value, lang);
+  const span = data ? data.interval_seconds * data.window : 0;
   return (
     <Stack>
       <Title order={2}>{t("cache")}</Title>
       <QueryState isPending={stats.isPending} error={stats.error} isEmpty={false} retry={() => void stats.refetch()}>
         {data && (
           <>
-            <Group data-testid="cache-health">
-              <Text>
-                {t("backend")}: <Code>{data.backend}</Code>
-              </Text>
-              <Badge color={data.breaker_open ? "red" : "blue"} variant="light" data-open={data.breaker_open}>
-                {t("breaker")}: {t(data.breaker_open ? "breakerOpen" : "breakerClosed")}
-              </Badge>
-              <Text data-testid="pending-invalidations">
-                {t("pendingInvalidations")}: {n(data.pending_invalidations)}
-              </Text>
-            </Group>
+            <Card withBorder>
+              <div className="admin-facts" data-testid="cache-health">
+                <Fact label="storePlace" help="storePlaceHelp">
+                  <Text data-store={data.backend}>{STORES[data.backend] ? t(STORES[data.backend] as Key) : <span lang={langOf(data.backend)}>{data.backend}</span>}</Text>
+                </Fact>
+                <Fact label="storeLink" help="storeLinkHelp">
+                  <Badge color={data.breaker_open ? "red" : "blue"} variant="light" data-open={data.breaker_open}>
+                    {t(data.breaker_open ? "storeLinkDown" : "storeLinkUp")}
+                  </Badge>
+                </Fact>
+                <Fact label="waitingChanges" help="waitingChangesHelp" testId="pending-invalidations">
+                  <Text>{n(data.pending_invalidations)}</Text>
+                </Fact>
+              </div>
+            </Card>
+            <Text size="sm" c="gray.7">
+              {t("sinceStart")}
+            </Text>
+            <PageCache stats={data} spanSeconds={span} />
             <Warm />
+            <Stack gap={4}>
+              <Title order={3} size="h4">
+                {t("dataCache")}
+              </Title>
+              <Text size="sm">{t("dataCacheHelp")}</Text>
+              <Text size="sm" c="gray.7">
+                {t("caching")}: {t("cachingHelp")}
+              </Text>
+              <List size="sm" c="gray.7" data-testid="cache-legend">
+                {(["hits", "misses", "bypasses", "hitRatio"] as const).map((key) => (
+                  <List.Item key={key}>
+                    {t(key)}: {t(`${key}Help`)}
+                  </List.Item>
+                ))}
+              </List>
+            </Stack>
             {setFlag.error && (
               <Alert color="red" title={t("notDone")} role="alert">
                 <Text dir="auto">{setFlag.error.message}</Text>
               </Alert>
             )}
-            <Text size="sm" c="gray.7">
-              {t("sinceStart")}
-            </Text>
             <div className="admin-cache-grid">
               {data.namespaces.map((ns) => {
                 const enabled = flags.data?.find((f) => f.namespace === ns.namespace)?.enabled ?? ns.enabled;
                 const switching = setFlag.isPending && setFlag.variables.namespace === ns.namespace;
+                const named = NAMESPACES[ns.namespace];
+                const name = named ? t(named) : ns.namespace;
+                const points = rolling(intervalsOfSeries(ns.series, data.interval_seconds), WINDOW_SECONDS);
                 return (
                   <Card key={ns.namespace} withBorder data-namespace={ns.namespace} data-enabled={enabled}>
                     <Stack gap="xs">
-                      <Group justify="space-between" wrap="nowrap">
-                        <Title order={3} size="h5">
-                          <Code dir="ltr">{ns.namespace}</Code>
+                      <Group justify="space-between" wrap="nowrap" align="start">
+                        <Title order={4} size="h5" title={ns.namespace} lang={named ? undefined : langOf(name)}>
+                          {name}
                         </Title>
-                        <Switch
-                          label={t("caching")}
-                          aria-label={`${t("caching")} ${ns.namespace}`}
-                          checked={enabled}
-                          disabled={switching}
-                          onChange={(e) => setFlag.mutate({ namespace: ns.namespace, enabled: e.currentTarget.checked })}
-                        />
+                        <Switch label={t("caching")} aria-label={`${t("caching")}: ${name}`} checked={enabled} disabled={switching} onChange={(e) => setFlag.mutate({ namespace: ns.namespace, enabled: e.currentTarget.checked })} />
                       </Group>
                       <Table fz="sm">
                         <Table.Thead>
@@ -90,7 +149,7 @@ export function Cache() {
                           </Table.Tr>
                         </Table.Tbody>
                       </Table>
-                      <HitRatioChart namespace={ns.namespace} series={ns.series} spanSeconds={data.interval_seconds * data.window} />
+                      <Charts subject={name} points={points} spanSeconds={span} share="answeredReady" rate="readsPerSecond" />
                     </Stack>
                   </Card>
                 );
@@ -101,6 +160,98 @@ export function Cache() {
       </QueryState>
       <KeyAudit />
     </Stack>
+  );
+}
+
+/** The share answered ready and the requests per second, then every point's numbers. */
+function Charts({ subject, points, spanSeconds, share, rate }: { subject: string; points: readonly WindowPoint[]; spanSeconds: number; share: Key; rate: Key }) {
+  const { t, lang } = useI18n();
+  const n = (value: number) => formatNumber(value, lang);
+  return (
+    <>
+      <div className="admin-chart-pair">
+        <RateChart title={t(share)} subject={subject} points={points} measure="share" spanSeconds={spanSeconds} />
+        <RateChart title={t(rate)} subject={subject} points={points} measure="rate" spanSeconds={spanSeconds} />
+      </div>
+      {points.length > 0 && (
+        <details className="admin-chart-numbers">
+          <summary>{t("numbers")}</summary>
+          <Table fz="xs" striped>
+            <Table.Thead>
+              <Table.Tr>
+                {(["time", "hits", "misses", "bypasses", share, rate] as const).map((key) => (
+                  <Table.Th key={key} className={key === "time" ? undefined : "admin-table-cell-number"}>
+                    {t(key)}
+                  </Table.Th>
+                ))}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {points.map((p) => (
+                <Table.Tr key={p.at}>
+                  <Table.Td>{formatClock(new Date(p.at).toISOString(), lang)}</Table.Td>
+                  <Table.Td className="admin-table-cell-number">{n(p.hits)}</Table.Td>
+                  <Table.Td className="admin-table-cell-number">{n(p.misses)}</Table.Td>
+                  <Table.Td className="admin-table-cell-number">{n(p.bypasses)}</Table.Td>
+                  <Table.Td className="admin-table-cell-number">{formatPercent(p.ratio, lang)}</Table.Td>
+                  <Table.Td className="admin-table-cell-number">{formatRate(p.perSecond, lang)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </details>
+      )}
+    </>
+  );
+}
+
+/** The polls of the page cache's totals seen while the dashboard is open: the server keeps no
+ * series of them, so the chart's points are the differences between polls (chart.ts). */
+function usePolled(stats: Stats, spanSeconds: number): Sample[] {
+  const [samples, setSamples] = useState<Sample[]>([]);
+  const sample = { at: Date.parse(stats.at), since: stats.html.since, hits: stats.html.hits + stats.html.stale, misses: stats.html.misses };
+  const last = samples.at(-1);
+  // A new answer: kept while rendering (React's "adjust state when a prop changes").
+  if (last?.at !== sample.at || last.since !== sample.since) setSamples(appendSample(samples, sample, spanSeconds * 1000));
+  return samples;
+}
+
+/** The HTML page cache that serves visitors: what it served and holds, and its rates. */
+function PageCache({ stats, spanSeconds }: { stats: Stats; spanSeconds: number }) {
+  const { t, lang } = useI18n();
+  const samples = usePolled(stats, spanSeconds);
+  const points = rolling(intervalsOfSamples(samples), WINDOW_SECONDS);
+  const html = stats.html;
+  const n = (value: number) => formatNumber(value, lang);
+  return (
+    <Card withBorder data-testid="page-cache">
+      <Stack gap="xs">
+        <Title order={3} size="h4">
+          {t("pageCache")}
+        </Title>
+        <Text size="sm">{t("pageCacheHelp")}</Text>
+        <div className="admin-facts">
+          <Fact label="pageHits" help="pageHitsHelp" testId="page-hits">
+            <Text>{n(html.hits)}</Text>
+          </Fact>
+          <Fact label="pageStale" help="pageStaleHelp" testId="page-stale">
+            <Text>{n(html.stale)}</Text>
+          </Fact>
+          <Fact label="pageMisses" help="pageMissesHelp" testId="page-misses">
+            <Text>{n(html.misses)}</Text>
+          </Fact>
+          <Fact label="pagesKept" help="pagesKeptHelp" testId="pages-kept">
+            <Text>
+              {n(html.entries)} ({formatBytes(html.bytes, lang)} {t("of")} {formatBytes(html.capacity_bytes, lang)})
+            </Text>
+          </Fact>
+        </div>
+        <Charts subject={t("pageCache")} points={points} spanSeconds={spanSeconds} share="pagesReady" rate="pageRequests" />
+        <Text size="xs" c="gray.7">
+          {t("chartFilling")}
+        </Text>
+      </Stack>
+    </Card>
   );
 }
 
@@ -201,7 +352,9 @@ function KeyAudit() {
                         <List size="xs">
                           {report[field].samples.map((key) => (
                             <List.Item key={key}>
-                              <Code dir="ltr">{key}</Code>
+                              <Code dir="ltr" lang={langOf(key)}>
+                                {key}
+                              </Code>
                             </List.Item>
                           ))}
                         </List>

@@ -6,6 +6,7 @@ import { SECTION_ROLES, type Section, mayOpen } from "../access";
 import { request } from "../api/client";
 import { useAdminQuery } from "../api/hooks";
 import { useI18n } from "../i18n";
+import { langOf } from "../textLang";
 
 const SECTIONS = Object.keys(SECTION_ROLES) as Section[];
 
@@ -35,7 +36,7 @@ export function Layout() {
         </Title>
         <Group>
           {me.data && (
-            <Text size="sm" dir="auto" data-testid="whoami">
+            <Text size="sm" dir="auto" lang={langOf(me.data.username)} data-testid="whoami">
               {me.data.username}
             </Text>
           )}

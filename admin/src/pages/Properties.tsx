@@ -5,8 +5,11 @@ import { Link } from "react-router";
 import type { Query } from "../api/client";
 import { useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
-import { formatDecimal, formatNumber } from "../format";
+import { useSiteInfo } from "../api/site";
+import { formatNumber } from "../format";
 import { useI18n } from "../i18n";
+import { formatMoney, unitName } from "../money";
+import { shownLang } from "../textLang";
 import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
 import { Pager } from "./Pager";
 import { PropertiesBulkBar } from "./PropertiesBulk";
@@ -43,6 +46,8 @@ export function Properties() {
     page_size: PAGE_SIZE,
   };
   const list = useAdminQuery("properties", "/api/admin/properties/", { query });
+  // Prices in the unit the site shows them in.
+  const site = useSiteInfo();
   const rows = list.data?.results ?? [];
   const allSelected = rows.length > 0 && rows.every((row) => selected.has(row.id));
   const toggle = (id: number) => {
@@ -69,7 +74,12 @@ export function Properties() {
         filter={{ q: query.q, status: query.status, deal: query.deal, ordering: query.ordering }}
         onClear={() => setSelected(new Set())}
       />
-      <QueryState isPending={list.isPending} error={list.error} isEmpty={rows.length === 0} retry={() => void list.refetch()}>
+      <QueryState
+        isPending={list.isPending || site.isPending}
+        error={list.error ?? site.error}
+        isEmpty={rows.length === 0}
+        retry={() => void (site.error ? site.refetch() : list.refetch())}
+      >
         <Table striped highlightOnHover data-testid="properties-table">
           <Table.Thead>
             <Table.Tr>
@@ -86,7 +96,10 @@ export function Properties() {
               <Table.Th>{t("deal")}</Table.Th>
               <Table.Th>{t("city")}</Table.Th>
               <Table.Th>{t("category")}</Table.Th>
-              <Table.Th className="admin-table-cell-number">{t("price")}</Table.Th>
+              <Table.Th className="admin-table-cell-number">
+                {t("price")}
+                {site.data && ` (${unitName(site.data.currency, lang)})`}
+              </Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -96,7 +109,7 @@ export function Properties() {
                   <Checkbox aria-label={`${t("selectRow")} ${row.title}`} checked={selected.has(row.id)} onChange={() => toggle(row.id)} />
                 </Table.Td>
                 <Table.Td>
-                  <Anchor component={Link} to={`/properties/${row.id}`} dir="auto">
+                  <Anchor component={Link} to={`/properties/${row.id}`} dir="auto" lang={shownLang(row, "title")}>
                     {row.title}
                   </Anchor>
                 </Table.Td>
@@ -106,9 +119,13 @@ export function Properties() {
                   </Badge>
                 </Table.Td>
                 <Table.Td>{t(row.deal)}</Table.Td>
-                <Table.Td dir="auto">{row.city}</Table.Td>
-                <Table.Td dir="auto">{row.category?.name ?? "—"}</Table.Td>
-                <Table.Td className="admin-table-cell-number">{formatDecimal(row.price, lang)}</Table.Td>
+                <Table.Td dir="auto" lang={shownLang(row, "city")}>
+                  {row.city}
+                </Table.Td>
+                <Table.Td dir="auto" lang={row.category?.lang}>
+                  {row.category?.name ?? "—"}
+                </Table.Td>
+                <Table.Td className="admin-table-cell-number">{site.data && formatMoney(row.price, site.data.currency, lang)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

@@ -1,12 +1,16 @@
-import { Alert, Button, Checkbox, Group, MultiSelect, Select, Stack, Text, TextInput, Title } from "@mantine/core";
-import type { SyntheticEvent } from "react";
+import { Alert, Anchor, Button, Checkbox, Group, MultiSelect, Select, Stack, Text, TextInput, Title } from "@mantine/core";
+import { type SyntheticEvent, useLayoutEffect, useRef } from "react";
 import { useNavigate, useParams } from "react-router";
 
 import { ApiError } from "../api/client";
 import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
-import { asciiDigits, formatDecimal, isDecimal } from "../format";
+import { type SiteInfo, sitePage, useSiteInfo } from "../api/site";
+import { asciiDigits, caretAfter, digitsBefore, groupedNumber, typedNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
+import { type Currency, shownAmount, storedAmount, unitName } from "../money";
+import { shownLang } from "../textLang";
+import { Pair, fieldLang, inputLang } from "./Bilingual";
 import { Conflicts } from "./Conflicts";
 import { PropertyImages } from "./PropertyImages";
 import { RichText, plainText } from "./RichText";
@@ -20,26 +24,38 @@ type Input = components["schemas"]["PropertyInput"];
 type Status = components["schemas"]["PropertyStatus"];
 type Name = components["schemas"]["Name"];
 
-const TEXTS = [
-  ["title_fa", "titleFa"],
-  ["title_en", "titleEn"],
-  ["city_fa", "cityFa"],
-  ["city_en", "cityEn"],
-  ["district_fa", "districtFa"],
-  ["district_en", "districtEn"],
-  ["address_fa", "addressFa"],
-  ["address_en", "addressEn"],
-] as const satisfies readonly (readonly [keyof Input, Key])[];
+/** Each translated text's Persian and English fields, shown side by side. */
+const TEXT_PAIRS = [
+  [
+    ["title_fa", "titleFa"],
+    ["title_en", "titleEn"],
+  ],
+  [
+    ["city_fa", "cityFa"],
+    ["city_en", "cityEn"],
+  ],
+  [
+    ["district_fa", "districtFa"],
+    ["district_en", "districtEn"],
+  ],
+  [
+    ["address_fa", "addressFa"],
+    ["address_en", "addressEn"],
+  ],
+] as const satisfies readonly (readonly (readonly [keyof Input, Key])[])[];
 const LONG_TEXTS = [
   ["description_fa", "descriptionFa"],
   ["description_en", "descriptionEn"],
 ] as const satisfies readonly (readonly [keyof Input, Key])[];
+const TEXTS = TEXT_PAIRS.flat();
 
 type TextField = (typeof TEXTS)[number][0] | (typeof LONG_TEXTS)[number][0];
 type Patched = components["schemas"]["PatchedPropertyInput"];
 
 /** The form's fields, flat, as versioned.ts compares them; ids as strings (the selects' values),
- * tags and options sorted (they are sets). */
+ * tags and options sorted (they are sets). Amounts are in the unit the site shows (tomans for
+ * rials, by default), as the editor reads and types them: fieldsOf and patchOf convert exactly
+ * (money.ts moves the decimal point in the string), so an untouched amount saves as stored. */
 type Fields = Record<TextField, string> & {
   deal: Input["deal"];
   price: string;
@@ -68,7 +84,7 @@ const LABELS: Record<keyof Fields, Key> = {
 const ids = (items: readonly { id: number }[]) => items.map((item) => item.id).sort((a, b) => a - b).map(String);
 const sorted = (values: string[]) => [...values].sort((a, b) => Number(a) - Number(b));
 
-function fieldsOf(p: Property | undefined): Fields {
+function fieldsOf(p: Property | undefined, currency: Currency): Fields {
   return {
     title_fa: p?.title_fa ?? "",
     title_en: p?.title_en ?? "",
@@ -81,8 +97,8 @@ function fieldsOf(p: Property | undefined): Fields {
     description_fa: p?.description_fa ?? "",
     description_en: p?.description_en ?? "",
     deal: p?.deal ?? "sale",
-    price: p?.price ?? "",
-    deposit: p?.deposit ?? "",
+    price: p ? shownAmount(p.price, currency) : "",
+    deposit: p?.deposit ? shownAmount(p.deposit, currency) : "",
     area: p?.area ?? "",
     rooms: String(p?.rooms ?? 0),
     category: p?.category ? String(p.category.id) : null,
@@ -93,7 +109,7 @@ function fieldsOf(p: Property | undefined): Fields {
 }
 
 /** The request body for the fields given: all of them on create, the changed ones on edit. */
-function patchOf(v: Partial<Fields>): Patched {
+function patchOf(v: Partial<Fields>, currency: Currency): Patched {
   // The plain `title`/`city` are the default language's (Persian); the server reads both forms.
   // Numbers typed on a Persian keyboard are sent in ASCII digits, which the API reads.
   const body: Patched = {};
@@ -101,8 +117,8 @@ function patchOf(v: Partial<Fields>): Patched {
   if (v.title_fa !== undefined) body.title = v.title_fa;
   if (v.city_fa !== undefined) body.city = v.city_fa;
   if (v.deal !== undefined) body.deal = v.deal;
-  if (v.price !== undefined) body.price = asciiDigits(v.price);
-  if (v.deposit !== undefined) body.deposit = asciiDigits(v.deposit) === "" ? null : asciiDigits(v.deposit);
+  if (v.price !== undefined) body.price = storedAmount(v.price, currency);
+  if (v.deposit !== undefined) body.deposit = v.deposit.trim() === "" ? null : storedAmount(v.deposit, currency);
   if (v.area !== undefined) body.area = asciiDigits(v.area);
   if (v.rooms !== undefined) body.rooms = Number(asciiDigits(v.rooms));
   if (v.category !== undefined) body.category = v.category === null ? null : Number(v.category);
@@ -112,30 +128,38 @@ function patchOf(v: Partial<Fields>): Patched {
   return body;
 }
 
-function inputOf(v: Fields): Input {
-  return { ...patchOf(v), title: v.title_fa, city: v.city_fa, deal: v.deal, price: asciiDigits(v.price), area: asciiDigits(v.area) };
+function inputOf(v: Fields, currency: Currency): Input {
+  return { ...patchOf(v, currency), title: v.title_fa, city: v.city_fa, deal: v.deal, price: storedAmount(v.price, currency), area: asciiDigits(v.area) };
 }
 
 export function PropertyForm() {
   const { id } = useParams();
   const editing = id !== undefined;
   const property = useAdminQuery("properties", "/api/admin/properties/{id}/", { params: { id: Number(id) } }, editing, WHILE_EDITING);
+  // Amounts are shown in the site's unit: the form waits for it.
+  const site = useSiteInfo();
   return (
     // Not from a copy cached by an earlier visit (gcTime keeps it 30 s): the draft starts from a
     // read made for this visit, or saving it would write the old values back.
-    <QueryState isPending={editing && !property.isFetchedAfterMount} error={property.error} isEmpty={false} retry={() => void property.refetch()}>
+    <QueryState
+      isPending={(editing && !property.isFetchedAfterMount) || site.isPending}
+      error={property.error ?? site.error}
+      isEmpty={false}
+      retry={() => void (site.error ? site.refetch() : property.refetch())}
+    >
       {/* The draft starts from that read; newer versions are merged into it (useVersionedForm). */}
-      <Form key={id ?? "new"} property={property.data} />
+      {site.data && <Form key={id ?? "new"} property={property.data} site={site.data} />}
       {/* Beside the form, not in it: images are saved on their own, at once. */}
       {property.data && <PropertyImages property={property.data} />}
     </QueryState>
   );
 }
 
-function Form({ property }: { property: Property | undefined }) {
+function Form({ property, site }: { property: Property | undefined; site: SiteInfo }) {
   const { t, lang } = useI18n();
   const navigate = useNavigate();
-  const form = useVersionedForm(property, fieldsOf);
+  const { currency } = site;
+  const form = useVersionedForm(property, (p) => fieldsOf(p, currency));
   const draft = form.values;
   const terms = { page_size: 100 };
   const categories = useAdminQuery("categories", "/api/admin/categories/", { query: { ...terms, app: "real_estate", ordering: "name" } });
@@ -161,10 +185,10 @@ function Form({ property }: { property: Property | undefined }) {
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     if (!property) {
-      create.mutate(inputOf(draft), { onSuccess: (saved) => void navigate(`/properties/${saved.id}`, { replace: true }) });
+      create.mutate(inputOf(draft, currency), { onSuccess: (saved) => void navigate(`/properties/${saved.id}`, { replace: true }) });
       return;
     }
-    form.save(({ changes, ifMatch, callbacks }) => update.mutate({ body: patchOf(changes), ifMatch }, callbacks));
+    form.save(({ changes, ifMatch, callbacks }) => update.mutate({ body: patchOf(changes, currency), ifMatch }, callbacks));
   };
   // How a value reads in the conflict panel: names, not ids.
   const show = (field: keyof Fields, value: FieldValue): string => {
@@ -177,29 +201,48 @@ function Form({ property }: { property: Property | undefined }) {
     if (field === "category") return value === null ? "" : named(categories.data?.results, String(value));
     if (isList(value)) return value.map((item) => named((field === "tags" ? tags : options).data?.results, item)).join(lang === "fa" ? "، " : ", ");
     if (field === "description_fa" || field === "description_en") return plainText(String(value));
+    if ((field === "price" || field === "deposit") && value !== "") return `${groupedNumber(String(value), lang)} ${unit}`;
     return String(value ?? "");
   };
   const setText = (field: TextField, value: string) => form.set({ [field]: value });
-  // Under an amount, how it reads (grouped, in the language's digits) while it is a number
-  // that reads differently from what was typed.
+  const unit = unitName(currency, lang);
+  // Under the area, how it reads (grouped, in the language's digits) while it reads
+  // differently from what was typed.
   const reads = (value: string) => {
-    const ascii = asciiDigits(value);
-    const read = isDecimal(ascii) ? formatDecimal(ascii, lang) : value;
+    const read = groupedNumber(typedNumber(value), lang);
     return read === value ? undefined : read;
   };
+  const textInput = (field: TextField, label: Key) => (
+    <TextInput
+      key={field}
+      name={field}
+      label={t(label)}
+      value={draft[field]}
+      onChange={(e) => setText(field, e.currentTarget.value)}
+      error={error(field) ?? (field.endsWith("_fa") ? error(field.slice(0, -3)) : undefined)}
+      {...inputLang(field)}
+    />
+  );
 
   return (
     <form onSubmit={submit} noValidate>
       <Stack maw={900}>
         <Group justify="space-between">
           <Title order={2} dir="auto">
-            {property ? `${t("editProperty")}: ${property.title}` : t("newProperty")}
+            {property ? (
+              <>
+                {t("editProperty")}: <bdi lang={shownLang(property, "title")}>{property.title}</bdi>
+              </>
+            ) : (
+              t("newProperty")
+            )}
           </Title>
           {property && (
             <Group data-testid="status-actions">
               <Text>
                 {t("status")}: {t(property.status)}
               </Text>
+              <OnSite property={property} origin={site.origin} />
               {(["published", "archived", "draft"] as const)
                 .filter((next) => next !== property.status)
                 .map((next) => (
@@ -226,22 +269,19 @@ function Form({ property }: { property: Property | undefined }) {
             {t("saved")}
           </Text>
         )}
+        {TEXT_PAIRS.map(([[fa, faLabel], [en, enLabel]]) => (
+          <Pair key={fa}>
+            {textInput(fa, faLabel)}
+            {textInput(en, enLabel)}
+          </Pair>
+        ))}
+        <Pair>
+          {LONG_TEXTS.map(([field, label]) => (
+            <RichText key={field} name={field} label={t(label)} lang={fieldLang(field) ?? lang} value={draft[field]} onChange={(html) => setText(field, html)} error={error(field)} />
+          ))}
+        </Pair>
         {/* Not SimpleGrid: it writes its columns into a <style> element, which the CSP refuses. */}
         <div className="admin-form-grid">
-          {TEXTS.map(([field, label]) => (
-            <TextInput
-              key={field}
-              name={field}
-              label={t(label)}
-              value={draft[field]}
-              onChange={(e) => setText(field, e.currentTarget.value)}
-              error={error(field) ?? (field.endsWith("_fa") ? error(field.slice(0, -3)) : undefined)}
-              dir="auto"
-            />
-          ))}
-          {LONG_TEXTS.map(([field, label]) => (
-            <RichText key={field} name={field} label={t(label)} value={draft[field]} onChange={(html) => setText(field, html)} error={error(field)} />
-          ))}
           <Select
             name="deal"
             label={t("deal")}
@@ -254,8 +294,8 @@ function Form({ property }: { property: Property | undefined }) {
             error={error("deal")}
             allowDeselect={false}
           />
-          <TextInput name="price" label={t("price")} value={draft.price} onChange={(e) => form.set({ price: e.currentTarget.value })} error={error("price")} description={reads(draft.price)} inputMode="decimal" dir="ltr" />
-          <TextInput name="deposit" label={t("deposit")} value={draft.deposit} onChange={(e) => form.set({ deposit: e.currentTarget.value })} error={error("deposit")} description={reads(draft.deposit)} inputMode="decimal" dir="ltr" />
+          <AmountInput name="price" label={`${t("price")} (${unit})`} value={draft.price} onChange={(price) => form.set({ price })} error={error("price")} />
+          <AmountInput name="deposit" label={`${t("deposit")} (${unit})`} value={draft.deposit} onChange={(deposit) => form.set({ deposit })} error={error("deposit")} />
           <TextInput name="area" label={t("area")} value={draft.area} onChange={(e) => form.set({ area: e.currentTarget.value })} error={error("area")} description={reads(draft.area)} inputMode="decimal" dir="ltr" />
           <TextInput name="rooms" label={t("rooms")} value={draft.rooms} onChange={(e) => form.set({ rooms: e.currentTarget.value })} error={error("rooms")} inputMode="numeric" dir="ltr" />
           <Select
@@ -299,5 +339,63 @@ function Form({ property }: { property: Property | undefined }) {
         </Group>
       </Stack>
     </form>
+  );
+}
+
+interface AmountProps {
+  name: string;
+  label: string;
+  /** The amount in the shown unit, as typedNumber keeps it. */
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}
+
+/** An amount grouped as the site writes it ("۲٬۶۴۴٬۲۰۰٬۰۰۰"), also while it is typed: the
+ * field keeps the plain number, and after each keystroke the caret goes back after the digits
+ * it followed (regrouping would otherwise move it). */
+function AmountInput({ name, label, value, onChange, error }: AmountProps) {
+  const { lang } = useI18n();
+  const input = useRef<HTMLInputElement>(null);
+  const caret = useRef<number | null>(null);
+  const shown = groupedNumber(value, lang);
+  useLayoutEffect(() => {
+    const element = input.current;
+    if (caret.current === null || element === null || document.activeElement !== element) return;
+    const at = caretAfter(shown, caret.current);
+    element.setSelectionRange(at, at);
+    caret.current = null;
+  });
+  return (
+    <TextInput
+      ref={input}
+      name={name}
+      label={label}
+      value={shown}
+      onChange={(e) => {
+        const typed = e.currentTarget.value;
+        caret.current = digitsBefore(typed, e.currentTarget.selectionStart ?? typed.length);
+        onChange(typedNumber(typed));
+      }}
+      error={error}
+      inputMode="decimal"
+      dir="ltr"
+    />
+  );
+}
+
+/** The public page of a published property, in the editor's language; else why there is none. */
+function OnSite({ property, origin }: { property: Property; origin: string }) {
+  const { t, lang } = useI18n();
+  if (property.status !== "published")
+    return (
+      <Text size="sm" c="gray.7" data-testid="not-on-site">
+        {t("notOnSite")}
+      </Text>
+    );
+  return (
+    <Anchor href={sitePage(origin, lang, "properties", property.slug)} target="_blank" rel="noopener" data-testid="view-on-site">
+      {t("viewOnSite")}
+    </Anchor>
   );
 }

@@ -12,6 +12,7 @@ import { queryKey } from "../api/keys";
 import type { components } from "../api/schema";
 import { formatBytes, formatNumber } from "../format";
 import { useI18n } from "../i18n";
+import { langOf } from "../textLang";
 import { type Moving, changed, moveBy, moveTo, pickUp, positionOf, stepOf } from "./imageOrder";
 import { type UploadProblem, uploadProblem } from "./uploadProblem";
 
@@ -214,7 +215,7 @@ export function PropertyImages({ property }: { property: Property }) {
                     <Text size="sm" fw={600}>
                       {n(index + 1)}
                     </Text>
-                    <Text size="sm" dir="auto" className={image.alt ? undefined : "admin-quiet"} lineClamp={2}>
+                    <Text size="sm" dir="auto" lang={image.alt ? langOf(image.alt) : undefined} className={image.alt ? undefined : "admin-quiet"} lineClamp={2}>
                       {image.alt || t("noAlt")}
                     </Text>
                   </div>

@@ -13,7 +13,7 @@ import { useEditor, useEditorState } from "@tiptap/react";
 import StarterKit from "@tiptap/starter-kit";
 import { useEffect, useId, useMemo, useRef } from "react";
 
-import { useI18n } from "../i18n";
+import { type Lang, useI18n } from "../i18n";
 
 export const EXTENSIONS = [
   StarterKit.configure({
@@ -39,12 +39,14 @@ export function plainText(html: string): string {
 interface Props {
   name: string;
   label: string;
+  /** The language the text is written in (the field's, not the admin's). */
+  lang: Lang;
   value: string;
   onChange: (html: string) => void;
   error?: string;
 }
 
-export function RichText({ name, label, value, onChange, error }: Props) {
+export function RichText({ name, label, lang, value, onChange, error }: Props) {
   const { t } = useI18n();
   const labelId = useId();
   // The HTML this editor last reported: a `value` that differs came from elsewhere (a merge, a
@@ -63,7 +65,7 @@ export function RichText({ name, label, value, onChange, error }: Props) {
     // Tiptap's own <style> element is refused by the CSP; admin.css has its few rules.
     injectCSS: false,
     editorProps: {
-      attributes: { role: "textbox", "aria-multiline": "true", "aria-labelledby": labelId, "data-name": name },
+      attributes: { role: "textbox", "aria-multiline": "true", "aria-labelledby": labelId, "data-name": name, lang },
     },
     onUpdate: ({ editor: current }) => {
       const html = current.isEmpty ? "" : current.getHTML();
@@ -114,7 +116,7 @@ export function RichText({ name, label, value, onChange, error }: Props) {
     </RichTextEditor.Control>
   );
   return (
-    <Input.Wrapper label={label} labelElement="div" labelProps={{ id: labelId, onClick: () => editor.commands.focus() }} error={error} className="admin-rich-text">
+    <Input.Wrapper label={label} labelElement="div" labelProps={{ id: labelId, onClick: () => editor.commands.focus() }} error={error}>
       <RichTextEditor editor={editor} labels={labels} classNames={{ linkEditorExternalControl: "admin-hidden" }} data-invalid={error ? true : undefined}>
         <RichTextEditor.Toolbar aria-label={`${t("rtToolbar")}: ${label}`} role="toolbar">
           <RichTextEditor.ControlsGroup>

@@ -1,13 +1,18 @@
 // Taxonomy: categories (with their parent), tags and options (by group). One screen shape, each
-// kind with its own typed requests.
-import { Alert, Button, Group, Select, Stack, Table, TextInput, Title } from "@mantine/core";
+// kind with its own typed requests: a form to add one at the top, and a term edited in place, in
+// a panel under its row that names it, with the conflict handling of every edit form.
+import { Alert, Anchor, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import type { UseQueryResult } from "@tanstack/react-query";
-import { type SyntheticEvent, useState } from "react";
+import { Fragment, type SyntheticEvent, useState } from "react";
 
 import { ApiError } from "../api/client";
 import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
+import { sitePage, useSiteInfo } from "../api/site";
 import { type Key, type Lang, useI18n } from "../i18n";
+import { langOf } from "../textLang";
+import { Pair, inputLang, pairUp } from "./Bilingual";
+import { fill } from "./BulkJob";
 import { Conflicts } from "./Conflicts";
 import { QueryState } from "./State";
 import { useVersionedForm } from "./useVersionedForm";
@@ -20,10 +25,17 @@ export function nameIn(lang: Lang, term: Name): string {
   return own || term.name;
 }
 
+/** The language `nameIn` gives the name in. */
+function nameLang(lang: Lang, term: Name): Lang {
+  return (lang === "en" ? term.name_en : term.name_fa) ? lang : term.lang;
+}
+
 interface Row extends Name {
   id: number;
   slug: string;
   extra?: string;
+  /** The language `extra` is written in, when known (a parent category's name). */
+  extraLang?: Lang;
 }
 
 /** A term form's values, by field name (all strings: the inputs' values). */
@@ -53,6 +65,8 @@ type Versioned = Row & { version: number };
 
 interface ScreenProps<T extends Versioned> {
   kind: "categories" | "tags" | "options";
+  /** The kinds the public site has a page for (crates/web/src/pages/terms.rs). */
+  sitePages?: "categories" | "tags";
   rows: Row[] | undefined;
   isPending: boolean;
   error: Error | null;
@@ -114,10 +128,14 @@ function Categories() {
   const update = useAdminMutation("patch", "/api/admin/categories/{id}/", ({ id, changes, ifMatch }: TermUpdate) => ({ params: { id }, body: categoryBody(changes), ifMatch }));
   const remove = useAdminMutation("delete", "/api/admin/categories/{id}/", ({ id, ifMatch }: { id: number; ifMatch?: number }) => ({ params: { id }, ifMatch }));
   const results = list.data?.results;
-  const rows = results?.map((c) => ({ ...c, extra: results.find((p) => p.id === c.parent)?.name ?? "" }));
+  const rows = results?.map((c) => {
+    const parent = results.find((p) => p.id === c.parent);
+    return { ...c, extra: parent ? nameIn(lang, parent) : "", extraLang: parent ? nameLang(lang, parent) : undefined };
+  });
   return (
     <Screen
       kind="categories"
+      sitePages="categories"
       rows={rows}
       isPending={list.isPending}
       error={list.error}
@@ -152,6 +170,7 @@ function Tags() {
   return (
     <Screen
       kind="tags"
+      sitePages="tags"
       rows={list.data?.results}
       isPending={list.isPending}
       error={list.error}
@@ -222,24 +241,39 @@ function namesOf(row: Row | undefined): Values {
   return { name_fa: row?.name_fa ?? "", name_en: row?.name_en ?? "", slug: row?.slug ?? "" };
 }
 
+const NEW: Record<ScreenProps<Versioned>["kind"], Key> = { categories: "newCategory", tags: "newTag", options: "newOption" };
+
 function Screen<T extends Versioned>(props: ScreenProps<T>) {
   const { t, lang } = useI18n();
+  // Bumped by each term created: the add form starts empty again.
+  const [added, setAdded] = useState(0);
+  // Which form saved last (null: the add form) and the save error before it: the add form and an
+  // open term share the kind's save state, and each shows only what its own save brought.
+  const [submitted, setSubmitted] = useState<{ by: number | null; before: Error | null } | null>(null);
+  const own = (by: number | null) => ({
+    saving: submitted?.by === by && props.saving,
+    saveError: submitted?.by === by && props.saveError !== submitted.before ? props.saveError : null,
+    create: (values: Values, done: () => void) => {
+      setSubmitted({ by, before: props.saveError });
+      props.create(values, done);
+    },
+    update: (id: number, changes: Partial<Values>, ifMatch: number | undefined, callbacks: Callbacks<T>) => {
+      setSubmitted({ by, before: props.saveError });
+      props.update(id, changes, ifMatch, callbacks);
+    },
+  });
   const rows = props.rows ?? [];
   const open = props.editing === null ? undefined : props.detail.data;
   // The list has no versions; the open term's detail has: its delete is conditional.
   const versionFor = (row: Row) => (open?.id === row.id ? open.version : undefined);
   const removeProblem = props.removeError instanceof ApiError && props.removeError.isConflict ? t("changedRetry") : props.removeError?.message;
+  const columns = props.extraLabel ? 5 : 4;
   return (
     <Stack>
       <Title order={2}>{t(props.kind)}</Title>
-      {props.editing !== null && !props.detail.ready ? (
-        <QueryState isPending={props.detail.error === null} error={props.detail.error} isEmpty={false} retry={props.detail.retry}>
-          {null}
-        </QueryState>
-      ) : (
-        // One form per term (and one to create): a draft never outlives its term.
-        <TermForm key={props.editing ?? "new"} {...props} row={open} />
-      )}
+      <Card withBorder>
+        <TermForm key={added} {...props} {...own(null)} row={undefined} title={t(NEW[props.kind])} created={() => setAdded((n) => n + 1)} />
+      </Card>
       {removeProblem && (
         <Alert color="red" role="alert">
           {removeProblem}
@@ -257,32 +291,68 @@ function Screen<T extends Versioned>(props: ScreenProps<T>) {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {rows.map((row) => (
-              <Table.Tr key={row.id} data-id={row.id}>
-                <Table.Td dir="auto">{row.name_fa}</Table.Td>
-                <Table.Td dir="auto">{row.name_en}</Table.Td>
-                <Table.Td dir="ltr">{row.slug}</Table.Td>
-                {props.extraLabel && <Table.Td dir="auto">{row.extra}</Table.Td>}
-                <Table.Td>
-                  <Group gap="xs">
-                    <Button size="xs" variant="light" onClick={() => props.onEdit(row.id)} aria-label={`${t("edit")} ${nameIn(lang, row)}`}>
-                      {t("edit")}
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="light"
-                      color="red"
-                      aria-label={`${t("delete")} ${nameIn(lang, row)}`}
-                      onClick={() => {
-                        if (window.confirm(t("confirmDelete"))) props.remove(row.id, versionFor(row));
-                      }}
-                    >
-                      {t("delete")}
-                    </Button>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
+            {rows.map((row) => {
+              const editing = props.editing === row.id;
+              const name = nameIn(lang, row);
+              return (
+                <Fragment key={row.id}>
+                  <Table.Tr data-id={row.id} data-editing={editing || undefined} className={editing ? "admin-row-editing" : undefined}>
+                    <Table.Td dir="rtl" lang="fa">
+                      {row.name_fa}
+                    </Table.Td>
+                    <Table.Td dir="ltr" lang="en">
+                      {row.name_en}
+                    </Table.Td>
+                    <Table.Td dir="ltr" lang={langOf(row.slug)}>
+                      {row.slug}
+                    </Table.Td>
+                    {props.extraLabel && (
+                      <Table.Td dir="auto" lang={row.extraLang}>
+                        {row.extra}
+                      </Table.Td>
+                    )}
+                    <Table.Td>
+                      <Group gap="xs">
+                        <Button
+                          size="xs"
+                          variant={editing ? "filled" : "light"}
+                          onClick={() => props.onEdit(editing ? null : row.id)}
+                          aria-label={`${t("edit")} ${name}`}
+                          aria-expanded={editing}
+                          aria-controls={editing ? `term-edit-${row.id}` : undefined}
+                        >
+                          {t("edit")}
+                        </Button>
+                        <Button
+                          size="xs"
+                          variant="light"
+                          color="red"
+                          aria-label={`${t("delete")} ${name}`}
+                          onClick={() => {
+                            if (window.confirm(t("confirmDelete"))) props.remove(row.id, versionFor(row));
+                          }}
+                        >
+                          {t("delete")}
+                        </Button>
+                      </Group>
+                    </Table.Td>
+                  </Table.Tr>
+                  {editing && (
+                    <Table.Tr className="admin-row-editing">
+                      <Table.Td colSpan={columns} id={`term-edit-${row.id}`}>
+                        {open?.id === row.id && props.detail.ready ? (
+                          <TermForm {...props} {...own(row.id)} row={open} title={fill(t("editingTerm"), { name })} titleLang={nameLang(lang, row)} />
+                        ) : (
+                          <QueryState isPending={props.detail.error === null} error={props.detail.error} isEmpty={false} retry={props.detail.retry}>
+                            {null}
+                          </QueryState>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  )}
+                </Fragment>
+              );
+            })}
           </Table.Tbody>
         </Table>
       </QueryState>
@@ -290,17 +360,28 @@ function Screen<T extends Versioned>(props: ScreenProps<T>) {
   );
 }
 
-function TermForm<T extends Versioned>(props: ScreenProps<T> & { row: T | undefined }) {
-  const { t } = useI18n();
+interface TermFormProps<T extends Versioned> extends ScreenProps<T> {
+  /** The term edited; undefined: the form adds one. */
+  row: T | undefined;
+  /** The form's heading: "New tag", "Editing: Villa". */
+  title: string;
+  titleLang?: Lang;
+  /** After a term is added. */
+  created?: () => void;
+}
+
+function TermForm<T extends Versioned>(props: TermFormProps<T>) {
+  const { t, lang } = useI18n();
   const { row, fields } = props;
   const form = useVersionedForm(row, props.valuesOf);
+  const site = useSiteInfo();
   const values = form.values;
   const errors = props.saveError instanceof ApiError ? props.saveError.fieldErrors : {};
   const close = () => props.onEdit(null);
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     if (row === undefined) {
-      props.create(values, close);
+      props.create(values, () => props.created?.());
       return;
     }
     form.save(
@@ -317,9 +398,29 @@ function TermForm<T extends Versioned>(props: ScreenProps<T> & { row: T | undefi
   };
   const problem = errors.non_field_errors ?? errors.detail ?? errors.name;
   const fieldOf = (name: string) => fields.find((field) => field.name === name);
+  const input = (field: Field, first: boolean) =>
+    field.choices ? (
+      <Select key={field.name} name={field.name} label={t(field.label)} data={field.choices} value={values[field.name] ?? ""} onChange={(v) => form.set({ [field.name]: v ?? "" })} error={errors[field.name]?.join(" ")} allowDeselect={false} />
+    ) : (
+      <TextInput
+        key={field.name}
+        name={field.name}
+        label={t(field.label)}
+        value={values[field.name] ?? ""}
+        onChange={(e) => form.set({ [field.name]: e.currentTarget.value })}
+        error={errors[field.name]?.join(" ")}
+        // The panel opened under its row: typing can start at once.
+        autoFocus={row !== undefined && first}
+        {...inputLang(field.name)}
+      />
+    );
+  const laidOut = pairUp(fields);
   return (
-    <form onSubmit={submit} aria-label={row ? t("edit") : t("create")} data-testid="term-form">
+    <form onSubmit={submit} aria-label={props.title} data-testid={row ? "term-edit" : "term-new"}>
       <Stack gap="sm">
+        <Title order={3} size="h5">
+          <bdi lang={props.titleLang}>{props.title}</bdi>
+        </Title>
         <Conflicts
           form={form}
           label={(name) => {
@@ -328,14 +429,16 @@ function TermForm<T extends Versioned>(props: ScreenProps<T> & { row: T | undefi
           }}
           show={(name, value) => fieldOf(name)?.choices?.find((choice) => choice.value === value)?.label ?? String(value)}
         />
+        {laidOut.map((item, i) =>
+          "name" in item ? null : (
+            <Pair key={item[0].name}>
+              {input(item[0], i === 0)}
+              {input(item[1], false)}
+            </Pair>
+          ),
+        )}
         <Group align="end">
-          {fields.map((field) =>
-            field.choices ? (
-              <Select key={field.name} name={field.name} label={t(field.label)} data={field.choices} value={values[field.name] ?? ""} onChange={(v) => form.set({ [field.name]: v ?? "" })} error={errors[field.name]?.join(" ")} allowDeselect={false} />
-            ) : (
-              <TextInput key={field.name} name={field.name} label={t(field.label)} value={values[field.name] ?? ""} onChange={(e) => form.set({ [field.name]: e.currentTarget.value })} error={errors[field.name]?.join(" ")} dir="auto" />
-            ),
-          )}
+          {laidOut.map((item, i) => ("name" in item ? input(item, i === 0) : null))}
           <Button type="submit" loading={props.saving}>
             {row ? t("save") : t("create")}
           </Button>
@@ -344,10 +447,15 @@ function TermForm<T extends Versioned>(props: ScreenProps<T> & { row: T | undefi
               {t("cancel")}
             </Button>
           )}
+          {row && props.sitePages && site.data && (
+            <Anchor href={sitePage(site.data.origin, lang, props.sitePages, row.slug)} target="_blank" rel="noopener" data-testid="view-on-site">
+              {t("viewOnSite")}
+            </Anchor>
+          )}
         </Group>
         {problem && (
           <Alert color="red" role="alert">
-            {problem.join(" ")}
+            <Text dir="auto">{problem.join(" ")}</Text>
           </Alert>
         )}
       </Stack>

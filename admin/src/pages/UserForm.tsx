@@ -10,6 +10,7 @@ import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { formatDateTime } from "../format";
 import { type Key, useI18n } from "../i18n";
+import { langOf } from "../textLang";
 import { Conflicts } from "./Conflicts";
 import { type Problems, problemsOf } from "./errors";
 import { QueryState } from "./State";
@@ -97,7 +98,7 @@ function Edit({ user }: { user: User }) {
     <Stack maw={640}>
       <Group justify="space-between">
         <Title order={2} dir="auto">
-          {t("editUser")}: {user.username}
+          {t("editUser")}: <bdi lang={langOf(user.username)}>{user.username}</bdi>
         </Title>
         <Group gap="xs" data-testid="user-state">
           <Badge variant="light" data-role={user.role}>

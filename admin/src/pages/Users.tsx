@@ -8,6 +8,7 @@ import { useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { Role } from "../access";
 import { formatDateTime, formatNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
+import { langOf } from "../textLang";
 import { problemsOf } from "./errors";
 import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } from "./ListControls";
 import { Pager } from "./Pager";
@@ -115,11 +116,13 @@ export function Users() {
             {rows.map((user) => (
               <Table.Tr key={user.id} data-id={user.id}>
                 <Table.Td>
-                  <Anchor component={Link} to={`/users/${user.id}`} dir="auto">
+                  <Anchor component={Link} to={`/users/${user.id}`} dir="auto" lang={langOf(user.username)}>
                     {user.username}
                   </Anchor>
                 </Table.Td>
-                <Table.Td dir="auto">{user.email || "—"}</Table.Td>
+                <Table.Td dir="auto" lang={langOf(user.email)}>
+                  {user.email || "—"}
+                </Table.Td>
                 <Table.Td data-role={user.role}>{t(roleLabel(user.role))}</Table.Td>
                 <Table.Td>
                   <ActiveBadge active={user.is_active} />

@@ -151,3 +151,37 @@ async fn the_dashboard_api_reports_switches_audits_and_warms() {
         "the warmed English list is served from the cache"
     );
 }
+
+/// The HTML page cache's numbers: what visitors' page requests did on this instance.
+#[tokio::test]
+async fn the_stats_count_the_html_page_cache() {
+    let site = Site::new(Backend::Embedded, "cache_admin_html")
+        .await
+        .unwrap();
+    let token = site.token("cache-admin", "admin");
+    let server = site.serve();
+    let admin = Api::new(&server, Some(&token));
+    let visitor = Api::new(&server, None);
+    let count = |stats: &Value, field: &str| stats["html"][field].as_u64().unwrap();
+
+    let before = admin.ok("/api/admin/cache/stats/").await;
+    assert!(before["at"].as_str().unwrap().ends_with('Z'), "{before}");
+    assert_eq!(count(&before, "capacity_bytes"), 64 * 1024 * 1024);
+    // A page rendered for its first request, then served from the cache.
+    visitor.html("/en/").await;
+    visitor.html("/en/").await;
+    let after = admin.ok("/api/admin/cache/stats/").await;
+    for (field, more) in [("misses", 1), ("hits", 1), ("stale", 0)] {
+        assert_eq!(
+            count(&after, field),
+            count(&before, field) + more,
+            "{field}: {after}"
+        );
+    }
+    assert!(
+        count(&after, "entries") > count(&before, "entries"),
+        "{after}"
+    );
+    assert!(count(&after, "bytes") > count(&before, "bytes"), "{after}");
+    assert_eq!(after["html"]["since"], before["html"]["since"]);
+}

@@ -15,12 +15,14 @@
 //!   older than it is (one more render), never fresher.
 //! - A render that fails keeps the last good page, served as stale, instead of an error.
 //! - Concurrent misses of one page wait for a single render.
+//! - It counts what it served ([`HtmlCache::stats`]), as `/metrics` does, for the admin's cache
+//!   dashboard.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -78,12 +80,34 @@ pub struct HtmlCache {
     inner: Arc<Inner>,
 }
 
+/// What an instance's HTML cache served since it started (the requests
+/// `strata_web_html_requests_total` counts, by outcome) and what it holds now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HtmlStats {
+    /// When counting began (the process's start): totals of two reads compare only when equal.
+    pub since: SystemTime,
+    pub hits: u64,
+    pub stale: u64,
+    pub misses: u64,
+    /// Pages held.
+    pub entries: u64,
+    /// Their bodies and keys, in bytes.
+    pub bytes: u64,
+    /// The most it holds (`web.html_cache_mb`).
+    pub capacity_bytes: u64,
+}
+
 /// How many tags' last invalidation [`HtmlCache`] remembers (a few MB at most): every
 /// `property:N`, `category:slug`… ever invalidated would otherwise stay in memory for good.
 pub const MAX_EXPIRED_TAGS: usize = 16_384;
 
 struct Inner {
     entries: moka::sync::Cache<String, Arc<Entry>>,
+    capacity_bytes: u64,
+    since: SystemTime,
+    hits: AtomicU64,
+    stale: AtomicU64,
+    misses: AtomicU64,
     clock: AtomicU64,
     /// Each tag's last invalidation (read on every hit, written by invalidations).
     expired: RwLock<Expiries>,
@@ -173,6 +197,11 @@ impl HtmlCache {
         HtmlCache {
             inner: Arc::new(Inner {
                 entries,
+                capacity_bytes,
+                since: SystemTime::now(),
+                hits: AtomicU64::new(0),
+                stale: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
                 clock: AtomicU64::new(0),
                 expired: RwLock::new(Expiries::new(tags)),
                 cleared: AtomicU64::new(0),
@@ -240,21 +269,21 @@ impl HtmlCache {
     {
         if let Some(entry) = self.current(key) {
             if entry.age() < entry.revalidate {
-                count("hit");
+                self.count(Outcome::Hit);
                 return Ok((entry, Outcome::Hit));
             }
             self.refresh_in_background(key, revalidate, render);
-            count("stale");
+            self.count(Outcome::Stale);
             return Ok((entry, Outcome::Stale));
         }
         let gate = self.render_lock(key);
         let _turn = gate.lock().await;
         // Another request may have rendered it while this one waited.
         if let Some(entry) = self.current(key) {
-            count("hit");
+            self.count(Outcome::Hit);
             return Ok((entry, Outcome::Hit));
         }
-        count("miss");
+        self.count(Outcome::Miss);
         match self.render_and_store(key, revalidate, &render).await {
             Ok(entry) => Ok((entry, Outcome::Miss)),
             Err(error) => match self.inner.entries.get(key) {
@@ -324,10 +353,31 @@ impl HtmlCache {
             lock(&cache.inner.refreshing).remove(&key);
         });
     }
-}
 
-fn count(outcome: &'static str) {
-    counter!("strata_web_html_requests_total", "outcome" => outcome).increment(1);
+    fn count(&self, outcome: Outcome) {
+        let (label, total) = match outcome {
+            Outcome::Hit => ("hit", &self.inner.hits),
+            Outcome::Stale => ("stale", &self.inner.stale),
+            Outcome::Miss => ("miss", &self.inner.misses),
+        };
+        total.fetch_add(1, Ordering::Relaxed);
+        counter!("strata_web_html_requests_total", "outcome" => label).increment(1);
+    }
+
+    /// This instance's counts and what it holds now.
+    pub fn stats(&self) -> HtmlStats {
+        // moka applies inserts and evictions to its counts lazily: settle them first.
+        self.inner.entries.run_pending_tasks();
+        HtmlStats {
+            since: self.inner.since,
+            hits: self.inner.hits.load(Ordering::Relaxed),
+            stale: self.inner.stale.load(Ordering::Relaxed),
+            misses: self.inner.misses.load(Ordering::Relaxed),
+            entries: self.inner.entries.entry_count(),
+            bytes: self.inner.entries.weighted_size(),
+            capacity_bytes: self.inner.capacity_bytes,
+        }
+    }
 }
 
 fn etag(body: &[u8]) -> String {
@@ -447,6 +497,26 @@ mod tests {
         }
         assert_eq!(renders.load(Ordering::SeqCst), 2, "one background render");
         assert_eq!(cache.current("/").unwrap().rendered.body, "v2");
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.stale, stats.misses), (0, 2, 1));
+    }
+
+    #[tokio::test]
+    async fn it_counts_what_it_served_and_what_it_holds() {
+        let cache = HtmlCache::new(1 << 20);
+        let empty = cache.stats();
+        assert_eq!(
+            (empty.hits, empty.misses, empty.entries, empty.bytes),
+            (0, 0, 0, 0)
+        );
+        serve(&cache, "page").await;
+        serve(&cache, "page").await;
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.stale, stats.misses), (1, 0, 1));
+        // One page, weighed as its key and body.
+        assert_eq!((stats.entries, stats.bytes), (1, 5));
+        assert_eq!(stats.capacity_bytes, 1 << 20);
+        assert_eq!(stats.since, empty.since);
     }
 
     #[tokio::test]

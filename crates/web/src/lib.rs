@@ -108,6 +108,11 @@ impl Site {
         &self.settings
     }
 
+    /// This instance's HTML cache (the admin's cache dashboard reads its numbers).
+    pub fn html(&self) -> &HtmlCache {
+        &self.html
+    }
+
     /// Expires the pages carrying `tags` here and on every other instance.
     pub async fn revalidate(&self, tags: &BTreeSet<String>) {
         self.coherence.revalidate(tags).await;

@@ -10,10 +10,11 @@ use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use strata_api::{Ctx, Detail, FieldErrors};
 use strata_users::auth::require_role;
 use strata_users::roles::{self, Role};
+use strata_web::Site;
 use strata_web::money::Currency;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -223,7 +224,7 @@ pub fn for_readers(mut document: Document, site_origin: &str) -> Document {
     document
 }
 
-pub fn routes(ctx: Ctx, currency: &Currency) -> Router {
+pub fn routes(ctx: Ctx, site: &Site) -> Router {
     let Apps {
         public,
         staff,
@@ -237,10 +238,12 @@ pub fn routes(ctx: Ctx, currency: &Currency) -> Router {
         .merge(admins.guarded(&ctx))
         .split_for_parts();
     let schema = Arc::new(for_readers(
-        with_currency(document, currency),
+        with_currency(document, &site.settings().currency),
         &ctx.settings.site_origin,
     ));
     router
+        // The cache dashboard's stats read the site's HTML cache.
+        .layer(Extension(site.html().clone()))
         .with_state(ctx)
         .route(
             "/api/schema/",

@@ -1,7 +1,8 @@
 //! The cache dashboard's API, for admins: `/api/admin/cache/` stats (hits, misses and hit
-//! ratio per namespace over the last 15 minutes, breaker, queued invalidations), flags (list,
-//! switch), audit (bounded) and warm (a server-side job with progress). The binary mounts it
-//! in the admins' group, so it is guarded like every admin route.
+//! ratio per namespace over the last 15 minutes, breaker, queued invalidations, and the HTML
+//! page cache's counts), flags (list, switch), audit (bounded) and warm (a server-side job
+//! with progress). The binary mounts it in the admins' group, so it is guarded like every
+//! admin route; `routes` gives it the site's HTML cache as an extension.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use strata_api::{ApiError, ApiResult, Ctx, Detail, FieldErrors, Fields, JsonObject};
 use strata_cache::stats::{SAMPLE_EVERY, SAMPLES, Tally};
 use strata_cache::{AuditReport, Finding, Namespace};
+use strata_web::isr::{HtmlCache, HtmlStats};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,9 +67,47 @@ pub struct NamespaceStats {
     pub series: Vec<SeriesPoint>,
 }
 
+/// The HTML page cache that serves the public site's visitors (the web tier's, apart from the
+/// data cache): this instance's requests since it started, by outcome, and what it holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HtmlCacheStats {
+    /// When this instance began counting (ISO 8601 UTC): two answers' totals compare (a rate
+    /// from their difference) only when it is the same.
+    pub since: String,
+    /// Pages served from the cache, fresh.
+    pub hits: u64,
+    /// Pages served from the cache past their `revalidate` time while a background render
+    /// refreshes them (or kept after a failed render).
+    pub stale: u64,
+    /// Pages rendered for the request (not cached, or expired by a change).
+    pub misses: u64,
+    /// Pages held now.
+    pub entries: u64,
+    /// Their size in bytes (bodies and keys).
+    pub bytes: u64,
+    /// The most it holds, in bytes (`web.html_cache_mb`).
+    pub capacity_bytes: u64,
+}
+
+impl From<HtmlStats> for HtmlCacheStats {
+    fn from(stats: HtmlStats) -> Self {
+        HtmlCacheStats {
+            since: iso(stats.since),
+            hits: stats.hits,
+            stale: stats.stale,
+            misses: stats.misses,
+            entries: stats.entries,
+            bytes: stats.bytes,
+            capacity_bytes: stats.capacity_bytes,
+        }
+    }
+}
+
 /// `GET /api/admin/cache/stats/`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CacheStats {
+    /// When this answer was made (ISO 8601 UTC, the instance's clock), for rates between two.
+    pub at: String,
     /// `memory` (embedded) or `redis`.
     pub backend: &'static str,
     /// While open, reads go to the database and writes skip the cache.
@@ -79,11 +119,16 @@ pub struct CacheStats {
     /// Points kept per series (the last 15 minutes).
     pub window: usize,
     pub namespaces: Vec<NamespaceStats>,
+    pub html: HtmlCacheStats,
+}
+
+fn iso(at: SystemTime) -> String {
+    strata_api::serial::datetime(&chrono::DateTime::<chrono::Utc>::from(at))
 }
 
 fn point(at: SystemTime, tally: Tally, hit_ratio: Option<f64>) -> SeriesPoint {
     SeriesPoint {
-        at: strata_api::serial::datetime(&chrono::DateTime::<chrono::Utc>::from(at)),
+        at: iso(at),
         hits: tally.hits,
         misses: tally.misses,
         bypasses: tally.bypasses,
@@ -97,15 +142,16 @@ fn point(at: SystemTime, tally: Tally, hit_ratio: Option<f64>) -> SeriesPoint {
     summary = "Cache statistics",
     security(("token" = []), ("session" = [])),
     description = "This instance's reads per namespace: totals since it started and a series of \
-        10 s intervals over the last 15 minutes (sampled in memory), plus the breaker and the \
-        queued invalidations.",
+        10 s intervals over the last 15 minutes (sampled in memory), plus the breaker, the \
+        queued invalidations, and the HTML page cache's totals (requests by outcome since it \
+        started, pages and bytes held); rates come from two answers' difference.",
     responses(
         (status = 200, body = CacheStats, description = "The cache's state"),
         (status = 401, body = Detail, description = "Not authenticated"),
         (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
     )
 )]
-async fn stats(State(ctx): State<Ctx>) -> Json<CacheStats> {
+async fn stats(State(ctx): State<Ctx>, Extension(html): Extension<HtmlCache>) -> Json<CacheStats> {
     let health = ctx.cache.health();
     let mut history = ctx.cache.history();
     let namespaces = cached_namespaces()
@@ -139,12 +185,14 @@ async fn stats(State(ctx): State<Ctx>) -> Json<CacheStats> {
         })
         .collect();
     Json(CacheStats {
+        at: iso(SystemTime::now()),
         backend: health.backend,
         breaker_open: health.breaker_open,
         pending_invalidations: health.pending_invalidations,
         interval_seconds: SAMPLE_EVERY.as_secs(),
         window: SAMPLES,
         namespaces,
+        html: html.stats().into(),
     })
 }
 
