@@ -12,6 +12,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
+use strata_api::lang::stored_sort_key;
 use strata_api::{Change, ChangeSink, Entity, MediaStorage, Op, Receipt};
 use strata_demo::Rng;
 use strata_media::renditions::RenditionError;
@@ -71,7 +72,7 @@ const TAGS: &[(&str, &str, &str)] = &[
     ("renovated", "Renovated", "بازسازی‌شده"),
     ("quiet", "Quiet", "آرام"),
 ];
-/// (slug, English name, Persian name, group)
+/// (slug, English name, Persian name, group key)
 const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("parking", "Parking", "پارکینگ", "facilities"),
     ("elevator", "Elevator", "آسانسور", "facilities"),
@@ -80,6 +81,12 @@ const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("pool", "Swimming pool", "استخر", "comfort"),
     ("gym", "Gym", "باشگاه ورزشی", "comfort"),
     ("security", "Security guard", "نگهبانی", "security"),
+];
+/// The options' groups: (key, English label, Persian label).
+const GROUPS: &[(&str, &str, &str)] = &[
+    ("facilities", "Facilities", "امکانات"),
+    ("comfort", "Comfort", "رفاه و آسایش"),
+    ("security", "Security", "امنیت"),
 ];
 /// (English, Persian, districts as (English, Persian))
 type City = (
@@ -309,6 +316,7 @@ pub async fn demo(
             };
             let created = base + Duration::minutes(i64::from(n) * 7);
             rows.push(property::ActiveModel {
+                title_sort: Set(stored_sort_key(&title_fa, &title_en)),
                 title_fa: Set(title_fa),
                 title_en: Set(title_en),
                 slug: Set(slug.clone()),
@@ -508,6 +516,7 @@ async fn seed_categories(
                     app: Set("real_estate".into()),
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     parent_id: Set(parent.and_then(|p| ids.get(p).copied())),
                     position: Set(position as i32),
@@ -539,6 +548,7 @@ async fn seed_terms(
                 let row = tag::ActiveModel {
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -564,11 +574,18 @@ async fn seed_options(
         ids.push(match found {
             Some(row) => row.id,
             None => {
+                let (group_en, group_fa) = GROUPS
+                    .iter()
+                    .find(|g| g.0 == *group)
+                    .map_or(("", ""), |g| (g.1, g.2));
                 let row = option::ActiveModel {
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     group: Set((*group).into()),
+                    group_fa: Set(group_fa.into()),
+                    group_en: Set(group_en.into()),
                     position: Set(position as i32),
                     created_at: Set(now),
                     updated_at: Set(now),
