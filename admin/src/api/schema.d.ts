@@ -881,9 +881,10 @@ export interface components {
         /** @description Admin input for an option (`PatchedOptionInput` on PATCH requires nothing). */
         OptionInput: {
             /**
-             * @description The group's stable key (a slug; empty: no group), what options are grouped by. Made
-             *     from `group_en`, else `group_fa`, on create when absent; on update an absent key stays
-             *     as it is, whatever the labels become.
+             * @description The group's stable key (a slug; empty: no group), what options are grouped by. On create
+             *     when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+             *     one made from that label as a slug is; on update an absent key stays as it is, whatever
+             *     the labels become.
              */
             group?: string;
             /** @description The group's label in English. */
@@ -1007,9 +1008,10 @@ export interface components {
         /** @description Admin input for an option (`PatchedOptionInput` on PATCH requires nothing). */
         PatchedOptionInput: {
             /**
-             * @description The group's stable key (a slug; empty: no group), what options are grouped by. Made
-             *     from `group_en`, else `group_fa`, on create when absent; on update an absent key stays
-             *     as it is, whatever the labels become.
+             * @description The group's stable key (a slug; empty: no group), what options are grouped by. On create
+             *     when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+             *     one made from that label as a slug is; on update an absent key stays as it is, whatever
+             *     the labels become.
              */
             group?: string;
             /** @description The group's label in English. */

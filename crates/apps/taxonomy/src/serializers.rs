@@ -216,22 +216,24 @@ const NAME: FieldNames = ["name", "name_fa", "name_en"];
 /// stays as it is, so a rename keeps URLs.
 fn name_and_slug(fields: &mut Fields, max: usize, creating: bool) -> (Translated, Option<String>) {
     let name = fields.translated(NAME, true, max);
-    let slug = slug_field(fields, "slug", max, creating.then_some(&name), true);
+    let mut slug = slug_field(fields, "slug", max);
+    if creating
+        && slug.as_deref().is_none_or(str::is_empty)
+        && let Some(name) = name.values().find(|n| !n.is_empty())
+    {
+        let derived = slugify(name);
+        if derived.is_empty() {
+            fields.error("slug", "This field may not be blank.");
+        } else {
+            slug = Some(derived);
+        }
+    }
     (name, slug)
 }
 
-/// A slug-like key (`slug`, an option's `group`): a valid Unicode slug when given. When
-/// `derive_from` (on create) and the key is absent or empty, it is made from the first
-/// non-empty text of `derive_from` (English first); one that slugifies to nothing is an error
-/// if `required`, else no key.
-fn slug_field(
-    fields: &mut Fields,
-    field: &'static str,
-    max: usize,
-    derive_from: Option<&Translated>,
-    required: bool,
-) -> Option<String> {
-    let mut key = fields.string(field, false, max, true);
+/// A slug-like key (`slug`, an option's `group`): a valid Unicode slug when given, else a 400.
+fn slug_field(fields: &mut Fields, field: &'static str, max: usize) -> Option<String> {
+    let key = fields.string(field, false, max, true);
     if let Some(text) = key.as_deref()
         && !text.is_empty()
         && !is_slug(text)
@@ -240,17 +242,7 @@ fn slug_field(
             field,
             "Enter a valid \u{201c}slug\u{201d} consisting of Unicode letters, numbers, underscores, or hyphens.",
         );
-        key = None;
-    }
-    if key.as_deref().is_none_or(str::is_empty)
-        && let Some(text) = derive_from.and_then(|t| t.values().find(|v| !v.is_empty()))
-    {
-        let derived = slugify(text);
-        if !derived.is_empty() {
-            key = Some(derived);
-        } else if required {
-            fields.error(field, "This field may not be blank.");
-        }
+        return None;
     }
     key
 }
@@ -346,9 +338,10 @@ pub struct OptionInput {
     /// Made from the name on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
-    /// The group's stable key (a slug; empty: no group), what options are grouped by. Made
-    /// from `group_en`, else `group_fa`, on create when absent; on update an absent key stays
-    /// as it is, whatever the labels become.
+    /// The group's stable key (a slug; empty: no group), what options are grouped by. On create
+    /// when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+    /// one made from that label as a slug is; on update an absent key stays as it is, whatever
+    /// the labels become.
     #[schema(nullable = false)]
     pub group: Option<String>,
     /// The group's label in Persian.
@@ -366,19 +359,9 @@ pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
     // What only an option's output has, besides every term's.
     f.read_only(&[READ_ONLY, &["group_name"]].concat());
     let (name, slug) = name_and_slug(&mut f, 100, mode.creating());
-    // Labels only: `group` is the key, not the default language's label.
-    let labels = Translated {
-        plain: None,
-        fa: f.string("group_fa", false, 100, true),
-        en: f.string("group_en", false, 100, true),
-    };
-    let group = slug_field(
-        &mut f,
-        "group",
-        100,
-        mode.creating().then_some(&labels),
-        false,
-    );
+    let group = slug_field(&mut f, "group", 100);
+    let group_fa = f.string("group_fa", false, 100, true);
+    let group_en = f.string("group_en", false, 100, true);
     let position = f.integer("position", false, 0, 1_000_000).map(|p| p as i32);
     f.finish(OptionInput {
         name: name.plain,
@@ -386,8 +369,8 @@ pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
         name_en: name.en,
         slug,
         group,
-        group_fa: labels.fa,
-        group_en: labels.en,
+        group_fa,
+        group_en,
         position,
     })
 }

@@ -425,6 +425,9 @@ async fn option_groups_have_a_stable_key_and_two_labels() {
             (pool.group.group_fa.as_str(), pool.group.group_en.as_str()),
             ("فضای باز", "Outdoor space")
         );
+        // A label already in use joins its group.
+        let deck = create(json!({"name": "عرشه", "group_fa": "فضای باز"})).await;
+        assert_eq!(deck.group.key, "outdoor-space");
         let sauna = create(json!({"name": "سونا", "group_fa": "رفاه و آسایش"})).await;
         assert_eq!(sauna.group.key, "رفاه-و-آسایش");
         let gym = create(json!({"name": "Gym", "group": "outdoor-space"})).await;

@@ -8,12 +8,13 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use strata_api::admin::{
     AdminResource, InUse, NoFilters, OnDelete, Row, delete_rows, find_one, read_one,
 };
 use strata_api::lang::{Lang, Translated};
+use strata_api::serial::slugify;
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
@@ -315,6 +316,38 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     }
 }
 
+/// A new option's group key from its labels: the key of the group already labelled so (the
+/// English label first, as a slug is made from it), so an editor who types a label joins its
+/// group; else the label as a slug; none without a label.
+async fn group_key(
+    txn: &DatabaseTransaction,
+    fa: Option<&str>,
+    en: Option<&str>,
+) -> Result<String, DbErr> {
+    let labels = [(option::Column::GroupEn, en), (option::Column::GroupFa, fa)];
+    for (column, label) in labels {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let found: Option<String> = option::Entity::find()
+            .select_only()
+            .column(option::Column::Group)
+            .filter(column.eq(label))
+            .filter(option::Column::Group.ne(""))
+            .order_by_asc(option::Column::Id)
+            .into_tuple()
+            .one(txn)
+            .await?;
+        if let Some(key) = found {
+            return Ok(key);
+        }
+    }
+    let label = labels
+        .into_iter()
+        .find_map(|(_, l)| l.filter(|l| !l.is_empty()));
+    Ok(label.map(slugify).unwrap_or_default())
+}
+
 /// Writes the group labels given (a new row's others empty; neither is required).
 fn group_labels(
     fa: Option<String>,
@@ -384,9 +417,13 @@ impl<U: TermUsers> AdminResource for Options<U> {
 
     async fn create(txn: &DatabaseTransaction, input: OptionInput) -> ApiResult<i64> {
         let now = Utc::now();
+        let group = match input.group.filter(|g| !g.is_empty()) {
+            Some(group) => group,
+            None => group_key(txn, input.group_fa.as_deref(), input.group_en.as_deref()).await?,
+        };
         let mut row = option::ActiveModel {
             slug: Set(input.slug.unwrap_or_default()),
-            group: Set(input.group.unwrap_or_default()),
+            group: Set(group),
             position: Set(input.position.unwrap_or(0)),
             created_at: Set(now),
             updated_at: Set(now),
