@@ -912,9 +912,30 @@ export interface components {
             /** @description Oldest first, one point per `interval_seconds`, the last one ending now. */
             series: components["schemas"]["SeriesPoint"][];
         };
+        /**
+         * @description An option's group: `group` the stable key (slug-like) that grouping uses, `group_name` its
+         *     label in the requested language (the other when that one is empty, as `name`), and both
+         *     stored labels for editing.
+         */
+        OptionGroup: {
+            group: string;
+            group_en: string;
+            group_fa: string;
+            group_name: string;
+        };
         /** @description Admin input for an option (`PatchedOptionInput` on PATCH requires nothing). */
         OptionInput: {
+            /**
+             * @description The group's stable key (a slug; empty: no group), what options are grouped by. On create
+             *     when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+             *     one made from that label as a slug is; on update an absent key stays as it is, whatever
+             *     the labels become.
+             */
             group?: string;
+            /** @description The group's label in English. */
+            group_en?: string;
+            /** @description The group's label in Persian. */
+            group_fa?: string;
             /**
              * @description The name in the default language, Persian (as django-modeltranslation maps a plain
              *     field). Required on create and replace unless `name_fa` or `name_en` is given.
@@ -929,9 +950,8 @@ export interface components {
             /** @description Made from the name on create when absent. */
             slug?: string;
         };
-        OptionOut: components["schemas"]["Name"] & {
+        OptionOut: components["schemas"]["Name"] & components["schemas"]["OptionGroup"] & {
             created_at: string;
-            group: string;
             /** Format: int64 */
             id: number;
             /** Format: int32 */
@@ -943,9 +963,13 @@ export interface components {
             /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
             version: number;
         };
-        /** @description An option as embedded in other payloads: with its group, for grouped display. */
+        /**
+         * @description An option as embedded in other payloads: with its group's key and label (in the requested
+         *     language, else the other), for grouped display.
+         */
         OptionSummary: {
             group: string;
+            group_name: string;
             /** Format: int64 */
             id: number;
             lang: components["schemas"]["LangCode"];
@@ -1028,7 +1052,17 @@ export interface components {
         };
         /** @description Admin input for an option (`PatchedOptionInput` on PATCH requires nothing). */
         PatchedOptionInput: {
+            /**
+             * @description The group's stable key (a slug; empty: no group), what options are grouped by. On create
+             *     when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+             *     one made from that label as a slug is; on update an absent key stays as it is, whatever
+             *     the labels become.
+             */
             group?: string;
+            /** @description The group's label in English. */
+            group_en?: string;
+            /** @description The group's label in Persian. */
+            group_fa?: string;
             /**
              * @description The name in the default language, Persian (as django-modeltranslation maps a plain
              *     field). Required on create and replace unless `name_fa` or `name_en` is given.
@@ -1700,7 +1734,7 @@ export interface operations {
             query?: {
                 /** @description Search (case-insensitive, any of the searched fields) */
                 q?: string;
-                /** @description Default `id` */
+                /** @description Default `id`. `name` sorts by the Persian `name` (`name_fa`, or `name_en` when it is empty) in the Persian alphabet's order (آ ا ب پ ت … ک گ ل م ن و ه ی; Arabic ي/ك as ی/ک, ZWNJ and punctuation ignored, digits before letters, Latin letters after Persian ones, case folded), the same on every database; ties by id, newest first. */
                 ordering?: "id" | "-id" | "name" | "-name" | "position" | "-position";
                 /** @description Only the categories of one app: `real_estate`, `blog` or `portfolio`. */
                 app?: "real_estate" | "blog" | "portfolio";
@@ -2148,7 +2182,7 @@ export interface operations {
             query?: {
                 /** @description Search (case-insensitive, any of the searched fields) */
                 q?: string;
-                /** @description Default `id` */
+                /** @description Default `id`. `name` sorts by the Persian `name` (`name_fa`, or `name_en` when it is empty) in the Persian alphabet's order (آ ا ب پ ت … ک گ ل م ن و ه ی; Arabic ي/ك as ی/ک, ZWNJ and punctuation ignored, digits before letters, Latin letters after Persian ones, case folded), the same on every database; ties by id, newest first. */
                 ordering?: "id" | "-id" | "name" | "-name" | "group" | "-group" | "position" | "-position";
                 page?: number;
                 page_size?: number;
@@ -2594,7 +2628,7 @@ export interface operations {
             query?: {
                 /** @description Search (case-insensitive, any of the searched fields) */
                 q?: string;
-                /** @description Default `-updated_at` */
+                /** @description Default `-updated_at`. `title` sorts by the Persian `title` (`title_fa`, or `title_en` when it is empty) in the Persian alphabet's order (آ ا ب پ ت … ک گ ل م ن و ه ی; Arabic ي/ك as ی/ک, ZWNJ and punctuation ignored, digits before letters, Latin letters after Persian ones, case folded), the same on every database; ties by id, newest first. */
                 ordering?: "updated_at" | "-updated_at" | "published_at" | "-published_at" | "price" | "-price" | "title" | "-title" | "id" | "-id";
                 /** @description `draft`, `published` or `archived`. */
                 status?: "draft" | "published" | "archived";
@@ -3517,7 +3551,7 @@ export interface operations {
             query?: {
                 /** @description Search (case-insensitive, any of the searched fields) */
                 q?: string;
-                /** @description Default `id` */
+                /** @description Default `id`. `name` sorts by the Persian `name` (`name_fa`, or `name_en` when it is empty) in the Persian alphabet's order (آ ا ب پ ت … ک گ ل م ن و ه ی; Arabic ي/ك as ی/ک, ZWNJ and punctuation ignored, digits before letters, Latin letters after Persian ones, case folded), the same on every database; ties by id, newest first. */
                 ordering?: "id" | "-id" | "name" | "-name";
                 page?: number;
                 page_size?: number;
@@ -3963,7 +3997,7 @@ export interface operations {
             query?: {
                 /** @description Search (case-insensitive, any of the searched fields) */
                 q?: string;
-                /** @description Default `username` */
+                /** @description Default `username`. */
                 ordering?: "id" | "-id" | "username" | "-username" | "role" | "-role" | "last_login" | "-last_login" | "date_joined" | "-date_joined";
                 /** @description Only the users with this role. */
                 role?: "admin" | "editor" | "support";

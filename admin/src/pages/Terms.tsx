@@ -191,12 +191,15 @@ function Tags() {
 }
 
 function Options() {
+  const { lang } = useI18n();
   const [editing, setEditing] = useState<number | null>(null);
   const detail = useAdminQuery("options", "/api/admin/options/{id}/", { params: { id: editing ?? 0 } }, editing !== null, WHILE_EDITING);
   const list = useAdminQuery("options", "/api/admin/options/", { query: { ...LIST, ordering: "group" } });
+  // The group's labels only: the server makes its key from them on create and keeps it after.
   const body = (v: Partial<Values>) => ({
     ...names(v),
-    ...(v.group === undefined ? {} : { group: v.group }),
+    ...(v.group_fa === undefined ? {} : { group_fa: v.group_fa }),
+    ...(v.group_en === undefined ? {} : { group_en: v.group_en }),
     ...(v.position === undefined ? {} : { position: Number(v.position) || 0 }),
   });
   const create = useAdminMutation("post", "/api/admin/options/", (v: Values) => ({ body: { ...body(v), name: v.name_fa ?? "" } }));
@@ -206,16 +209,16 @@ function Options() {
   return (
     <Screen
       kind="options"
-      rows={results?.map((o) => ({ ...o, extra: o.group }))}
+      rows={results?.map((o) => ({ ...o, extra: (lang === "en" ? o.group_en : o.group_fa) || o.group_name }))}
       isPending={list.isPending}
       error={list.error}
       retry={() => void list.refetch()}
-      fields={[...NAME_FIELDS, { name: "group", label: "group" }, { name: "position", label: "position" }]}
+      fields={[...NAME_FIELDS, { name: "group_fa", label: "groupFa" }, { name: "group_en", label: "groupEn" }, { name: "position", label: "position" }]}
       extraLabel="group"
       editing={editing}
       onEdit={setEditing}
       detail={detailOf(editing, detail)}
-      valuesOf={(row) => ({ ...namesOf(row), group: row?.group ?? "", position: String(row?.position ?? 0) })}
+      valuesOf={(row) => ({ ...namesOf(row), group_fa: row?.group_fa ?? "", group_en: row?.group_en ?? "", position: String(row?.position ?? 0) })}
       create={(v, done) => create.mutate(v, { onSuccess: done })}
       update={(id, changes, ifMatch, callbacks) => update.mutate({ id, changes, ifMatch }, callbacks)}
       saving={create.isPending || update.isPending}

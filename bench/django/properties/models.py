@@ -28,7 +28,9 @@ class Option(models.Model):
     name_fa = models.CharField(max_length=100)
     name_en = models.CharField(max_length=100)
     slug = models.CharField(max_length=120)
-    group = models.CharField(max_length=50)
+    group = models.CharField(max_length=100)
+    group_fa = models.CharField(max_length=100)
+    group_en = models.CharField(max_length=100)
     position = models.IntegerField()
 
     class Meta:

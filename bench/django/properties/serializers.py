@@ -84,7 +84,10 @@ class PropertySerializer(serializers.BaseSerializer):
             tags=sorted((term(t) for t in p.tag_list), key=lambda t: t["name"]),
         )
         if self.detail:
-            out["options"] = [term(o, group=o.group) for o in p.option_list]
+            out["options"] = [
+                term(o, group=o.group, group_name=pick(o.group_fa, o.group_en)[0])
+                for o in p.option_list
+            ]
             out["images"] = [image(i) for i in p.image_list]
         else:
             out["cover"] = image(p.image_list[0]) if p.image_list else None

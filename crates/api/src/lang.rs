@@ -224,6 +224,22 @@ impl Translated {
         Ok(())
     }
 
+    /// [`Translated::apply`] for a text an admin list sorts by: then writes `sort`, the stored
+    /// key ([`stored_sort_key`]) of the values now on the row, so every write keeps it current.
+    pub fn apply_sorted(
+        self,
+        field: &str,
+        required: bool,
+        fa: &mut ActiveValue<String>,
+        en: &mut ActiveValue<String>,
+        sort: &mut ActiveValue<String>,
+    ) -> Result<(), ApiError> {
+        self.apply(field, required, fa, en)?;
+        let text = |v: &ActiveValue<String>| v.try_as_ref().cloned().unwrap_or_default();
+        *sort = ActiveValue::Set(stored_sort_key(&text(fa), &text(en)));
+        Ok(())
+    }
+
     /// Every value sent, the English one first (what a slug is best made from).
     pub fn values(&self) -> impl Iterator<Item = &String> {
         [&self.en, &self.fa, &self.plain].into_iter().flatten()
@@ -389,8 +405,9 @@ pub fn sort_key_in(lang: Lang, text: &str) -> String {
 }
 
 /// The stored sort key of a translated text (`title_sort`, `name_sort`): the Persian text's
-/// [`sort_key`], or the English one's when there is no Persian — the admin's orderings, which
-/// list the default language first, read it from an indexed column, the same on both backends.
+/// [`sort_key`], or the English one's when there is no Persian — the admin's orderings
+/// (`?ordering=title`, `?ordering=name`), which list the default language, read it from a
+/// column written with the row, the same on both backends.
 pub fn stored_sort_key(fa: &str, en: &str) -> String {
     sort_key(if fa.trim().is_empty() { en } else { fa })
 }
@@ -426,26 +443,65 @@ pub async fn split_column(
         ))
         .await?;
     }
+    fill_rows(db, table, &[field], |values| {
+        let [text] = values else { return Vec::new() };
+        let column = format!("{field}_{}", Lang::of_text(text).code());
+        vec![(column, text.clone())]
+    })
+    .await?;
+    db.execute_unprepared(&format!("ALTER TABLE {table} DROP COLUMN {field}"))
+        .await?;
+    Ok(())
+}
+
+/// A migration step: adds `<field>_sort` to `table` (the stored sort key of `<field>_fa` /
+/// `<field>_en`, [`stored_sort_key`]; `varchar(255)`, not null) and fills it for every row.
+pub async fn add_sort_key(
+    db: &impl ConnectionTrait,
+    table: &str,
+    field: &str,
+) -> Result<(), DbErr> {
+    db.execute_unprepared(&format!(
+        "ALTER TABLE {table} ADD COLUMN {field}_sort varchar(255) NOT NULL DEFAULT ''"
+    ))
+    .await?;
+    let (fa, en) = (format!("{field}_fa"), format!("{field}_en"));
+    fill_rows(db, table, &[&fa, &en], |values| {
+        let [fa, en] = values else { return Vec::new() };
+        vec![(format!("{field}_sort"), stored_sort_key(fa, en))]
+    })
+    .await
+}
+
+/// Sets, on every row of `table`, the text columns `fill` makes of the row's `columns` (text,
+/// in that order): a migration's backfill, one `UPDATE` by id a row.
+async fn fill_rows(
+    db: &impl ConnectionTrait,
+    table: &str,
+    columns: &[&str],
+    fill: impl Fn(&[String]) -> Vec<(String, String)>,
+) -> Result<(), DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            format!("SELECT id, {field} FROM {table}"),
+            format!("SELECT id, {} FROM {table}", columns.join(", ")),
         ))
         .await?;
     for row in rows {
         let id: i64 = row.try_get("", "id")?;
-        let text: String = row.try_get("", field)?;
-        let column = format!("{field}_{}", Lang::of_text(&text).code());
-        db.execute(
-            Query::update()
-                .table(Alias::new(table))
-                .value(Alias::new(column), text)
-                .and_where(Expr::col(Alias::new("id")).eq(id)),
-        )
-        .await?;
+        let values = columns
+            .iter()
+            .map(|column| row.try_get::<String>("", column))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut update = Query::update();
+        update
+            .table(Alias::new(table))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        for (column, value) in fill(&values) {
+            update.value(Alias::new(column), value);
+        }
+        db.execute(&update).await?;
     }
-    db.execute_unprepared(&format!("ALTER TABLE {table} DROP COLUMN {field}"))
-        .await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `strata seed --demo`: deterministic demo content, every text in Persian and English —
 //! taxonomy and properties — inserted in batches (10k properties take seconds on SQLite). Idempotent:
-//! rows are keyed by slug and only missing ones are added. The newest published properties get
-//! photos drawn on the spot (`strata-demo`), stored as uploads are.
+//! rows are keyed by slug and only missing ones are added. The properties on the first pages a
+//! visitor sees get photos drawn on the spot (`strata-demo`), stored as uploads are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -9,16 +9,17 @@ use std::fmt;
 use chrono::{Duration, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QuerySelect, TransactionTrait,
 };
-use strata_api::{Change, ChangeSink, Entity, MediaStorage, Op, Receipt};
+use strata_api::lang::stored_sort_key;
+use strata_api::{Change, ChangeSink, Entity, Lang, MediaStorage, Op, Receipt};
 use strata_demo::Rng;
 use strata_media::renditions::RenditionError;
 use strata_media::services::{self as media, MediaError, Owner};
 use strata_media::{ImageFormat, Upload, ValidImage};
 use strata_real_estate::models::{property, property_option, property_tag};
-use strata_real_estate::selectors::IMAGE_OWNER;
+use strata_real_estate::selectors::{self, IMAGE_OWNER};
 use strata_real_estate::serializers::SearchColumns;
 use strata_taxonomy::models::{category, option, tag};
 
@@ -71,7 +72,7 @@ const TAGS: &[(&str, &str, &str)] = &[
     ("renovated", "Renovated", "بازسازی‌شده"),
     ("quiet", "Quiet", "آرام"),
 ];
-/// (slug, English name, Persian name, group)
+/// (slug, English name, Persian name, group key)
 const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("parking", "Parking", "پارکینگ", "facilities"),
     ("elevator", "Elevator", "آسانسور", "facilities"),
@@ -80,6 +81,12 @@ const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("pool", "Swimming pool", "استخر", "comfort"),
     ("gym", "Gym", "باشگاه ورزشی", "comfort"),
     ("security", "Security guard", "نگهبانی", "security"),
+];
+/// The options' groups: (key, English label, Persian label).
+const GROUPS: &[(&str, &str, &str)] = &[
+    ("facilities", "Facilities", "امکانات"),
+    ("comfort", "Comfort", "رفاه و آسایش"),
+    ("security", "Security", "امنیت"),
 ];
 /// (English, Persian, districts as (English, Persian))
 type City = (
@@ -180,12 +187,6 @@ fn city_price_percent(city: &str) -> i64 {
         _ => 35,
     }
 }
-
-/// How many published properties get photos: the newest, and the newest featured ones (what
-/// the home page and the first listing pages show). Drawing and encoding one takes tens of
-/// milliseconds, so `--properties 10000` would take minutes with photos for all.
-const PHOTOGRAPHED: u64 = 60;
-const PHOTOGRAPHED_FEATURED: u64 = 12;
 
 /// `changes` receives what the seed changed (the invalidation map: data cache and web tier);
 /// photos go to `media`, the storage uploads use.
@@ -309,6 +310,7 @@ pub async fn demo(
             };
             let created = base + Duration::minutes(i64::from(n) * 7);
             rows.push(property::ActiveModel {
+                title_sort: Set(stored_sort_key(&title_fa, &title_en)),
                 title_fa: Set(title_fa),
                 title_en: Set(title_en),
                 slug: Set(slug.clone()),
@@ -413,34 +415,31 @@ pub async fn demo(
     })
 }
 
-/// Two or three photos for each [`PHOTOGRAPHED`] property that has none yet (so a re-run adds
-/// none), each property's in one transaction, through the upload path, then their renditions.
-/// Returns how many photos.
+/// Two or three photos for each demo property without any on the first pages a visitor sees
+/// (`strata_web::first_lists`: the home page, the listing's first two pages, each demo
+/// category's first page, in both languages), read as those pages read them — so a re-run adds
+/// none, and a larger `--properties` photographs its own first pages. Drawing and encoding a
+/// photo takes tens of milliseconds: photos for all of `--properties 10000` would take minutes.
+/// Each property's in one transaction, through the upload path, then their renditions. Returns
+/// how many photos.
 async fn attach_photos(
     db: &DatabaseConnection,
     storage: &dyn MediaStorage,
 ) -> Result<usize, SeedError> {
-    let newest = |featured: bool, limit: u64| {
-        let mut query = property::Entity::find()
-            .select_only()
-            .column(property::Column::Id)
-            .column(property::Column::Slug)
-            .filter(property::Column::Slug.starts_with("demo-"))
-            .filter(property::Column::Status.eq("published"));
-        if featured {
-            query = query.filter(property::Column::Featured.eq(true));
+    let categories: Vec<String> = CATEGORIES.iter().map(|c| c.0.to_owned()).collect();
+    let mut chosen = BTreeMap::new();
+    for lang in Lang::ALL {
+        for (filter, page) in strata_web::first_lists(lang, &categories) {
+            let shown = selectors::published_page(db, &filter, page).await?;
+            chosen.extend(
+                shown
+                    .results
+                    .into_iter()
+                    .filter(|p| p.cover.is_none())
+                    .map(|p| (p.id, p.slug)),
+            );
         }
-        query
-            .order_by_desc(property::Column::PublishedAt)
-            .limit(limit)
-            .into_tuple::<(i64, String)>()
-            .all(db)
-    };
-    let mut chosen: BTreeMap<i64, String> =
-        newest(false, PHOTOGRAPHED).await?.into_iter().collect();
-    chosen.extend(newest(true, PHOTOGRAPHED_FEATURED).await?);
-    let owner_ids: Vec<i64> = chosen.keys().copied().collect();
-    let with_photos = media::images_for(db, IMAGE_OWNER, &owner_ids).await?;
+    }
     let mut renditions = Vec::new();
     for (id, slug) in chosen {
         // The drawing is seeded by the property's number, so it gets the same photos everywhere.
@@ -450,9 +449,6 @@ async fn attach_photos(
         else {
             continue;
         };
-        if with_photos.contains_key(&id) {
-            continue;
-        }
         // One thread a photo: encoding dominates, and the cores share it.
         let drawing: Vec<_> = (0..2 + n % 2)
             .map(|index| tokio::task::spawn_blocking(move || strata_demo::photo(n, index)))
@@ -508,6 +504,7 @@ async fn seed_categories(
                     app: Set("real_estate".into()),
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     parent_id: Set(parent.and_then(|p| ids.get(p).copied())),
                     position: Set(position as i32),
@@ -539,6 +536,7 @@ async fn seed_terms(
                 let row = tag::ActiveModel {
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -564,11 +562,18 @@ async fn seed_options(
         ids.push(match found {
             Some(row) => row.id,
             None => {
+                let (group_en, group_fa) = GROUPS
+                    .iter()
+                    .find(|g| g.0 == *group)
+                    .map_or(("", ""), |g| (g.1, g.2));
                 let row = option::ActiveModel {
                     name_fa: Set((*fa).into()),
                     name_en: Set((*en).into()),
+                    name_sort: Set(stored_sort_key(fa, en)),
                     slug: Set((*slug).into()),
                     group: Set((*group).into()),
+                    group_fa: Set(group_fa.into()),
+                    group_en: Set(group_en.into()),
                     position: Set(position as i32),
                     created_at: Set(now),
                     updated_at: Set(now),

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 on_both_backends!(languages_fallback_and_cache_separation);
 on_both_backends!(search_and_city_match_either_language);
+on_both_backends!(option_groups_are_labelled_in_both_languages);
 
 const TITLE_FA: &str = "ویلای دلباز در تهران";
 const TITLE_EN: &str = "Spacious villa in Tehran";
@@ -342,4 +343,129 @@ async fn search_and_city_match_either_language(backend: Backend) {
         "the city is searched too"
     );
     assert_eq!(found("q=50%25").await, Vec::<i64>::new(), "% is literal");
+}
+
+/// Option groups have a stable key and a label per language: the admin writes the labels (the
+/// key is made from them), the API and the property's page show the label in the page's
+/// language, else the other's marked with its language.
+async fn option_groups_are_labelled_in_both_languages(backend: Backend) {
+    let Some(site) = Site::new(backend, "bilingual_option_groups").await else {
+        return;
+    };
+    let token = site.token("editor1", "editor");
+    let server = site.serve();
+    let public = Api::new(&server, None);
+    let admin = Api::new(&server, Some(&token));
+    let mut ids = Vec::new();
+    for body in [
+        json!({"name_fa": "استخر", "name_en": "Pool", "group_fa": "فضای باز", "group_en": "Outdoors"}),
+        json!({"name_fa": "آسانسور", "name_en": "Lift", "group_fa": "امکانات"}),
+    ] {
+        let (status, option) = admin.json(Method::POST, "/api/admin/options/", body).await;
+        assert_eq!(status, 201, "{option}");
+        ids.push(option["id"].as_i64().unwrap());
+    }
+    let pool = admin.ok(&format!("/api/admin/options/{}/", ids[0])).await;
+    assert_eq!(
+        [
+            &pool["group"],
+            &pool["group_name"],
+            &pool["group_fa"],
+            &pool["group_en"]
+        ],
+        [
+            &json!("outdoors"),
+            &json!("فضای باز"),
+            &json!("فضای باز"),
+            &json!("Outdoors")
+        ]
+    );
+    let (status, refused) = admin
+        .json(
+            Method::PATCH,
+            &format!("/api/admin/options/{}/", ids[0]),
+            json!({"group": "free text"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["group"].is_array(), "{refused}");
+
+    let id = create(
+        &admin,
+        json!({
+            "title_fa": TITLE_FA, "title_en": TITLE_EN, "slug": "villa-options",
+            "city": "تهران", "deal": "sale", "price": "100", "area": "200",
+            "status": "published", "options": ids,
+        }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let groups = |detail: &Value| -> Vec<(String, String)> {
+        detail["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["group"].as_str().unwrap().to_owned(),
+                    o["group_name"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let fa = public.ok(&format!("/api/properties/{id}/")).await;
+    let en = public.ok(&format!("/api/properties/{id}/?lang=en")).await;
+    let mut want_fa = vec![
+        ("امکانات".to_owned(), "امکانات".to_owned()),
+        ("outdoors".to_owned(), "فضای باز".to_owned()),
+    ];
+    want_fa.sort();
+    let mut got_fa = groups(&fa);
+    got_fa.sort();
+    assert_eq!(got_fa, want_fa, "{fa}");
+    let mut got_en = groups(&en);
+    got_en.sort();
+    // No English label: the Persian one.
+    assert_eq!(
+        got_en,
+        [
+            ("outdoors".to_owned(), "Outdoors".to_owned()),
+            ("امکانات".to_owned(), "امکانات".to_owned()),
+        ],
+        "{en}"
+    );
+    let options_en = public.ok("/api/options/?lang=en").await;
+    assert!(
+        options_en
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["slug"] == "pool" && o["group_name"] == "Outdoors"),
+        "{options_en}"
+    );
+
+    // The pages head each group with its label in their language.
+    let page = common::web::ok(&server, "/properties/villa-options/")
+        .await
+        .body;
+    assert!(
+        page.contains(r#"<h3 class="option-group">فضای باز</h3>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<h3 class="option-group">امکانات</h3>"#),
+        "{page}"
+    );
+    let page_en = common::web::ok(&server, "/en/properties/villa-options/")
+        .await
+        .body;
+    assert!(
+        page_en.contains(r#"<h3 class="option-group">Outdoors</h3>"#),
+        "{page_en}"
+    );
+    assert!(
+        page_en.contains(r#"<h3 class="option-group" lang="fa" dir="rtl">امکانات</h3>"#),
+        "{page_en}"
+    );
 }

@@ -743,3 +743,47 @@ async fn demo_photos_and_the_gallery(backend: Backend) {
         assert!(script.body.contains("ArrowLeft") && script.body.contains("Home"));
     }
 }
+
+/// Every card on the first pages a visitor sees has a photo, for `seed --demo`'s 50 properties
+/// and `serve --demo`'s 1,000 (the same seed, grown): the home page, the listing's first two
+/// pages and each category's first page, in both languages. On the embedded default only: the
+/// seed picks the properties through the same queries on both backends (its PostgreSQL path is
+/// `demo_photos_and_the_gallery::production`), and drawing its ~280 photos costs a minute.
+#[tokio::test]
+async fn demo_first_pages_show_photos() {
+    let Some(site) = Site::new(Backend::Embedded, "web_demo_first_pages").await else {
+        return;
+    };
+    let mut paths = vec![
+        "/".to_owned(),
+        "/properties/".into(),
+        "/properties/?page=2".into(),
+    ];
+    paths.extend(
+        ["apartment", "penthouse", "villa", "office", "shop", "land"]
+            .iter()
+            .map(|slug| format!("/categories/{slug}/")),
+    );
+    for properties in ["50", "1000"] {
+        let seeded = site.run(&["seed", "--demo", "--properties", properties]);
+        assert!(seeded.status.success(), "{}", common::stderr(&seeded));
+        let again = site.run(&["seed", "--demo", "--properties", properties]);
+        assert!(
+            common::stdout(&again).contains(", 0 photos added"),
+            "{}",
+            common::stdout(&again)
+        );
+        let server = site.serve();
+        for prefix in ["", "/en"] {
+            for path in &paths {
+                let body = ok(&server, &format!("{prefix}{path}")).await.body;
+                let cards = body.matches(r#"<article class="card"#).count();
+                assert!(cards > 0, "{properties}: {prefix}{path} has no cards");
+                assert!(
+                    !body.contains(r#"class="no-image""#),
+                    "{properties}: a card without a photo on {prefix}{path}"
+                );
+            }
+        }
+    }
+}

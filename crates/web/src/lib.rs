@@ -33,6 +33,8 @@ use crate::i18n::{Lang, SiteLang};
 use crate::isr::HtmlCache;
 use crate::pages::Page;
 
+pub use crate::pages::first_lists;
+
 /// The web tier's settings (`[web]` in `strata.toml`).
 #[derive(Clone, Debug)]
 pub struct WebSettings {

@@ -83,6 +83,10 @@ pub trait AdminResource: Send + Sync + 'static {
     const ORDERING: &'static [(&'static str, Column<Self>)];
     /// The ordering when none is asked for, e.g. `"-updated_at"`.
     const DEFAULT_ORDERING: &'static str;
+    /// The [`AdminResource::ORDERING`] names that sort a translated text (`title`: `title_fa`,
+    /// else `title_en`) by its stored key ([`crate::lang::stored_sort_key`], a column the
+    /// resource writes with the text): documented with the parameter.
+    const SORTED_TEXTS: &'static [&'static str] = &[];
     /// Columns `?q=` (or DRF's `?search=`) matches, case-insensitively, any of them.
     const SEARCH: &'static [Column<Self>];
     /// True when the searched columns hold normalised text (`crate::lang::normalize`): `?q=`

@@ -211,7 +211,10 @@ impl<F: Serialize> ListQuery<F> {
                 .name("ordering")
                 .parameter_in(ParameterIn::Query)
                 .required(Required::False)
-                .description(Some(format!("Default `{}`", R::DEFAULT_ORDERING)))
+                .description(Some(ordering_description(
+                    R::DEFAULT_ORDERING,
+                    R::SORTED_TEXTS,
+                )))
                 .schema(Some(
                     utoipa::openapi::ObjectBuilder::new()
                         .schema_type(Type::String)
@@ -222,6 +225,20 @@ impl<F: Serialize> ListQuery<F> {
         params.extend(F::into_params(|| Some(ParameterIn::Query)));
         params
     }
+}
+
+/// What `?ordering=` documents: its default, and how a translated text is sorted.
+fn ordering_description(default: &str, sorted_texts: &[&str]) -> String {
+    let mut text = format!("Default `{default}`.");
+    for name in sorted_texts {
+        text.push_str(&format!(
+            " `{name}` sorts by the Persian `{name}` (`{name}_fa`, or `{name}_en` when it is \
+             empty) in the Persian alphabet's order (آ ا ب پ ت … ک گ ل م ن و ه ی; Arabic ي/ك as \
+             ی/ک, ZWNJ and punctuation ignored, digits before letters, Latin letters after \
+             Persian ones, case folded), the same on every database; ties by id, newest first."
+        ));
+    }
+    text
 }
 
 fn query_param(name: &str, description: &str) -> Parameter {

@@ -12,6 +12,8 @@ pub use crate::selectors::PublicFilter;
 use crate::serializers::{DEALS, Deal, PropertyStatus, STATUSES};
 
 pub const PUBLIC_ORDERING: &[&str] = &["-published_at", "price", "-price"];
+/// The public list's order when none is asked for: newest first.
+pub const DEFAULT_ORDERING: &str = "-published_at";
 
 pub fn public(query: &UrlQuery, lang: Lang) -> ApiResult<PublicFilter> {
     let mut r = QueryReader::new(query);
@@ -27,7 +29,7 @@ pub fn public(query: &UrlQuery, lang: Lang) -> ApiResult<PublicFilter> {
         featured: r.boolean("featured"),
         ordering: r
             .choice("ordering", PUBLIC_ORDERING)
-            .unwrap_or("-published_at"),
+            .unwrap_or(DEFAULT_ORDERING),
         lang,
     };
     r.finish(filter)

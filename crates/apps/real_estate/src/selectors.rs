@@ -67,7 +67,7 @@ fn ordered(select: Select<property::Entity>, ordering: &str) -> Select<property:
     let column = match field {
         "price" => property::Column::Price,
         "published_at" => property::Column::PublishedAt,
-        "title" => property::Column::TitleFa,
+        "title" => property::Column::TitleSort,
         "updated_at" => property::Column::UpdatedAt,
         "created_at" => property::Column::CreatedAt,
         _ => property::Column::Id,

@@ -63,7 +63,7 @@ pub async fn all_options(db: &impl ConnectionTrait, lang: Lang) -> Result<Vec<Op
     let mut out: Vec<OptionOut> = rows.iter().map(|m| option_out(m, lang)).collect();
     out.sort_by_cached_key(|o| {
         (
-            o.group.clone(),
+            o.group.key.clone(),
             o.position,
             sort_key_in(lang, &o.label.name),
             o.id,

@@ -52,10 +52,40 @@ pub struct OptionOut {
     #[serde(flatten)]
     pub label: Name,
     pub slug: String,
-    pub group: String,
+    /// `group`, `group_name`, `group_fa`, `group_en`.
+    #[serde(flatten)]
+    pub group: OptionGroup,
     pub position: i32,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// An option's group: `group` the stable key (slug-like) that grouping uses, `group_name` its
+/// label in the requested language (the other when that one is empty, as `name`), and both
+/// stored labels for editing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OptionGroup {
+    #[serde(rename = "group")]
+    pub key: String,
+    pub group_name: String,
+    pub group_fa: String,
+    pub group_en: String,
+}
+
+impl OptionGroup {
+    fn new(m: &option::Model, lang: Lang) -> Self {
+        OptionGroup {
+            key: m.group.clone(),
+            group_name: group_name(m, lang),
+            group_fa: m.group_fa.clone(),
+            group_en: m.group_en.clone(),
+        }
+    }
+}
+
+/// An option's group label in `lang`, else in the other language.
+fn group_name(m: &option::Model, lang: Lang) -> String {
+    Pair::new(&m.group_fa, &m.group_en).pick(lang).0.to_owned()
 }
 
 /// A term's name: `name` in the requested language (the other when that one is empty),
@@ -92,7 +122,8 @@ pub struct TermSummary {
     pub slug: String,
 }
 
-/// An option as embedded in other payloads: with its group, for grouped display.
+/// An option as embedded in other payloads: with its group's key and label (in the requested
+/// language, else the other), for grouped display.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OptionSummary {
     pub id: i64,
@@ -101,6 +132,7 @@ pub struct OptionSummary {
     pub lang: Lang,
     pub slug: String,
     pub group: String,
+    pub group_name: String,
 }
 
 impl PlainData for CategoryOut {}
@@ -137,7 +169,7 @@ pub fn option_out(m: &option::Model, lang: Lang) -> OptionOut {
         id: m.id,
         label: Name::new(&m.name_fa, &m.name_en, lang),
         slug: m.slug.clone(),
-        group: m.group.clone(),
+        group: OptionGroup::new(m, lang),
         position: m.position,
         created_at: datetime(&m.created_at),
         updated_at: datetime(&m.updated_at),
@@ -170,6 +202,7 @@ pub fn option_summary(m: &option::Model, lang: Lang) -> OptionSummary {
         lang: term.lang,
         slug: term.slug,
         group: m.group.clone(),
+        group_name: group_name(m, lang),
     }
 }
 
@@ -183,17 +216,7 @@ const NAME: FieldNames = ["name", "name_fa", "name_en"];
 /// stays as it is, so a rename keeps URLs.
 fn name_and_slug(fields: &mut Fields, max: usize, creating: bool) -> (Translated, Option<String>) {
     let name = fields.translated(NAME, true, max);
-    let mut slug = fields.string("slug", false, max, true);
-    if let Some(text) = slug.as_deref()
-        && !text.is_empty()
-        && !is_slug(text)
-    {
-        fields.error(
-            "slug",
-            "Enter a valid \u{201c}slug\u{201d} consisting of Unicode letters, numbers, underscores, or hyphens.",
-        );
-        slug = None;
-    }
+    let mut slug = slug_field(fields, "slug", max);
     if creating
         && slug.as_deref().is_none_or(str::is_empty)
         && let Some(name) = name.values().find(|n| !n.is_empty())
@@ -206,6 +229,22 @@ fn name_and_slug(fields: &mut Fields, max: usize, creating: bool) -> (Translated
         }
     }
     (name, slug)
+}
+
+/// A slug-like key (`slug`, an option's `group`): a valid Unicode slug when given, else a 400.
+fn slug_field(fields: &mut Fields, field: &'static str, max: usize) -> Option<String> {
+    let key = fields.string(field, false, max, true);
+    if let Some(text) = key.as_deref()
+        && !text.is_empty()
+        && !is_slug(text)
+    {
+        fields.error(
+            field,
+            "Enter a valid \u{201c}slug\u{201d} consisting of Unicode letters, numbers, underscores, or hyphens.",
+        );
+        return None;
+    }
+    key
 }
 
 /// Admin input for a category; on PATCH (`partial`) absent fields stay `None`. Documented as a
@@ -299,17 +338,30 @@ pub struct OptionInput {
     /// Made from the name on create when absent.
     #[schema(nullable = false)]
     pub slug: Option<String>,
+    /// The group's stable key (a slug; empty: no group), what options are grouped by. On create
+    /// when absent: the key of the group already labelled `group_en` (else `group_fa`), else
+    /// one made from that label as a slug is; on update an absent key stays as it is, whatever
+    /// the labels become.
     #[schema(nullable = false)]
     pub group: Option<String>,
+    /// The group's label in Persian.
+    #[schema(nullable = false)]
+    pub group_fa: Option<String>,
+    /// The group's label in English.
+    #[schema(nullable = false)]
+    pub group_en: Option<String>,
     #[schema(nullable = false)]
     pub position: Option<i32>,
 }
 
 pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
     let mut f = Fields::new(body, mode.partial());
-    f.read_only(READ_ONLY);
+    // What only an option's output has, besides every term's.
+    f.read_only(&[READ_ONLY, &["group_name"]].concat());
     let (name, slug) = name_and_slug(&mut f, 100, mode.creating());
-    let group = f.string("group", false, 100, true);
+    let group = slug_field(&mut f, "group", 100);
+    let group_fa = f.string("group_fa", false, 100, true);
+    let group_en = f.string("group_en", false, 100, true);
     let position = f.integer("position", false, 0, 1_000_000).map(|p| p as i32);
     f.finish(OptionInput {
         name: name.plain,
@@ -317,6 +369,8 @@ pub fn option_input(body: JsonObject, mode: Mode) -> ApiResult<OptionInput> {
         name_en: name.en,
         slug,
         group,
+        group_fa,
+        group_en,
         position,
     })
 }

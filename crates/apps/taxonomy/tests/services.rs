@@ -3,7 +3,7 @@
 //! query every admin list shares (ordering table, search, filters, cache).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use serde_json::json;
 use strata_api::admin::{IfMatch, ListQuery, OnDelete, service};
@@ -12,8 +12,10 @@ use strata_api::{
     ApiError, ApiSettings, Change, Entity, JsonObject, Mode, Op, PageRequest, UrlQuery,
 };
 use strata_db::testing::TestDb;
-use strata_taxonomy::serializers::{CategoryInput, TagInput, category_input, tag_input};
-use strata_taxonomy::services::admin::{Categories, Tags};
+use strata_taxonomy::serializers::{
+    CategoryInput, OptionInput, TagInput, category_input, option_input, tag_input,
+};
+use strata_taxonomy::services::admin::{Categories, Options, Tags};
 
 struct Migrator;
 
@@ -44,6 +46,14 @@ fn category(body: serde_json::Value, mode: Mode) -> CategoryInput {
 
 fn tag(body: serde_json::Value) -> TagInput {
     tag_input(
+        JsonObject::parse(body.to_string().as_bytes()).unwrap(),
+        Mode::Create,
+    )
+    .unwrap()
+}
+
+fn option(body: serde_json::Value) -> OptionInput {
+    option_input(
         JsonObject::parse(body.to_string().as_bytes()).unwrap(),
         Mode::Create,
     )
@@ -276,6 +286,209 @@ async fn admin_lists_order_search_filter_and_cache() {
         assert_eq!(invalidated, strata_cache::Invalidation::Applied);
         let fresh = service::list::<Tags>(&ctx, &query, PAGE).await.unwrap();
         assert_eq!(fresh.count, 0);
+        test.close().await;
+    }
+}
+
+/// Names in the Persian alphabet's order (code points put پ, ک, گ and ی after the Arabic
+/// letters, ZWNJ after every letter): Arabic ي/ك are ی/ک, ZWNJ is no letter, a name only in
+/// English comes after the Persian ones.
+const ALPHABETICAL: [&str; 9] = [
+    "آپارتمان",
+    "پنت‌هاوس",
+    "پنتی",
+    "كلبه",
+    "کوثر",
+    "گلخانه",
+    "ویلا",
+    "يخچال",
+    "Garden",
+];
+
+#[tokio::test]
+async fn name_orderings_follow_the_persian_alphabet() {
+    for test in databases("name_orderings").await {
+        let TestCtx { ctx, .. } = testing::ctx(&test.db, ApiSettings::default());
+        // Created out of order; the English-only one in English.
+        for (i, name) in ALPHABETICAL.iter().rev().enumerate() {
+            let field = if i == 0 { "name_en" } else { "name_fa" };
+            service::create::<Tags>(&ctx, tag(json!({ field: name, "slug": format!("t{i}") })))
+                .await
+                .unwrap();
+        }
+        let listed = |ordering: &'static str, page_size: u64| {
+            let ctx = &ctx;
+            async move {
+                let query = ListQuery::read::<Tags>(&url(&format!("ordering={ordering}"))).unwrap();
+                let mut names = Vec::new();
+                for page in 1.. {
+                    let request = PageRequest { page, page_size };
+                    let Ok(found) = service::list::<Tags>(ctx, &query, request).await else {
+                        break;
+                    };
+                    names.extend(found.results.iter().map(|t| t.label.name.clone()));
+                    if page * page_size >= found.count {
+                        break;
+                    }
+                }
+                names
+            }
+        };
+        assert_eq!(listed("name", 100).await, ALPHABETICAL, "{}", test.backend);
+        // Pages of 4 follow one another without a gap or an overlap.
+        assert_eq!(listed("name", 4).await, ALPHABETICAL, "{}", test.backend);
+        let mut descending = ALPHABETICAL.to_vec();
+        descending.reverse();
+        assert_eq!(listed("-name", 4).await, descending, "{}", test.backend);
+
+        // A rename moves the row: the key is written with the name.
+        let garden = service::list::<Tags>(
+            &ctx,
+            &ListQuery::read::<Tags>(&url("q=Garden")).unwrap(),
+            PAGE,
+        )
+        .await
+        .unwrap()
+        .results[0]
+            .id;
+        service::update::<Tags>(
+            &ctx,
+            garden,
+            tag_input(
+                JsonObject::parse(json!({"name_fa": "باغ"}).to_string().as_bytes()).unwrap(),
+                Mode::Patch,
+            )
+            .unwrap(),
+            &IfMatch::Absent,
+        )
+        .await
+        .unwrap();
+        // The admin list is cached; the binary's invalidation map clears it on commit.
+        let invalidated = ctx
+            .cache
+            .invalidate_namespace(&strata_taxonomy::cache::TAG_LIST)
+            .await;
+        assert_eq!(invalidated, strata_cache::Invalidation::Applied);
+        assert_eq!(listed("name", 100).await[..2], ["آپارتمان", "باغ"]);
+
+        // Categories and options sort the same way.
+        for (name, slug) in [("ویلا", "villa"), ("پنت‌هاوس", "penthouse")] {
+            service::create::<Categories>(
+                &ctx,
+                category(
+                    json!({"app": "real_estate", "name": name, "slug": slug}),
+                    Mode::Create,
+                ),
+            )
+            .await
+            .unwrap();
+            service::create::<Options>(&ctx, option(json!({"name": name, "slug": slug})))
+                .await
+                .unwrap();
+        }
+        let query = ListQuery::read::<Categories>(&url("ordering=name")).unwrap();
+        let page = service::list::<Categories>(&ctx, &query, PAGE)
+            .await
+            .unwrap();
+        let names: Vec<&str> = page.results.iter().map(|c| c.label.name.as_str()).collect();
+        assert_eq!(names, ["پنت‌هاوس", "ویلا"]);
+        let query = ListQuery::read::<Options>(&url("ordering=name")).unwrap();
+        let page = service::list::<Options>(&ctx, &query, PAGE).await.unwrap();
+        let names: Vec<&str> = page.results.iter().map(|o| o.label.name.as_str()).collect();
+        assert_eq!(names, ["پنت‌هاوس", "ویلا"]);
+        test.close().await;
+    }
+}
+
+#[tokio::test]
+async fn option_groups_have_a_stable_key_and_two_labels() {
+    for test in databases("option_groups").await {
+        let TestCtx { ctx, .. } = testing::ctx(&test.db, ApiSettings::default());
+        let create = |body: serde_json::Value| {
+            let ctx = &ctx;
+            async move {
+                service::create::<Options>(ctx, option(body))
+                    .await
+                    .unwrap()
+                    .body
+            }
+        };
+        // The key is made from the English label, else the Persian one, as a slug is.
+        let pool =
+            create(json!({"name": "استخر", "group_en": "Outdoor space", "group_fa": "فضای باز"}))
+                .await;
+        assert_eq!(
+            (pool.group.key.as_str(), pool.group.group_name.as_str()),
+            ("outdoor-space", "فضای باز")
+        );
+        assert_eq!(
+            (pool.group.group_fa.as_str(), pool.group.group_en.as_str()),
+            ("فضای باز", "Outdoor space")
+        );
+        // A label already in use joins its group.
+        let deck = create(json!({"name": "عرشه", "group_fa": "فضای باز"})).await;
+        assert_eq!(deck.group.key, "outdoor-space");
+        let sauna = create(json!({"name": "سونا", "group_fa": "رفاه و آسایش"})).await;
+        assert_eq!(sauna.group.key, "رفاه-و-آسایش");
+        let gym = create(json!({"name": "Gym", "group": "outdoor-space"})).await;
+        assert_eq!(
+            (gym.group.key.as_str(), gym.group.group_name.as_str()),
+            ("outdoor-space", "")
+        );
+        let plain = create(json!({"name": "Lift"})).await;
+        assert_eq!(plain.group.key, "");
+
+        // Relabelling keeps the key (what grouping uses); `group_name` is read-only.
+        let relabelled = service::update::<Options>(
+            &ctx,
+            pool.id,
+            option_input(
+                JsonObject::parse(
+                    json!({"group_en": "Outside", "group_fa": "", "group_name": "x"})
+                        .to_string()
+                        .as_bytes(),
+                )
+                .unwrap(),
+                Mode::Patch,
+            )
+            .unwrap(),
+            &IfMatch::Absent,
+        )
+        .await
+        .unwrap()
+        .body;
+        assert_eq!(relabelled.group.key, "outdoor-space");
+        // Persian empty: the name falls back to English, as `name` does.
+        assert_eq!(relabelled.group.group_name, "Outside");
+        let row = strata_taxonomy::models::option::Entity::find_by_id(pool.id)
+            .one(&test.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let summary = strata_taxonomy::serializers::option_summary(&row, strata_api::Lang::En);
+        assert_eq!(
+            (summary.group.as_str(), summary.group_name.as_str()),
+            ("outdoor-space", "Outside")
+        );
+
+        // A key is a slug; labels are at most 100 characters.
+        let refused = option_input(
+            JsonObject::parse(
+                json!({"name": "X", "group": "Not a key", "group_en": "x".repeat(101)})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap(),
+            Mode::Create,
+        )
+        .unwrap_err();
+        assert_eq!(
+            field_errors(refused),
+            json!({
+                "group": ["Enter a valid \u{201c}slug\u{201d} consisting of Unicode letters, numbers, underscores, or hyphens."],
+                "group_en": ["Ensure this field has no more than 100 characters."],
+            })
+        );
         test.close().await;
     }
 }

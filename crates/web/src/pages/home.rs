@@ -21,7 +21,8 @@ struct HomeView {
     latest: Vec<Card>,
 }
 
-pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
+/// The home page's lists: the newest featured properties and the newest, [`SHOWN`] of each.
+pub fn lists(lang: Lang) -> [(PublicFilter, PageRequest); 2] {
     let first = PageRequest {
         page: 1,
         page_size: SHOWN,
@@ -35,6 +36,11 @@ pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
         featured: Some(true),
         ..newest.clone()
     };
+    [(featured, first), (newest, first)]
+}
+
+pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
+    let [(featured, first), (newest, _)] = lists(lang);
     let featured = properties::list(&site.ctx, &featured, first).await?;
     let latest = properties::list(&site.ctx, &newest, first).await?;
     let w = lang.words();

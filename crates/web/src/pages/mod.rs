@@ -13,7 +13,8 @@ use askama::Template;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
-use strata_api::{ApiError, FieldErrors, UrlQuery};
+use strata_api::{ApiError, FieldErrors, PageRequest, UrlQuery};
+use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::serializers::PropertyListItem;
 
 use crate::http;
@@ -23,6 +24,35 @@ use crate::{Site, assets};
 
 /// Listings per page on the site.
 pub const PAGE_SIZE: u64 = 12;
+
+/// The property lists a visitor meets first, as their pages ask for them: the home page's two,
+/// the first two pages of `/properties/` in its default order, and the first page of each
+/// category in `categories` (slugs). What `seed --demo` gives photos to.
+pub fn first_lists(lang: Lang, categories: &[String]) -> Vec<(PublicFilter, PageRequest)> {
+    let mut lists = home::lists(lang).to_vec();
+    let listing = PublicFilter {
+        ordering: strata_real_estate::filters::DEFAULT_ORDERING,
+        lang,
+        ..PublicFilter::default()
+    };
+    lists.extend((1..=2).map(|page| {
+        (
+            listing.clone(),
+            PageRequest {
+                page,
+                page_size: PAGE_SIZE,
+            },
+        )
+    }));
+    lists.extend(categories.iter().map(|slug| {
+        let first = PageRequest {
+            page: 1,
+            page_size: PAGE_SIZE,
+        };
+        (terms::category_filter(lang, slug), first)
+    }));
+    lists
+}
 
 #[derive(Clone, Debug)]
 pub enum Page {

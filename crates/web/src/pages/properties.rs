@@ -7,7 +7,7 @@ use strata_api::{ApiError, FieldErrors, PageRequest, UrlQuery};
 use strata_real_estate::filters::{self, PublicFilter};
 use strata_real_estate::serializers::PropertyDetail;
 use strata_real_estate::services::public as properties;
-use strata_taxonomy::serializers::CategoryOut;
+use strata_taxonomy::serializers::{CategoryOut, OptionSummary};
 use strata_taxonomy::services::public as taxonomy;
 
 use super::{
@@ -189,11 +189,35 @@ struct DetailView<'a> {
     place: Place,
     category: Option<Shown>,
     category_url: Option<String>,
-    options: Vec<Shown>,
+    /// The options under their group's label (none for options without a group label).
+    options: Vec<(Option<Shown>, Vec<Shown>)>,
     tag_urls: Vec<(String, Shown)>,
     /// Each photo with its thumbnail's label ("Photo 2 of 5").
     gallery: Vec<(Shot, String)>,
     gallery_script: &'static str,
+}
+
+/// A property's options by group, in the API's order (grouped already), each group with its
+/// label in the page's language (else the other's, marked as written in it).
+fn option_groups(lang: Lang, options: &[OptionSummary]) -> Vec<(Option<Shown>, Vec<Shown>)> {
+    let mut groups: Vec<(&str, Option<Shown>, Vec<Shown>)> = Vec::new();
+    for o in options {
+        let option = Shown::written_in(lang, &o.name, o.lang);
+        match groups.last_mut() {
+            Some((group, _, list)) if *group == o.group => list.push(option),
+            _ => {
+                // The summary carries the label, not its language: a label is Persian when it
+                // has a Persian letter (an empty one in the page's language fell back).
+                let label = (!o.group_name.is_empty())
+                    .then(|| Shown::written_in(lang, &o.group_name, Lang::of_text(&o.group_name)));
+                groups.push((&o.group, label, vec![option]));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, label, list)| (label, list))
+        .collect()
 }
 
 pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, PageError> {
@@ -254,7 +278,7 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
             comma: place_comma(lang),
         },
         category: p.category.as_ref().map(|c| term(&c.name, c.lang)),
-        options: p.options.iter().map(|o| term(&o.name, o.lang)).collect(),
+        options: option_groups(lang, &p.options),
         category_url: p
             .category
             .as_ref()

@@ -58,20 +58,40 @@ pub async fn category(
         .into_iter()
         .find(|c| c.slug == slug)
         .map(|c| c.label);
-    let filter = PublicFilter {
-        category: Some(slug.to_owned()),
-        ..PublicFilter::default()
-    };
+    let filter = category_filter(lang, slug);
     landing(site, lang, &CATEGORY, slug, name, filter, page).await
+}
+
+/// A category page's list: the category's properties (and its descendants'), newest first.
+pub fn category_filter(lang: Lang, slug: &str) -> PublicFilter {
+    landing_filter(
+        lang,
+        PublicFilter {
+            category: Some(slug.to_owned()),
+            ..PublicFilter::default()
+        },
+    )
+}
+
+/// A landing page's list: `filter` (its term), newest first, in `lang`.
+fn landing_filter(lang: Lang, filter: PublicFilter) -> PublicFilter {
+    PublicFilter {
+        ordering: "-published_at",
+        lang,
+        ..filter
+    }
 }
 
 pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rendered, PageError> {
     let tags = taxonomy::tags(&site.ctx, lang).await?;
     let name = tags.into_iter().find(|t| t.slug == slug).map(|t| t.label);
-    let filter = PublicFilter {
-        tag: Some(slug.to_owned()),
-        ..PublicFilter::default()
-    };
+    let filter = landing_filter(
+        lang,
+        PublicFilter {
+            tag: Some(slug.to_owned()),
+            ..PublicFilter::default()
+        },
+    );
     landing(site, lang, &TAG, slug, name, filter, page).await
 }
 
@@ -87,11 +107,6 @@ async fn landing(
     let name = name.ok_or(ApiError::NotFound)?;
     // Page 0 or one past what the database can address is "Invalid page.", the 404 page.
     let request = PageRequest::new(page, PAGE_SIZE)?;
-    let filter = PublicFilter {
-        ordering: "-published_at",
-        lang,
-        ..filter
-    };
     let list = properties::list(&site.ctx, &filter, request).await?;
     if list.results.is_empty() && page > 1 {
         return Err(ApiError::InvalidPage.into());

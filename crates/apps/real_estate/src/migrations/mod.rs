@@ -4,6 +4,7 @@ use strata_api::admin::VersionColumns;
 mod m20261124_000400_real_estate;
 mod m20261127_000400_real_estate_bilingual;
 mod m20261127_000500_real_estate_city_keys;
+mod m20261207_000410_real_estate_title_sort;
 
 /// After taxonomy's: properties reference categories, tags and options.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
             name: "m20261207_000400_real_estate_version",
             tables: &["real_estate_property"],
         }),
+        Box::new(m20261207_000410_real_estate_title_sort::Migration),
     ]
 }

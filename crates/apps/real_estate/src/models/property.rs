@@ -9,6 +9,9 @@ pub struct Model {
     /// both).
     pub title_fa: String,
     pub title_en: String,
+    /// The title's sort key (`strata_api::lang::stored_sort_key`), written with the title: what
+    /// the admin's `?ordering=title` sorts by.
+    pub title_sort: String,
     #[sea_orm(unique)]
     pub slug: String,
     /// Rich text, sanitized before it is stored.

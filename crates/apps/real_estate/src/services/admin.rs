@@ -9,7 +9,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{AdminResource, Publishable};
-use strata_api::lang::{Lang, Translated};
+use strata_api::lang::{Lang, Translated, stored_sort_key};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 use strata_db::is_unique_violation;
 use strata_media::ImageOut;
@@ -132,7 +132,7 @@ async fn set_links(txn: &DatabaseTransaction, id: i64, input: &PropertyInput) ->
 }
 
 /// Copies the given texts onto the row (the title and city must keep a value in one
-/// language), then rewrites the normalised copies search compares.
+/// language), then rewrites the normalised copies search compares and the title's sort key.
 fn apply_texts(row: &mut property::ActiveModel, input: &mut PropertyInput) -> ApiResult<()> {
     let pairs = [
         (
@@ -192,6 +192,7 @@ fn apply_texts(row: &mut property::ActiveModel, input: &mut PropertyInput) -> Ap
         [&text(&row.city_fa), &text(&row.city_en)],
         [&text(&row.district_fa), &text(&row.district_en)],
     );
+    row.title_sort = Set(stored_sort_key(&text(&row.title_fa), &text(&row.title_en)));
     row.search_text = Set(columns.search_text);
     row.city_key_fa = Set(columns.city_key_fa);
     row.city_key_en = Set(columns.city_key_en);
@@ -264,10 +265,11 @@ impl AdminResource for Properties {
         ("updated_at", property::Column::UpdatedAt),
         ("published_at", property::Column::PublishedAt),
         ("price", property::Column::Price),
-        ("title", property::Column::TitleFa),
+        ("title", property::Column::TitleSort),
         ("id", property::Column::Id),
     ];
     const DEFAULT_ORDERING: &'static str = "-updated_at";
+    const SORTED_TEXTS: &'static [&'static str] = &["title"];
     /// Titles, cities and districts of both languages, normalised.
     const SEARCH: &'static [property::Column] = &[property::Column::SearchText];
     const SEARCH_NORMALIZED: bool = true;

@@ -10,6 +10,9 @@ pub struct Model {
     /// The name in Persian and in English (either may be empty, not both).
     pub name_fa: String,
     pub name_en: String,
+    /// `name`'s sort key (`strata_api::lang::stored_sort_key`), written with the name: what
+    /// the admin's `?ordering=name` sorts by.
+    pub name_sort: String,
     pub slug: String,
     pub parent_id: Option<i64>,
     pub position: i32,

@@ -9,9 +9,16 @@ pub struct Model {
     /// The name in Persian and in English (either may be empty, not both).
     pub name_fa: String,
     pub name_en: String,
+    /// `name`'s sort key (`strata_api::lang::stored_sort_key`), written with the name: what
+    /// the admin's `?ordering=name` sorts by.
+    pub name_sort: String,
     #[sea_orm(unique)]
     pub slug: String,
+    /// The group's stable key (slug-like: what grouping and `?ordering=group` use), and its
+    /// label in Persian and in English (either may be empty).
     pub group: String,
+    pub group_fa: String,
+    pub group_en: String,
     pub position: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -8,6 +8,9 @@ pub struct Model {
     /// The name in Persian and in English (either may be empty, not both).
     pub name_fa: String,
     pub name_en: String,
+    /// `name`'s sort key (`strata_api::lang::stored_sort_key`), written with the name: what
+    /// the admin's `?ordering=name` sorts by.
+    pub name_sort: String,
     #[sea_orm(unique)]
     pub slug: String,
     pub created_at: DateTimeUtc,

@@ -7,13 +7,14 @@ use std::marker::PhantomData;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use strata_api::admin::{
     AdminResource, InUse, NoFilters, OnDelete, Row, delete_rows, find_one, read_one,
 };
 use strata_api::lang::{Lang, Translated};
+use strata_api::serial::slugify;
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
@@ -38,6 +39,15 @@ fn write_error(what: &'static str) -> impl Fn(DbErr) -> ApiError {
             ApiError::from(err)
         }
     }
+}
+
+/// Writes a term's name as sent (`name`, `name_fa`, `name_en`; one language required) onto
+/// its columns, and the key `?ordering=name` sorts by.
+fn write_name(
+    [plain, fa, en]: [Option<String>; 3],
+    [fa_column, en_column, sort_column]: [&mut ActiveValue<String>; 3],
+) -> ApiResult<()> {
+    Translated { plain, fa, en }.apply_sorted("name", true, fa_column, en_column, sort_column)
 }
 
 /// What other rows hold a term, as the refusal to delete it names them.
@@ -89,10 +99,11 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     const VERSION: category::Column = category::Column::Version;
     const ORDERING: &'static [(&'static str, category::Column)] = &[
         ("id", category::Column::Id),
-        ("name", category::Column::NameFa),
+        ("name", category::Column::NameSort),
         ("position", category::Column::Position),
     ];
     const DEFAULT_ORDERING: &'static str = "id";
+    const SORTED_TEXTS: &'static [&'static str] = &["name"];
     const SEARCH: &'static [category::Column] =
         &[category::Column::NameFa, category::Column::NameEn];
 
@@ -139,12 +150,10 @@ impl<U: TermUsers> AdminResource for Categories<U> {
             updated_at: Set(now),
             ..Default::default()
         };
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         let row = row.insert(txn).await.map_err(write_error("category"))?;
         Ok(row.id)
     }
@@ -159,12 +168,10 @@ impl<U: TermUsers> AdminResource for Categories<U> {
         let mut row = old.into_active_model();
         row.app = Set(app);
         row.parent_id = Set(parent);
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }
@@ -237,8 +244,9 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     const SLUG: tag::Column = tag::Column::Slug;
     const VERSION: tag::Column = tag::Column::Version;
     const ORDERING: &'static [(&'static str, tag::Column)] =
-        &[("id", tag::Column::Id), ("name", tag::Column::NameFa)];
+        &[("id", tag::Column::Id), ("name", tag::Column::NameSort)];
     const DEFAULT_ORDERING: &'static str = "id";
+    const SORTED_TEXTS: &'static [&'static str] = &["name"];
     const SEARCH: &'static [tag::Column] = &[tag::Column::NameFa, tag::Column::NameEn];
 
     type Table = tag::Entity;
@@ -270,24 +278,20 @@ impl<U: TermUsers> AdminResource for Tags<U> {
             updated_at: Set(now),
             ..Default::default()
         };
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         let row = row.insert(txn).await.map_err(write_error("tag"))?;
         Ok(row.id)
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: TagInput) -> ApiResult<()> {
         let mut row = find_one::<Self>(txn, id).await?.into_active_model();
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }
@@ -312,6 +316,52 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     }
 }
 
+/// A new option's group key from its labels: the key of the group already labelled so (the
+/// English label first, as a slug is made from it), so an editor who types a label joins its
+/// group; else the label as a slug; none without a label.
+async fn group_key(
+    txn: &DatabaseTransaction,
+    fa: Option<&str>,
+    en: Option<&str>,
+) -> Result<String, DbErr> {
+    let labels = [(option::Column::GroupEn, en), (option::Column::GroupFa, fa)];
+    for (column, label) in labels {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let found: Option<String> = option::Entity::find()
+            .select_only()
+            .column(option::Column::Group)
+            .filter(column.eq(label))
+            .filter(option::Column::Group.ne(""))
+            .order_by_asc(option::Column::Id)
+            .into_tuple()
+            .one(txn)
+            .await?;
+        if let Some(key) = found {
+            return Ok(key);
+        }
+    }
+    let label = labels
+        .into_iter()
+        .find_map(|(_, l)| l.filter(|l| !l.is_empty()));
+    Ok(label.map(slugify).unwrap_or_default())
+}
+
+/// Writes the group labels given (a new row's others empty; neither is required).
+fn group_labels(
+    fa: Option<String>,
+    en: Option<String>,
+    row: &mut option::ActiveModel,
+) -> ApiResult<()> {
+    Translated {
+        plain: None,
+        fa,
+        en,
+    }
+    .apply("group", false, &mut row.group_fa, &mut row.group_en)
+}
+
 /// Options (grouped amenities); `U` names the apps whose rows have options (see
 /// [`crate::usage`]).
 pub struct Options<U = NoUsers>(PhantomData<fn() -> U>);
@@ -327,15 +377,18 @@ impl<U: TermUsers> AdminResource for Options<U> {
     const VERSION: option::Column = option::Column::Version;
     const ORDERING: &'static [(&'static str, option::Column)] = &[
         ("id", option::Column::Id),
-        ("name", option::Column::NameFa),
+        ("name", option::Column::NameSort),
         ("group", option::Column::Group),
         ("position", option::Column::Position),
     ];
     const DEFAULT_ORDERING: &'static str = "id";
+    const SORTED_TEXTS: &'static [&'static str] = &["name"];
     const SEARCH: &'static [option::Column] = &[
         option::Column::NameFa,
         option::Column::NameEn,
         option::Column::Group,
+        option::Column::GroupFa,
+        option::Column::GroupEn,
     ];
 
     type Table = option::Entity;
@@ -364,38 +417,40 @@ impl<U: TermUsers> AdminResource for Options<U> {
 
     async fn create(txn: &DatabaseTransaction, input: OptionInput) -> ApiResult<i64> {
         let now = Utc::now();
+        let group = match input.group.filter(|g| !g.is_empty()) {
+            Some(group) => group,
+            None => group_key(txn, input.group_fa.as_deref(), input.group_en.as_deref()).await?,
+        };
         let mut row = option::ActiveModel {
             slug: Set(input.slug.unwrap_or_default()),
-            group: Set(input.group.unwrap_or_default()),
+            group: Set(group),
             position: Set(input.position.unwrap_or(0)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        group_labels(input.group_fa, input.group_en, &mut row)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         let row = row.insert(txn).await.map_err(write_error("option"))?;
         Ok(row.id)
     }
 
     async fn update(txn: &DatabaseTransaction, id: i64, input: OptionInput) -> ApiResult<()> {
         let mut row = find_one::<Self>(txn, id).await?.into_active_model();
-        Translated {
-            plain: input.name,
-            fa: input.name_fa,
-            en: input.name_en,
-        }
-        .apply("name", true, &mut row.name_fa, &mut row.name_en)?;
+        write_name(
+            [input.name, input.name_fa, input.name_en],
+            [&mut row.name_fa, &mut row.name_en, &mut row.name_sort],
+        )?;
         if let Some(slug) = input.slug.filter(|s| !s.is_empty()) {
             row.slug = Set(slug);
         }
         if let Some(group) = input.group {
             row.group = Set(group);
         }
+        group_labels(input.group_fa, input.group_en, &mut row)?;
         if let Some(position) = input.position {
             row.position = Set(position);
         }
