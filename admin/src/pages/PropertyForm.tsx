@@ -15,7 +15,7 @@ import { Conflicts } from "./Conflicts";
 import { PropertyImages } from "./PropertyImages";
 import { RichText, plainText } from "./RichText";
 import { QueryState } from "./State";
-import { nameIn } from "./Terms";
+import { groupIn, nameIn } from "./Terms";
 import { useVersionedForm } from "./useVersionedForm";
 import { type FieldValue, isList } from "./versioned";
 
@@ -321,7 +321,7 @@ function Form({ property, site }: { property: Property | undefined; site: SiteIn
           <MultiSelect
             name="options"
             label={t("options")}
-            data={(options.data?.results ?? []).map((option) => ({ value: String(option.id), label: `${option.group}: ${nameIn(lang, option)}` }))}
+            data={(options.data?.results ?? []).map((option) => ({ value: String(option.id), label: `${groupIn(lang, option)}: ${nameIn(lang, option)}` }))}
             value={draft.options}
             onChange={(value) => form.set({ options: sorted(value) })}
             error={error("options") ?? options.error?.message}

@@ -25,6 +25,11 @@ export function nameIn(lang: Lang, term: Name): string {
   return own || term.name;
 }
 
+/** An option's group label in the admin's language, else in the other. */
+export function groupIn(lang: Lang, option: { group_fa: string; group_en: string; group_name: string }): string {
+  return (lang === "en" ? option.group_en : option.group_fa) || option.group_name;
+}
+
 /** The language `nameIn` gives the name in. */
 function nameLang(lang: Lang, term: Name): Lang {
   return (lang === "en" ? term.name_en : term.name_fa) ? lang : term.lang;
@@ -209,7 +214,7 @@ function Options() {
   return (
     <Screen
       kind="options"
-      rows={results?.map((o) => ({ ...o, extra: (lang === "en" ? o.group_en : o.group_fa) || o.group_name }))}
+      rows={results?.map((o) => ({ ...o, extra: groupIn(lang, o) }))}
       isPending={list.isPending}
       error={list.error}
       retry={() => void list.refetch()}
