@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import openapi from "../../openapi.json";
-import { OPERATION_MODEL } from "./invalidates.gen";
+import { OPERATION_MODEL, RESOURCE_SHOWS } from "./invalidates.gen";
 import { type Model, type Operation, SHOWN_BY, invalidateAfter, touchedResources } from "./invalidation";
 import { type Resource, makeQueryClient, queryKey } from "./keys";
 
@@ -68,7 +68,23 @@ describe("the generated map is the document's", () => {
 
   it("says where the admin shows every model the document publishes", () => {
     for (const model of Object.values(OPERATION_MODEL) as (Model | null)[]) {
-      if (model !== null) expect(SHOWN_BY[model].length).toBeGreaterThan(0);
+      if (model !== null) expect(SHOWN_BY[model]?.length ?? 0).toBeGreaterThan(0);
     }
+  });
+
+  it("takes each resource's models from its list operation's x-strata-shows", () => {
+    const expected: Record<string, unknown> = {};
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const shows = operations.get?.["x-strata-shows"];
+      if (path.startsWith("/api/admin/") && shows) expected[path.split("/")[3] ?? ""] = shows;
+    }
+    expect(RESOURCE_SHOWS).toEqual(expected);
+    expect(SHOWN_BY).toEqual({
+      property: ["properties"],
+      category: ["categories", "properties"],
+      tag: ["properties", "tags"],
+      option: ["options", "properties"],
+      user: ["users"],
+    });
   });
 });

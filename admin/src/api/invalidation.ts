@@ -1,25 +1,24 @@
-// What a successful write makes stale, from the server's own invalidation map: each write
-// operation publishes a model (`x-strata-invalidates`, generated into invalidates.gen.ts), and
-// SHOWN_BY says which admin resources display that model. A category rename invalidates the
-// categories *and* the properties (whose rows and forms show category names).
+// What a successful write makes stale, from the server's own declarations: each write operation
+// publishes a model (`x-strata-invalidates`), and each admin resource says which models its rows
+// and forms show (`x-strata-shows`); both are generated into invalidates.gen.ts. A category
+// rename invalidates the categories *and* the properties (whose rows and forms show category
+// names).
 import type { QueryClient } from "@tanstack/react-query";
 
-import { OPERATION_MODEL } from "./invalidates.gen";
+import { OPERATION_MODEL, RESOURCE_SHOWS } from "./invalidates.gen";
 import { type Resource, resourceKey } from "./keys";
 
 export type Operation = keyof typeof OPERATION_MODEL;
 export type Model = NonNullable<(typeof OPERATION_MODEL)[Operation]>;
 
-/** Which admin resources show each model the server publishes. A new model in the document
- * fails the typecheck here until someone says where the admin shows it. */
-export const SHOWN_BY: Readonly<Record<Model, readonly Resource[]>> = {
-  property: ["properties"],
-  // Property rows and the property form show category, tag and option names.
-  category: ["categories", "properties"],
-  tag: ["tags", "properties"],
-  option: ["options", "properties"],
-  user: ["users"],
-};
+/** Which admin resources show each model: the inverse of the document's `x-strata-shows`. */
+export const SHOWN_BY: Readonly<Record<string, readonly Resource[]>> = (() => {
+  const shownBy: Record<string, Resource[]> = {};
+  for (const [resource, models] of Object.entries(RESOURCE_SHOWS) as [Resource, readonly string[]][]) {
+    for (const model of models) (shownBy[model] ??= []).push(resource);
+  }
+  return shownBy;
+})();
 
 /** The resource an operation writes: its segment after /api/admin/. */
 export function ownResource(operation: Operation): Resource {
@@ -37,7 +36,7 @@ export function modelOf(operation: Operation): Model | null {
 export function touchedResources(operation: Operation): Resource[] {
   const model = modelOf(operation);
   const touched = new Set<Resource>([ownResource(operation)]);
-  if (model !== null) for (const resource of SHOWN_BY[model]) touched.add(resource);
+  if (model !== null) for (const resource of SHOWN_BY[model] ?? []) touched.add(resource);
   return [...touched];
 }
 

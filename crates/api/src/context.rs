@@ -9,21 +9,7 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use strata_cache::Cache;
 use strata_db::DatabaseConnection;
 
-/// Every model whose mutation invalidates something. The invalidation map (in the `strata`
-/// binary) matches on this exhaustively, so a new model without a rule does not compile.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Entity {
-    Category,
-    Tag,
-    Option,
-    Property,
-    /// Staff users: private data, never cached, so their rule is empty; published all the
-    /// same, so every write has one path (journal, commit) and the map stays exhaustive.
-    User,
-}
+use crate::catalog::Entity;
 
 /// The kind of mutation, as the policy lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -39,7 +25,7 @@ pub enum Op {
 
 /// One committed mutation: what changed and which objects (ids, and slugs old and new, for
 /// slug-keyed pages and tags).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     pub entity: Entity,
     pub op: Op,
@@ -257,7 +243,7 @@ mod tests {
             .extend(strata_db::testing::postgres("strata_api_commit", "commit_then_fail").await);
         for test in databases {
             let t = testing::ctx(&test.db, ApiSettings::default());
-            let change = Change::new(Entity::Tag, Op::Update, vec![7], vec!["sea".into()]);
+            let change = Change::new(Entity::new("tag"), Op::Update, vec![7], vec!["sea".into()]);
             assert!(commit_then_fail(&t.ctx, change.clone()).await.is_err());
             assert_eq!(t.changes.take(), [change]);
             test.close().await;

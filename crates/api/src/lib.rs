@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod body;
+pub mod catalog;
 mod client;
 mod context;
 mod error;
@@ -20,12 +21,12 @@ pub mod testing;
 pub mod text;
 
 pub use body::{JsonBody, decoded};
+pub use catalog::Entity;
 pub use client::{
     ClientAddr, MissLimit, SharedLimit, TrustedProxies, WindowLimit, forwarded_https,
 };
 pub use context::{
-    ApiSettings, Change, ChangeSink, Ctx, Entity, MediaFile, MediaStorage, Op, Receipt,
-    SecureCookies,
+    ApiSettings, Change, ChangeSink, Ctx, MediaFile, MediaStorage, Op, Receipt, SecureCookies,
 };
 pub use error::{ApiError, Detail, FieldErrors};
 pub use input::{BULK_IDS_MAX, Fields, JsonObject, Mode, RELATION_IDS_MAX};

@@ -4,10 +4,12 @@
 //! - [`cli`]: the command line; [`run`] dispatches it;
 //! - [`server`]: the HTTP application (`strata serve`);
 //! - [`state`]: what handlers share (database, cache, media, the invalidation map);
-//! - [`invalidation`]: the one declarative invalidation map;
+//! - [`apps`]: the apps' data declarations, one list, from which
+//! - [`invalidation`] derives the invalidation map;
 //! - `outbox`: revalidations owed to external Next.js targets, written with each mutation;
 //! - [`telemetry`]: logging to stderr.
 
+pub mod apps;
 pub mod cli;
 mod commands;
 pub mod config;

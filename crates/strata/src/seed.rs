@@ -13,7 +13,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use strata_api::lang::stored_sort_key;
-use strata_api::{Change, ChangeSink, Entity, Lang, MediaStorage, Op, Receipt};
+use strata_api::{Change, ChangeSink, Lang, MediaStorage, Op, Receipt};
 use strata_demo::Rng;
 use strata_media::renditions::RenditionError;
 use strata_media::services::{self as media, MediaError, Owner};
@@ -21,6 +21,7 @@ use strata_media::{ImageFormat, Upload, ValidImage};
 use strata_real_estate::models::{property, property_option, property_tag};
 use strata_real_estate::selectors::{self, IMAGE_OWNER};
 use strata_real_estate::serializers::SearchColumns;
+use strata_taxonomy::catalog as taxonomy;
 use strata_taxonomy::models::{category, option, tag};
 
 #[derive(Debug, thiserror::Error)]
@@ -400,7 +401,7 @@ pub async fn demo(
     let photos_added = attach_photos(db, media).await?;
     // A shared cache may hold lists from before: taxonomy changes invalidate every property
     // list and detail, through the same map as any mutation.
-    for entity in [Entity::Category, Entity::Tag, Entity::Option] {
+    for entity in [taxonomy::CATEGORY, taxonomy::TAG, taxonomy::OPTION] {
         changes
             .committed(
                 &Change::new(entity, Op::Bulk, Vec::new(), Vec::new()),

@@ -28,6 +28,8 @@ pub enum StateError {
     Unmigrated(usize),
     #[error("media storage: {0}")]
     Media(String),
+    #[error("the apps' declarations are inconsistent: {}", .0.join("; "))]
+    Apps(Vec<String>),
     #[error("the outbox's HTTP client cannot start: {0}")]
     Outbox(#[from] reqwest::Error),
 }
@@ -61,6 +63,10 @@ impl AppState {
         config: Config,
         decorate: impl FnOnce(Arc<dyn ChangeSink>) -> Arc<dyn ChangeSink>,
     ) -> Result<Self, StateError> {
+        let problems = crate::apps::catalog().problems();
+        if !problems.is_empty() {
+            return Err(StateError::Apps(problems.to_vec()));
+        }
         let cache = open_cache(&config).await?;
         let sqlite = Backend::of_url(&config.database_url)? == Backend::Sqlite;
         if sqlite {

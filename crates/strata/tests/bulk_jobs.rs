@@ -20,7 +20,8 @@ use common::{Backend, Server, Site};
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, Statement};
 use serde_json::{Value, json};
-use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
+use strata_api::{Change, ChangeSink, Op, Receipt};
+use strata_real_estate::catalog::PROPERTY;
 use tokio::sync::oneshot;
 
 on_both_backends!(a_job_changes_every_matching_row);
@@ -486,7 +487,7 @@ async fn each_batch_is_one_invalidation_and_a_row_gone_since_the_snapshot_is_an_
         .collect();
     assert_eq!(changes.len(), batches.len(), "{changes:?}");
     for (change, batch) in changes.iter().zip(&batches) {
-        assert_eq!(change.entity, Entity::Property);
+        assert_eq!(change.entity, PROPERTY);
         let mut expected = batch.clone();
         expected.sort_unstable();
         assert_eq!(change.ids, expected);

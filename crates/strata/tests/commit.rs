@@ -19,7 +19,8 @@ use common::{Backend, Site};
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::{Value, json};
-use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
+use strata_api::{Change, ChangeSink, Op, Receipt};
+use strata_real_estate::catalog::PROPERTY;
 
 on_both_backends!(a_timeout_after_the_commit_still_invalidates);
 on_both_backends!(a_client_gone_after_the_commit_still_invalidates);
@@ -181,7 +182,7 @@ async fn a_change_left_in_the_journal_is_applied_by_the_sweeper(backend: Backend
     ))
     .await
     .unwrap();
-    let change = Change::new(Entity::Property, Op::Update, vec![id], vec![slug.clone()]);
+    let change = Change::new(PROPERTY, Op::Update, vec![id], vec![slug.clone()]);
     state.changes.record(&txn, &change).await.unwrap();
     txn.commit().await.unwrap();
 

@@ -14,11 +14,15 @@ use common::api::{Api, PNG};
 use reqwest::Method;
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::{Value, json};
+use strata::apps::catalog;
 use strata::invalidation::{Plan, plan};
 use strata_api::admin::INVALIDATES_EXTENSION;
-use strata_api::{Change, ChangeSink, Entity, Op, Receipt};
+use strata_api::catalog::{Keys, USER};
+use strata_api::{Change, ChangeSink, Op, Receipt};
 use strata_real_estate::cache as property;
+use strata_real_estate::catalog::PROPERTY;
 use strata_taxonomy::cache as taxonomy;
+use strata_taxonomy::catalog::{CATEGORY, OPTION, TAG};
 
 /// Write endpoints that change no data of record (sessions; the cache dashboard's flag switch
 /// and warm, which act on the cache itself).
@@ -121,31 +125,24 @@ impl Recorder {
     }
 }
 
-/// What each model's change must reach: the namespaces of every cache that shows it.
-fn must_reach(entity: Entity) -> Vec<strata_cache::Namespace> {
-    match entity {
-        Entity::Property => vec![property::PUBLIC_LIST, property::ADMIN_LIST],
-        Entity::Category => vec![
-            taxonomy::CATEGORIES,
-            taxonomy::CATEGORY_LIST,
-            property::PUBLIC_LIST,
-            property::PUBLIC_DETAIL,
-            property::ADMIN_LIST,
-        ],
-        Entity::Tag => vec![
-            taxonomy::TAGS,
-            taxonomy::TAG_LIST,
-            property::PUBLIC_LIST,
-            property::PUBLIC_DETAIL,
-            property::ADMIN_LIST,
-        ],
-        Entity::Option => vec![
-            taxonomy::OPTIONS,
-            taxonomy::OPTION_LIST,
-            property::PUBLIC_DETAIL,
-        ],
-        // Private data: nothing caches users.
-        Entity::User => vec![],
+/// What each model's change must reach: every cached view that shows it or embeds it, as the
+/// apps declare them — whole, or by the changed ids' own keys for a detail of the model itself.
+fn assert_reaches_every_view(id: &str, change: &Change, plan: &Plan) {
+    for view in catalog().views() {
+        let embeds = view.embeds.contains(&change.entity);
+        match view.keys {
+            Keys::ById(keys) if view.shows == change.entity && !embeds => {
+                for key in change.ids.iter().flat_map(|id| keys(*id)) {
+                    assert!(plan.keys.contains(&key), "{id} does not reach {key}");
+                }
+            }
+            _ if view.shows == change.entity || embeds => assert!(
+                plan.namespaces.contains(&view.namespace),
+                "{id} does not reach {}",
+                view.namespace
+            ),
+            _ => {}
+        }
     }
 }
 
@@ -361,8 +358,10 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
             if NOT_DATA.contains(&id.as_str()) {
                 continue;
             }
-            let declared: Entity = serde_json::from_value(operation[INVALIDATES_EXTENSION].clone())
-                .unwrap_or_else(|_| {
+            let declared = operation[INVALIDATES_EXTENSION]
+                .as_str()
+                .and_then(|name| catalog().entity(name))
+                .unwrap_or_else(|| {
                     panic!("{method} {path} ({id}) declares no {INVALIDATES_EXTENSION}")
                 });
             let changes = r
@@ -391,20 +390,14 @@ async fn every_write_endpoint_publishes_what_its_operation_declares() {
             for change in changes {
                 assert_eq!(change.entity, declared, "{id}");
                 assert!(!change.ids.is_empty(), "{id} published no id");
-                let Plan {
-                    namespaces, tags, ..
-                } = plan(change);
-                for ns in must_reach(declared) {
-                    assert!(namespaces.contains(&ns), "{id} does not reach {ns}");
-                }
-                for slug in &change.slugs {
-                    let prefix = match declared {
-                        Entity::Property => continue,
-                        Entity::Category => "category",
-                        Entity::Tag => "tag",
-                        Entity::Option | Entity::User => continue,
-                    };
-                    assert!(tags.contains(&format!("{prefix}:{slug}")), "{id}: {tags:?}");
+                let plan = plan(change);
+                assert_reaches_every_view(&id, change, &plan);
+                let by_slug = catalog().rule(declared).and_then(|rule| rule.by_slug);
+                for slug in by_slug
+                    .iter()
+                    .flat_map(|t| change.slugs.iter().map(|s| t.of(s)))
+                {
+                    assert!(plan.tags.contains(&slug), "{id}: {:?}", plan.tags);
                 }
             }
             writes.insert(id);
@@ -434,7 +427,7 @@ fn a_category_rename_reaches_every_property_list_and_detail() {
         keys,
         tags,
     } = plan(&Change::new(
-        Entity::Category,
+        CATEGORY,
         Op::Update,
         vec![3],
         vec!["villa".into(), "villas".into()],
@@ -463,7 +456,7 @@ fn a_category_rename_reaches_every_property_list_and_detail() {
 
 #[test]
 fn a_property_change_invalidates_its_detail_keys_and_every_list() {
-    let plan = plan(&Change::new(Entity::Property, Op::Bulk, vec![4, 9], vec![]));
+    let plan = plan(&Change::new(PROPERTY, Op::Bulk, vec![4, 9], vec![]));
     assert_eq!(
         plan.namespaces,
         vec![property::PUBLIC_LIST, property::ADMIN_LIST]
@@ -480,4 +473,81 @@ fn a_property_change_invalidates_its_detail_keys_and_every_list() {
         ]
     );
     assert!(plan.tags.contains("property:9") && plan.tags.contains("properties"));
+}
+
+/// The rules derived from the apps' declarations, written out: what the hand-kept map said
+/// before the derivation replaced it. A changed declaration that changes a rule fails here,
+/// so the change is deliberate.
+#[test]
+fn the_derived_rules_are_the_map_as_written_out() {
+    let sorted = |namespaces: &[strata_cache::Namespace]| {
+        let mut names: Vec<String> = namespaces.iter().map(ToString::to_string).collect();
+        names.sort();
+        names
+    };
+    let expected: [(_, &[_], &[&str]); 5] = [
+        (
+            PROPERTY,
+            &[property::PUBLIC_LIST, property::ADMIN_LIST],
+            &["properties", "property:7"],
+        ),
+        (
+            CATEGORY,
+            &[
+                taxonomy::CATEGORIES,
+                taxonomy::CATEGORY_LIST,
+                property::PUBLIC_LIST,
+                property::PUBLIC_DETAIL,
+                property::ADMIN_LIST,
+            ],
+            &["categories", "category:sea", "properties"],
+        ),
+        (
+            TAG,
+            &[
+                taxonomy::TAGS,
+                taxonomy::TAG_LIST,
+                property::PUBLIC_LIST,
+                property::PUBLIC_DETAIL,
+                property::ADMIN_LIST,
+            ],
+            &["properties", "tag:sea", "tags"],
+        ),
+        (
+            OPTION,
+            &[
+                taxonomy::OPTIONS,
+                taxonomy::OPTION_LIST,
+                property::PUBLIC_DETAIL,
+            ],
+            &["options", "properties"],
+        ),
+        (USER, &[], &[]),
+    ];
+    for (entity, namespaces, tags) in expected {
+        let plan = plan(&Change::new(
+            entity,
+            Op::Update,
+            vec![7],
+            vec!["sea".into()],
+        ));
+        assert_eq!(sorted(&plan.namespaces), sorted(namespaces), "{entity:?}");
+        assert_eq!(
+            plan.tags.iter().collect::<Vec<_>>(),
+            tags.to_vec(),
+            "{entity:?}"
+        );
+        let own_keys = entity == PROPERTY;
+        assert_eq!(
+            !plan.keys.is_empty(),
+            own_keys,
+            "{entity:?}: {:?}",
+            plan.keys
+        );
+    }
+    assert_eq!(
+        catalog().entities().collect::<Vec<_>>(),
+        [CATEGORY, OPTION, PROPERTY, TAG, USER],
+        "an entity without its row here"
+    );
 }

@@ -32,12 +32,12 @@ use strata_cache::{Namespace, PlainData};
 use utoipa::ToSchema;
 
 use crate::ApiResult;
-use crate::context::Entity;
+use crate::catalog::Entity;
 use crate::input::{JsonObject, Mode};
 
 pub use protect::{InUse, OnDelete, count_of};
 pub use query::{Filters, ListQuery, NoFilters, QueryReader, icontains};
-pub use routes::{INVALIDATES_EXTENSION, publishable_routes, routes};
+pub use routes::{INVALIDATES_EXTENSION, SHOWS_EXTENSION, publishable_routes, routes};
 pub use service::{BulkResult, ListKey};
 pub use version::{IfMatch, VersionColumns, Versioned};
 
@@ -67,6 +67,10 @@ pub trait AdminResource: Send + Sync + 'static {
     const TAG: &'static str;
     /// The model whose changes the invalidation map receives.
     const ENTITY: Entity;
+    /// Other models whose fields this resource's rows and forms show (a property's category,
+    /// tags and options): their changes make the resource stale in the admin SPA, which reads
+    /// this from the list operation's [`SHOWS_EXTENSION`].
+    const SHOWS: &'static [Entity] = &[];
     /// The admin list's cache namespace (admin-list TTL), or `None` for a resource whose list
     /// must never be cached (private data: users). `None` is the default so that an app
     /// without a cache can declare a resource without naming the cache at all.

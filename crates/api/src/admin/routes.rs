@@ -33,6 +33,9 @@ use crate::query::UrlQuery;
 /// The OpenAPI extension on each write operation naming the model whose change it publishes,
 /// so the invalidation map's completeness can be checked from the document.
 pub const INVALIDATES_EXTENSION: &str = "x-strata-invalidates";
+/// The OpenAPI extension on each admin list operation naming every model the resource's
+/// screens show (its own first): the admin SPA's "which screen a change makes stale".
+pub const SHOWS_EXTENSION: &str = "x-strata-shows";
 
 type Schemas = Vec<(String, RefOr<Schema>)>;
 
@@ -370,7 +373,15 @@ impl<R: AdminResource> Doc<R> {
                 "400",
                 json("A bad filter", reference::<crate::FieldErrors>()),
             )
-            .response("404", detail("Invalid page"));
+            .response("404", detail("Invalid page"))
+            .extensions(Some(
+                ExtensionsBuilder::new()
+                    .add(
+                        SHOWS_EXTENSION,
+                        serde_json::json!([&[R::ENTITY], R::SHOWS].concat()),
+                    )
+                    .build(),
+            ));
         for param in ListQuery::<R::Filters>::params::<R>() {
             list = list.parameter(param);
         }

@@ -31,7 +31,7 @@ fn upload(bytes: Vec<u8>) -> Upload {
 
 fn change() -> Change {
     Change::new(
-        Entity::Property,
+        Entity::new("property"),
         Op::Media,
         vec![OWNER.id],
         vec!["p".to_owned()],

@@ -5,6 +5,7 @@
 //! users; `cache/` holds the keys) → `views` (HTTP).
 
 pub mod cache;
+pub mod catalog;
 pub mod filters;
 mod migrations;
 pub mod models;

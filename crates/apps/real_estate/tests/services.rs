@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use strata_api::admin::IfMatch;
 use strata_api::admin::service::{self, BulkAction};
 use strata_api::testing::{self, TestCtx};
-use strata_api::{ApiError, ApiSettings, Entity, JsonObject, Mode, Op};
+use strata_api::{ApiError, ApiSettings, JsonObject, Mode, Op};
 use strata_db::testing::TestDb;
 use strata_media::upload::Upload;
 use strata_media::validate::validate_image;
+use strata_real_estate::catalog::PROPERTY;
 use strata_real_estate::serializers::{PropertyInput, property_input};
 use strata_real_estate::services::admin::{self as admin, Properties};
 
@@ -182,7 +183,7 @@ async fn bulk_is_all_or_nothing_and_files_go_after_the_commit() {
                 published[0].op,
                 published[0].ids.clone()
             ),
-            (Entity::Property, Op::Bulk, vec![ids[0], ids[1]])
+            (PROPERTY, Op::Bulk, vec![ids[0], ids[1]])
         );
         test.close().await;
     }

@@ -6,6 +6,7 @@
 //! [`serializers::OptionSummary`].
 
 pub mod cache;
+pub mod catalog;
 pub mod filters;
 mod migrations;
 pub mod models;

@@ -8,10 +8,9 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use serde_json::json;
 use strata_api::admin::{IfMatch, ListQuery, OnDelete, service};
 use strata_api::testing::{self, TestCtx};
-use strata_api::{
-    ApiError, ApiSettings, Change, Entity, JsonObject, Mode, Op, PageRequest, UrlQuery,
-};
+use strata_api::{ApiError, ApiSettings, Change, JsonObject, Mode, Op, PageRequest, UrlQuery};
 use strata_db::testing::TestDb;
+use strata_taxonomy::catalog::CATEGORY;
 use strata_taxonomy::serializers::{
     CategoryInput, OptionInput, TagInput, category_input, option_input, tag_input,
 };
@@ -106,7 +105,7 @@ async fn category_writes_publish_their_ids_and_every_slug() {
         assert_eq!(
             changes.take(),
             [Change::new(
-                Entity::Category,
+                CATEGORY,
                 Op::Create,
                 vec![villas.id],
                 vec!["villas".into()]
@@ -129,7 +128,7 @@ async fn category_writes_publish_their_ids_and_every_slug() {
         assert_eq!(
             changes.take(),
             [Change::new(
-                Entity::Category,
+                CATEGORY,
                 Op::Update,
                 vec![villas.id],
                 vec!["houses".into(), "villas".into()]

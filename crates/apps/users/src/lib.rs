@@ -19,6 +19,7 @@
 //! - [`serializers`]: the JSON shapes ([`serializers::UserOut`]).
 
 pub mod auth;
+pub mod catalog;
 pub mod device;
 pub mod filters;
 mod migrations;

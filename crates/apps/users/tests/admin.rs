@@ -16,8 +16,9 @@ use axum::http::{Method, Request, StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use strata_api::admin::IfMatch;
+use strata_api::catalog::USER;
 use strata_api::testing::RecordingSink;
-use strata_api::{ApiSettings, Entity, Op};
+use strata_api::{ApiSettings, Op};
 use strata_users::auth::require_role;
 use strata_users::models::session;
 use strata_users::services::accounts::by_username;
@@ -195,10 +196,7 @@ async fn creating_validates_like_createsuperuser_and_never_shows_the_password() 
     assert!(authenticate(db, "mina", PASSWORD).await.unwrap().is_some());
     let published = changes.take();
     assert_eq!(published.len(), 1);
-    assert_eq!(
-        (published[0].entity, published[0].op),
-        (Entity::User, Op::Create)
-    );
+    assert_eq!((published[0].entity, published[0].op), (USER, Op::Create));
     assert_eq!(published[0].ids, [stored.id]);
 
     let (status, errors) = call(&app, &admin, Method::POST, "/api/admin/users/", Some(body)).await;
@@ -467,7 +465,7 @@ async fn a_password_reset_sets_the_password_and_ends_sessions() {
             published[0].op,
             published[0].ids.as_slice()
         ),
-        (Entity::User, Op::Update, [mina].as_slice())
+        (USER, Op::Update, [mina].as_slice())
     );
     t.close().await;
 }

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use strata_api::PageRequest;
+use strata_real_estate::catalog::PROPERTIES_TAG;
 use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
 
@@ -67,6 +68,6 @@ pub async fn render(site: &Site, lang: Lang) -> Result<Rendered, PageError> {
     Ok(html(
         StatusCode::OK,
         view.render()?,
-        vec!["properties".into()],
+        vec![PROPERTIES_TAG.tag()],
     ))
 }

@@ -14,8 +14,10 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use strata_api::{ApiError, FieldErrors, PageRequest, UrlQuery};
+use strata_real_estate::catalog::PROPERTIES_TAG;
 use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::serializers::PropertyListItem;
+use strata_taxonomy::catalog::{CATEGORIES_TAG, TAGS_TAG};
 
 use crate::http;
 use crate::i18n::{INVALID_QUERY, Lang, Said, SiteLang, Words};
@@ -144,11 +146,11 @@ impl Page {
     /// What could make a missing page exist: any new property, category or tag.
     fn not_found_tags(&self) -> Vec<String> {
         let tag = match self {
-            Page::Category(..) => "categories",
-            Page::Tag(..) => "tags",
-            _ => "properties",
+            Page::Category(..) => CATEGORIES_TAG,
+            Page::Tag(..) => TAGS_TAG,
+            _ => PROPERTIES_TAG,
         };
-        vec![tag.to_owned()]
+        vec![tag.tag()]
     }
 }
 

@@ -4,9 +4,11 @@ use askama::Template;
 use axum::http::StatusCode;
 use serde_json::json;
 use strata_api::{ApiError, FieldErrors, PageRequest, UrlQuery};
+use strata_real_estate::catalog::{PROPERTIES_TAG, PROPERTY_PAGE};
 use strata_real_estate::filters::{self, PublicFilter};
 use strata_real_estate::serializers::PropertyDetail;
 use strata_real_estate::services::public as properties;
+use strata_taxonomy::catalog::{CATEGORIES_TAG, CATEGORY_PAGE, OPTIONS_TAG, TAG_PAGE};
 use strata_taxonomy::serializers::{CategoryOut, OptionSummary};
 use strata_taxonomy::services::public as taxonomy;
 
@@ -153,7 +155,7 @@ pub async fn list(site: &Site, lang: Lang, query: &ListQuery) -> Result<Rendered
     Ok(html(
         StatusCode::OK,
         view.render()?,
-        vec!["properties".into(), "categories".into()],
+        vec![PROPERTIES_TAG.tag(), CATEGORIES_TAG.tag()],
     ))
 }
 
@@ -251,11 +253,11 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
         "floorSize": {"@type": "QuantitativeValue", "value": p.area, "unitCode": "MTK"},
         "numberOfRooms": p.rooms,
     })));
-    let mut tags = vec![format!("property:{}", p.id)];
-    tags.extend(p.category.iter().map(|c| format!("category:{}", c.slug)));
-    tags.extend(p.tags.iter().map(|t| format!("tag:{}", t.slug)));
+    let mut tags = vec![PROPERTY_PAGE.of(p.id)];
+    tags.extend(p.category.iter().map(|c| CATEGORY_PAGE.of(&c.slug)));
+    tags.extend(p.tags.iter().map(|t| TAG_PAGE.of(&t.slug)));
     if !p.options.is_empty() {
-        tags.push("options".to_owned());
+        tags.push(OPTIONS_TAG.tag());
     }
     let shown = |field: &str, text: &str| Shown::new(lang, text, p.lang, &p.fallback, field);
     let term = |name: &str, written| Shown::written_in(lang, name, written);

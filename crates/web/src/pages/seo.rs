@@ -4,8 +4,10 @@ use askama::Template;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use strata_api::PageRequest;
+use strata_real_estate::catalog::PROPERTIES_TAG;
 use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
+use strata_taxonomy::catalog::{CATEGORIES_TAG, TAGS_TAG};
 use strata_taxonomy::services::public as taxonomy;
 
 use super::{PageError, property_url, segment};
@@ -92,7 +94,7 @@ pub async fn sitemap(site: &Site) -> Result<Rendered, PageError> {
         status: StatusCode::OK,
         content_type: "application/xml; charset=utf-8",
         body: Bytes::from(view.render()?),
-        tags: vec!["properties".into(), "categories".into(), "tags".into()],
+        tags: vec![PROPERTIES_TAG.tag(), CATEGORIES_TAG.tag(), TAGS_TAG.tag()],
     })
 }
 

@@ -2,9 +2,12 @@
 
 use askama::Template;
 use axum::http::StatusCode;
+use strata_api::catalog::{Collection, PerSlug};
 use strata_api::{ApiError, PageRequest};
+use strata_real_estate::catalog::PROPERTIES_TAG;
 use strata_real_estate::filters::PublicFilter;
 use strata_real_estate::services::public as properties;
+use strata_taxonomy::catalog::{CATEGORIES_TAG, CATEGORY_PAGE, TAG_PAGE, TAGS_TAG};
 use strata_taxonomy::services::public as taxonomy;
 
 use strata_taxonomy::serializers::Name;
@@ -16,22 +19,25 @@ use crate::isr::Rendered;
 
 /// Which kind of term a landing page is for.
 struct Kind {
-    /// The path segment and the tag of the whole collection (`categories`, `tags`).
+    /// The path segment (`categories`, `tags`).
     plural: &'static str,
-    /// The per-term tag's prefix (`category:villa`).
-    singular: &'static str,
+    /// The tag of every page listing terms of this kind, and of one term's pages.
+    all: Collection,
+    one: PerSlug,
     /// The heading before the term's name.
     heading: fn(&Words) -> &'static str,
 }
 
 const CATEGORY: Kind = Kind {
     plural: "categories",
-    singular: "category",
+    all: CATEGORIES_TAG,
+    one: CATEGORY_PAGE,
     heading: |w| w.properties_in,
 };
 const TAG: Kind = Kind {
     plural: "tags",
-    singular: "tag",
+    all: TAGS_TAG,
+    one: TAG_PAGE,
     heading: |w| w.tagged,
 };
 
@@ -142,10 +148,6 @@ async fn landing(
         }),
         meta,
     };
-    let tags = vec![
-        "properties".to_owned(),
-        kind.plural.to_owned(),
-        format!("{}:{slug}", kind.singular),
-    ];
+    let tags = vec![PROPERTIES_TAG.tag(), kind.all.tag(), kind.one.of(slug)];
     Ok(html(StatusCode::OK, view.render()?, tags))
 }

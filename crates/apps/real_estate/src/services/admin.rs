@@ -16,9 +16,11 @@ use strata_media::ImageOut;
 use strata_media::renditions;
 use strata_media::services::{self as media, Owner};
 use strata_media::upload::Upload;
+use strata_taxonomy::catalog as terms;
 use strata_taxonomy::models::{category, option, tag};
 
 use crate::cache::admin::LIST;
+use crate::catalog::PROPERTY;
 use crate::filters::AdminFilters;
 use crate::models::{property, property_option, property_tag};
 use crate::selectors::{self, IMAGE_OWNER};
@@ -256,7 +258,9 @@ impl AdminResource for Properties {
     const PLURAL: &'static str = "properties";
     const NOUN: &'static str = "property";
     const TAG: &'static str = "admin: properties";
-    const ENTITY: Entity = Entity::Property;
+    const ENTITY: Entity = PROPERTY;
+    // Rows show the category and tags; the form also the options.
+    const SHOWS: &'static [Entity] = &[terms::CATEGORY, terms::TAG, terms::OPTION];
     const LIST: Option<strata_cache::Namespace> = Some(LIST);
     const ID: property::Column = property::Column::Id;
     const SLUG: property::Column = property::Column::Slug;
@@ -398,7 +402,7 @@ async fn locked_property(txn: &DatabaseTransaction, id: i64) -> ApiResult<proper
 /// An image write's change: the property's detail, lists and pages.
 fn media_change(property: &property::Model) -> Change {
     Change::new(
-        Entity::Property,
+        PROPERTY,
         Op::Media,
         vec![property.id],
         vec![property.slug.clone()],

@@ -19,6 +19,7 @@ use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
 use strata_db::is_unique_violation;
 
 use crate::cache::admin::{CATEGORY_LIST, OPTION_LIST, TAG_LIST};
+use crate::catalog;
 use crate::filters::CategoryFilters;
 use crate::models::{category, option, tag};
 use crate::serializers::{
@@ -92,7 +93,7 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     const PLURAL: &'static str = "categories";
     const NOUN: &'static str = "category";
     const TAG: &'static str = TAG;
-    const ENTITY: Entity = Entity::Category;
+    const ENTITY: Entity = catalog::CATEGORY;
     const LIST: Option<strata_cache::Namespace> = Some(CATEGORY_LIST);
     const ID: category::Column = category::Column::Id;
     const SLUG: category::Column = category::Column::Slug;
@@ -238,7 +239,7 @@ impl<U: TermUsers> AdminResource for Tags<U> {
     const PLURAL: &'static str = "tags";
     const NOUN: &'static str = "tag";
     const TAG: &'static str = TAG;
-    const ENTITY: Entity = Entity::Tag;
+    const ENTITY: Entity = catalog::TAG;
     const LIST: Option<strata_cache::Namespace> = Some(TAG_LIST);
     const ID: tag::Column = tag::Column::Id;
     const SLUG: tag::Column = tag::Column::Slug;
@@ -370,7 +371,7 @@ impl<U: TermUsers> AdminResource for Options<U> {
     const PLURAL: &'static str = "options";
     const NOUN: &'static str = "option";
     const TAG: &'static str = TAG;
-    const ENTITY: Entity = Entity::Option;
+    const ENTITY: Entity = catalog::OPTION;
     const LIST: Option<strata_cache::Namespace> = Some(OPTION_LIST);
     const ID: option::Column = option::Column::Id;
     const SLUG: option::Column = option::Column::Slug;

@@ -1,7 +1,7 @@
 //! `/api/admin/users/`, declared once with the shared admin pattern (`strata_api::admin`), and
 //! the password reset beside it. Private data: the list is declared uncached (`LIST` is left
-//! `None`), so every read goes to the database. Writes publish `Entity::User`, whose rule in
-//! the invalidation map is empty: they take the same journalled commit as every other write.
+//! `None`), so every read goes to the database. Writes publish `USER`, which no cached
+//! view shows, so its rule invalidates nothing: they take the same journalled commit as every other write.
 //!
 //! What ends a user's sessions: deactivation and a password reset (as Django, where a new
 //! password hash invalidates every session made under the old one; an admin resetting their
@@ -16,6 +16,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use strata_api::admin::{Actor, AdminResource, Write, delete_rows, find_one, read_one};
+use strata_api::catalog::USER;
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
 
 use crate::filters::UserFilters;
@@ -35,7 +36,7 @@ impl AdminResource for Users {
     const PLURAL: &'static str = "users";
     const NOUN: &'static str = "user";
     const TAG: &'static str = "admin: users";
-    const ENTITY: Entity = Entity::User;
+    const ENTITY: Entity = USER;
     const ID: user::Column = user::Column::Id;
     const SLUG: user::Column = user::Column::Username;
     const VERSION: user::Column = user::Column::Version;
@@ -198,7 +199,7 @@ pub async fn reset_password(ctx: &Ctx, id: i64, reset: PasswordReset) -> ApiResu
         tokens::revoke_tokens_of(&txn, id).await?;
     }
     let slugs = rows.into_iter().map(|r| r.slug).collect();
-    ctx.commit(txn, Change::new(Entity::User, Op::Update, vec![id], slugs))
+    ctx.commit(txn, Change::new(USER, Op::Update, vec![id], slugs))
         .await?;
     Ok(user_out(&updated))
 }
@@ -226,7 +227,7 @@ pub async fn revoke_token(ctx: &Ctx, id: i64, token_id: i64) -> ApiResult<()> {
         return Err(ApiError::NotFound);
     }
     let slugs = rows.into_iter().map(|r| r.slug).collect();
-    ctx.commit(txn, Change::new(Entity::User, Op::Update, vec![id], slugs))
+    ctx.commit(txn, Change::new(USER, Op::Update, vec![id], slugs))
         .await?;
     Ok(())
 }

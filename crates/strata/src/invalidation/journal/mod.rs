@@ -12,7 +12,9 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
     DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use strata_api::Change;
+use strata_api::{Change, Op};
+
+use crate::apps;
 
 mod m20261127_000500_invalidation_journal;
 
@@ -35,6 +37,24 @@ mod entry {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A change as stored: its entity by name, which [`apps::catalog`] reads back.
+#[derive(serde::Deserialize)]
+struct Stored {
+    entity: String,
+    op: Op,
+    ids: Vec<i64>,
+    slugs: Vec<String>,
+}
+
+/// The stored change, or why it cannot be read.
+fn read(json: &str) -> Result<Change, String> {
+    let stored: Stored = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let entity = apps::catalog()
+        .entity(&stored.entity)
+        .ok_or_else(|| format!("no app declares the entity {:?}", stored.entity))?;
+    Ok(Change::new(entity, stored.op, stored.ids, stored.slugs))
 }
 
 /// How old a row must be before another path applies it: far longer than a commit's own
@@ -73,7 +93,8 @@ impl Journal {
     }
 
     /// Rows older than `grace`, oldest first, with their changes. A row whose change cannot
-    /// be read (written by a newer version, say) is logged and skipped, never dropped.
+    /// be read (written by a newer version, say, or naming an app no longer built in) is
+    /// logged and skipped, never dropped.
     pub async fn left_behind(&self, grace: Duration) -> Result<Vec<(i64, Change)>, DbErr> {
         let before = Utc::now()
             - chrono::Duration::from_std(grace).unwrap_or_else(|_| chrono::Duration::zero());
@@ -85,7 +106,7 @@ impl Journal {
             .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|row| match serde_json::from_str(&row.change) {
+            .filter_map(|row| match read(&row.change) {
                 Ok(change) => Some((row.id, change)),
                 Err(error) => {
                     tracing::error!(id = row.id, %error, "unreadable invalidation journal row");
