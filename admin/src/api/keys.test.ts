@@ -19,7 +19,7 @@ describe("query keys", () => {
 });
 
 describe("the query client", () => {
-  it("follows the policy's §9: staleTime 0, gcTime 30 s, refetch on focus and reconnect", () => {
+  it("follows the policy's §9 (staleTime 0, gcTime 30 s) and refetches on focus and reconnect", () => {
     const queries = makeQueryClient().getDefaultOptions().queries;
     expect(STALE_TIME).toBe(0);
     expect(GC_TIME).toBe(30_000);

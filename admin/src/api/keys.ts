@@ -1,4 +1,4 @@
-// The admin's query keys and cache settings: the policy's §9 (shared/docs/cache-policy.md).
+// The admin's query keys and cache settings: the policy's §9 (docs/POLICY.md).
 // The admin caches requests, never data of record: every list is refetched when used
 // (staleTime 0) and dropped 30 s after its last observer goes (gcTime).
 import { QueryClient } from "@tanstack/react-query";

@@ -1,5 +1,5 @@
 """The original stack as a baseline for bench/compare.sh: Django + DRF + django-redis with the
-cache policy's settings (/work/shared/docs/cache-policy.md §10), reading Strata's tables."""
+cache policy's settings (docs/POLICY.md, policy §10), reading Strata's tables."""
 
 import os
 
