@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::LazyLock;
 
 use strata_cache::{CacheKey, Namespace};
 
@@ -157,12 +158,36 @@ impl CachedView {
     }
 }
 
-/// What one app declares about its data: its entities and the views it caches.
+/// The kinds of taxonomy term other apps refer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Term {
+    Category,
+    Tag,
+    Option,
+}
+
+/// A column of an app's table that holds a term's id: a foreign key (a property's
+/// `category_id`) or a link table's column (`tag_id` of `real_estate_property_tag`, whose rows
+/// are unique per owner and term, so a row counts one owner). Taxonomy counts, moves or detaches
+/// these when a term in use is deleted, as Django finds the foreign keys pointing at a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermRef {
+    pub term: Term,
+    pub table: &'static str,
+    pub column: &'static str,
+    /// One row of `table` as a refusal names it, singular and plural: `("property",
+    /// "properties")`.
+    pub noun: (&'static str, &'static str),
+}
+
+/// What one app declares about its data: its entities, the views it caches and the columns
+/// of its tables that hold taxonomy terms.
 #[derive(Clone, Copy, Debug)]
 pub struct AppData {
     pub name: &'static str,
     pub entities: &'static [EntityDecl],
     pub views: &'static [CachedView],
+    pub term_refs: &'static [TermRef],
 }
 
 /// What one entity's mutations invalidate, derived from every app's declarations.
@@ -226,6 +251,22 @@ impl Catalog {
             rules,
             problems,
         }
+    }
+
+    /// No app: what a crate's own tests use when no other app refers to its data.
+    pub fn empty() -> &'static Catalog {
+        static EMPTY: LazyLock<Catalog> = LazyLock::new(|| Catalog::new(&[]));
+        &EMPTY
+    }
+
+    /// Every column of every app that holds a term of this kind.
+    pub fn references(&self, term: Term) -> Vec<TermRef> {
+        self.apps
+            .iter()
+            .flat_map(|app| app.term_refs)
+            .filter(|r| r.term == term)
+            .copied()
+            .collect()
     }
 
     /// What the declarations get wrong (an entity or namespace declared twice, a view naming

@@ -9,7 +9,7 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use strata_cache::Cache;
 use strata_db::DatabaseConnection;
 
-use crate::catalog::Entity;
+use crate::catalog::{Catalog, Entity};
 
 /// The kind of mutation, as the policy lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -169,6 +169,8 @@ pub struct Ctx {
     pub cache: Cache,
     pub media: Arc<dyn MediaStorage>,
     pub settings: Arc<ApiSettings>,
+    /// Every app's declarations (what refers to whose rows, what embeds what).
+    pub catalog: &'static Catalog,
     changes: Arc<dyn ChangeSink>,
 }
 
@@ -178,6 +180,7 @@ impl Ctx {
         cache: Cache,
         media: Arc<dyn MediaStorage>,
         settings: ApiSettings,
+        catalog: &'static Catalog,
         changes: Arc<dyn ChangeSink>,
     ) -> Self {
         Ctx {
@@ -185,6 +188,7 @@ impl Ctx {
             cache,
             media,
             settings: Arc::new(settings),
+            catalog,
             changes,
         }
     }

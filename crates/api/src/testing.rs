@@ -89,8 +89,17 @@ pub struct TestCtx {
     pub media: Arc<MemoryStorage>,
 }
 
-/// A context around `db` with `settings`.
+/// A context around `db` with `settings`, and no app's declarations.
 pub fn ctx(db: &DatabaseConnection, settings: ApiSettings) -> TestCtx {
+    ctx_with(db, settings, crate::catalog::Catalog::empty())
+}
+
+/// A context around `db` with `settings` and these apps' declarations.
+pub fn ctx_with(
+    db: &DatabaseConnection,
+    settings: ApiSettings,
+    catalog: &'static crate::catalog::Catalog,
+) -> TestCtx {
     let changes = Arc::new(RecordingSink::default());
     let media = Arc::new(MemoryStorage::default());
     let cache = match Cache::memory(Default::default()) {
@@ -98,7 +107,14 @@ pub fn ctx(db: &DatabaseConnection, settings: ApiSettings) -> TestCtx {
         Err(error) => panic!("the in-process cache cannot start: {error}"),
     };
     TestCtx {
-        ctx: Ctx::new(db.clone(), cache, media.clone(), settings, changes.clone()),
+        ctx: Ctx::new(
+            db.clone(),
+            cache,
+            media.clone(),
+            settings,
+            catalog,
+            changes.clone(),
+        ),
         changes,
         media,
     }

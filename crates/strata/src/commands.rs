@@ -317,6 +317,7 @@ async fn warm(
         cache,
         crate::state::media_storage(config).map_err(ServeError::from)?,
         crate::state::api_settings(config),
+        crate::apps::catalog(),
         std::sync::Arc::new(changes),
     );
     let bar = indicatif::ProgressBar::new(0).with_style(

@@ -99,6 +99,7 @@ impl AppState {
             cache.clone(),
             media,
             api_settings(&config),
+            crate::apps::catalog(),
             decorate(changes.clone()),
         );
         let site = Site::new(api.clone(), coherence, web);

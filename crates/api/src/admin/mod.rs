@@ -32,7 +32,7 @@ use strata_cache::{Namespace, PlainData};
 use utoipa::ToSchema;
 
 use crate::ApiResult;
-use crate::catalog::Entity;
+use crate::catalog::{Catalog, Entity};
 use crate::input::{JsonObject, Mode};
 
 pub use protect::{InUse, OnDelete, count_of};
@@ -170,9 +170,11 @@ pub trait AdminResource: Send + Sync + 'static {
     /// [`AdminResource::delete`]: while other rows use it, refuses with
     /// [`crate::ApiError::Conflict`] (how many, and what to pass) unless `on_delete` says what
     /// to do with them, which it then does. Returns the other rows of this resource it changed
-    /// (a reassignment's target, moved children), published with the deletion.
+    /// (a reassignment's target, moved children), published with the deletion. `catalog`
+    /// names what other apps' rows refer to this resource's (`Catalog::references`).
     fn release(
         _txn: &DatabaseTransaction,
+        _catalog: &Catalog,
         _id: i64,
         _on_delete: OnDelete,
     ) -> impl Future<Output = ApiResult<Vec<Row>>> + Send {

@@ -146,7 +146,7 @@ pub async fn delete<R: AdminResource>(
 ) -> ApiResult<()> {
     let txn = ctx.begin().await?;
     let row = lock_one::<R>(&txn, id, precondition).await?;
-    let released = R::release(&txn, id, on_delete).await?;
+    let released = R::release(&txn, ctx.catalog, id, on_delete).await?;
     let moved: Vec<i64> = released.iter().map(|r| r.id).filter(|&r| r != id).collect();
     version::bump::<R>(&txn, &moved).await?;
     let files = R::delete(&txn, &[id]).await?;

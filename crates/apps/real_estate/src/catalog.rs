@@ -1,8 +1,11 @@
-//! Real estate's entity, the views it caches with what each embeds, and the web tags of its
-//! pages: what the invalidation map derives its rules from (`strata_api::catalog`), the
-//! taxonomy edges included.
+//! Real estate's entity, the views it caches with what each embeds, the web tags of its pages
+//! and the columns that hold taxonomy terms: what the invalidation map derives its rules from
+//! (`strata_api::catalog`), the taxonomy edges included, and what deleting a term in use must
+//! respect.
 
-use strata_api::catalog::{AppData, CachedView, Collection, Entity, EntityDecl, PerId};
+use strata_api::catalog::{
+    AppData, CachedView, Collection, Entity, EntityDecl, PerId, Term, TermRef,
+};
 use strata_cache::CacheKey;
 use strata_taxonomy::catalog::{CATEGORY, OPTION, TAG};
 
@@ -19,6 +22,9 @@ pub const PROPERTY_PAGE: PerId = PerId::new("property");
 fn detail_keys(id: i64) -> Vec<CacheKey> {
     public::detail_keys(id).collect()
 }
+
+/// One property, as a refusal to delete a term it uses names it.
+const NOUN: (&str, &str) = ("property", "properties");
 
 pub static DATA: AppData = AppData {
     name: "real_estate",
@@ -39,4 +45,64 @@ pub static DATA: AppData = AppData {
         ),
         CachedView::whole(ADMIN_LIST, PROPERTY, &[CATEGORY, TAG]),
     ],
+    // The tables' and columns' names as the models declare them (a test holds them equal).
+    term_refs: &[
+        TermRef {
+            term: Term::Category,
+            table: "real_estate_property",
+            column: "category_id",
+            noun: NOUN,
+        },
+        TermRef {
+            term: Term::Tag,
+            table: "real_estate_property_tag",
+            column: "tag_id",
+            noun: NOUN,
+        },
+        TermRef {
+            term: Term::Option,
+            table: "real_estate_property_option",
+            column: "option_id",
+            noun: NOUN,
+        },
+    ],
 };
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityName, IdenStatic};
+
+    use super::*;
+    use crate::models::{property, property_option, property_tag};
+
+    #[test]
+    fn the_term_references_name_the_models_columns() {
+        let named = |term| {
+            DATA.term_refs
+                .iter()
+                .find(|r| r.term == term)
+                .map(|r| (r.table, r.column))
+        };
+        assert_eq!(
+            named(Term::Category),
+            Some((
+                property::Entity.table_name(),
+                property::Column::CategoryId.as_str()
+            ))
+        );
+        assert_eq!(
+            named(Term::Tag),
+            Some((
+                property_tag::Entity.table_name(),
+                property_tag::Column::TagId.as_str()
+            ))
+        );
+        assert_eq!(
+            named(Term::Option),
+            Some((
+                property_option::Entity.table_name(),
+                property_option::Column::OptionId.as_str()
+            ))
+        );
+    }
+}

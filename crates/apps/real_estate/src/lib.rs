@@ -14,10 +14,8 @@ pub mod serializers;
 pub mod services;
 pub mod views;
 
-use sea_orm::{EntityName, IdenStatic};
 use sea_orm_migration::MigrationTrait;
 use strata_api::Ctx;
-use strata_taxonomy::usage::{Reference, Term, TermUsers};
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -27,36 +25,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
 /// Public routes.
 pub fn public_router() -> OpenApiRouter<Ctx> {
     views::public::router()
-}
-
-/// The columns of real estate's tables that hold taxonomy terms: what the taxonomy admin
-/// counts, moves or detaches when a term in use is deleted (the binary passes this type to
-/// `strata_taxonomy::admin_router`).
-pub struct TermUses;
-
-impl TermUsers for TermUses {
-    fn references(term: Term) -> Vec<Reference> {
-        use models::{property, property_option, property_tag};
-        const PROPERTY: (&str, &str) = ("property", "properties");
-        let reference = match term {
-            Term::Category => Reference {
-                table: property::Entity.table_name(),
-                column: property::Column::CategoryId.as_str(),
-                noun: PROPERTY,
-            },
-            Term::Tag => Reference {
-                table: property_tag::Entity.table_name(),
-                column: property_tag::Column::TagId.as_str(),
-                noun: PROPERTY,
-            },
-            Term::Option => Reference {
-                table: property_option::Entity.table_name(),
-                column: property_option::Column::OptionId.as_str(),
-                noun: PROPERTY,
-            },
-        };
-        vec![reference]
-    }
 }
 
 /// Admin routes, for content editors (the binary mounts them behind that role guard).

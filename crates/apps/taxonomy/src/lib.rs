@@ -30,9 +30,9 @@ pub fn public_router() -> OpenApiRouter<Ctx> {
     views::public::router()
 }
 
-/// Admin routes, for content editors (the binary mounts them behind that role guard). `U`:
-/// the apps whose rows use categories, tags and options ([`usage::TermUsers`]), so deleting a
-/// term in use is refused or resolved rather than leaving their rows without it.
-pub fn admin_router<U: usage::TermUsers>() -> OpenApiRouter<Ctx> {
-    views::admin::router::<U>()
+/// Admin routes, for content editors (the binary mounts them behind that role guard).
+/// Deleting a term other apps' rows use is refused or resolved as those apps declare
+/// (`strata_api::catalog::TermRef`), never leaving their rows without it.
+pub fn admin_router() -> OpenApiRouter<Ctx> {
+    views::admin::router()
 }

@@ -1,55 +1,13 @@
 //! Who uses a term. Other apps refer to categories (a foreign key), tags and options (link
 //! tables), and taxonomy may not depend on them (the crate graph), so each such app declares
-//! its references ([`TermUsers`]) and the binary gives them to the admin resources as a type
-//! (`admin_router::<strata_real_estate::TermUses>()`), as Django finds the foreign keys that
-//! point at a model. Deleting a term in use then behaves as `on_delete=PROTECT`: refused with
-//! how many rows use it, unless the admin says where they go (see `services::admin`).
+//! its references in its catalog (`strata_api::catalog::TermRef`) and the admin resources read
+//! them from `Catalog::references`, as Django finds the foreign keys that point at a model.
+//! Deleting a term in use then behaves as `on_delete=PROTECT`: refused with how many rows use
+//! it, unless the admin says where they go (see `services::admin`).
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
-
-/// The kinds of term other apps refer to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Term {
-    Category,
-    Tag,
-    Option,
-}
-
-/// A column of another app's table that holds a term's id: a foreign key (a property's
-/// `category_id`) or a link table's column (`tag_id` of `real_estate_property_tag`, whose rows
-/// are unique per owner and term, so a row counts one owner).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reference {
-    pub table: &'static str,
-    pub column: &'static str,
-    /// One row of `table` as the refusal names it, singular and plural: `("property",
-    /// "properties")`.
-    pub noun: (&'static str, &'static str),
-}
-
-/// The references an app (or several, as a tuple) holds to terms.
-pub trait TermUsers: Send + Sync + 'static {
-    /// The columns of its tables that hold a term of this kind.
-    fn references(term: Term) -> Vec<Reference>;
-}
-
-/// No app refers to terms (taxonomy alone, as in its own tests).
-pub struct NoUsers;
-
-impl TermUsers for NoUsers {
-    fn references(_: Term) -> Vec<Reference> {
-        Vec::new()
-    }
-}
-
-impl<A: TermUsers, B: TermUsers> TermUsers for (A, B) {
-    fn references(term: Term) -> Vec<Reference> {
-        let mut all = A::references(term);
-        all.extend(B::references(term));
-        all
-    }
-}
+pub use strata_api::catalog::{Term, TermRef};
 
 /// How many rows of each reference hold `id`, for those that hold it at all. Call it after the
 /// term is locked: a concurrent writer that refers to it waits on that lock (PostgreSQL's
@@ -57,9 +15,9 @@ impl<A: TermUsers, B: TermUsers> TermUsers for (A, B) {
 /// the deletion commits.
 pub async fn count(
     txn: &DatabaseTransaction,
-    references: &[Reference],
+    references: &[TermRef],
     id: i64,
-) -> Result<Vec<(Reference, u64)>, DbErr> {
+) -> Result<Vec<(TermRef, u64)>, DbErr> {
     let mut found = Vec::new();
     for reference in references {
         let query = Query::select()
@@ -81,7 +39,7 @@ pub async fn count(
 /// Points every reference to `from` at `to` instead.
 pub async fn reassign(
     txn: &DatabaseTransaction,
-    references: &[Reference],
+    references: &[TermRef],
     from: i64,
     to: i64,
 ) -> Result<(), DbErr> {
@@ -100,7 +58,7 @@ pub async fn reassign(
 /// Removes the rows that refer to `id` (links: the owners let go of the term).
 pub async fn detach(
     txn: &DatabaseTransaction,
-    references: &[Reference],
+    references: &[TermRef],
     id: i64,
 ) -> Result<(), DbErr> {
     for reference in references {

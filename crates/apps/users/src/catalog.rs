@@ -13,4 +13,5 @@ pub static DATA: AppData = AppData {
         by_slug: None,
     }],
     views: &[],
+    term_refs: &[],
 };

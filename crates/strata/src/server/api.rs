@@ -126,11 +126,9 @@ fn apps() -> Apps {
             .merge(strata_taxonomy::public_router())
             .merge(strata_real_estate::public_router()),
         staff: Group::new(roles::STAFF, strata_users::staff_router()),
-        // Taxonomy is told which apps' rows use its terms (deleting one in use is refused).
         content: Group::new(
             roles::CONTENT,
-            strata_taxonomy::admin_router::<strata_real_estate::TermUses>()
-                .merge(strata_real_estate::admin_router()),
+            strata_taxonomy::admin_router().merge(strata_real_estate::admin_router()),
         ),
         admins: Group::new(
             roles::ADMINS,

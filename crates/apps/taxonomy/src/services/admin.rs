@@ -2,8 +2,6 @@
 //! for the admin TTL (in `strata_api::admin`), everything else is uncached; every write runs in
 //! its own transaction, with what it depends on read and locked inside it.
 
-use std::marker::PhantomData;
-
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,6 +11,7 @@ use sea_orm::{
 use strata_api::admin::{
     AdminResource, InUse, NoFilters, OnDelete, Row, delete_rows, find_one, read_one,
 };
+use strata_api::catalog::Catalog;
 use strata_api::lang::{Lang, Translated};
 use strata_api::serial::slugify;
 use strata_api::{ApiError, ApiResult, Entity, JsonObject, Mode};
@@ -27,7 +26,7 @@ use crate::serializers::{
     option_out, tag_out,
 };
 use crate::tree;
-use crate::usage::{self, NoUsers, Reference, Term, TermUsers};
+use crate::usage::{self, Term, TermRef};
 
 const TAG: &str = "admin: taxonomy";
 
@@ -52,7 +51,7 @@ fn write_name(
 }
 
 /// What other rows hold a term, as the refusal to delete it names them.
-fn used_by(found: &[(Reference, u64)], children: u64) -> String {
+fn used_by(found: &[(TermRef, u64)], children: u64) -> String {
     usage::describe(
         found
             .iter()
@@ -66,7 +65,7 @@ fn used_by(found: &[(Reference, u64)], children: u64) -> String {
 async fn release_links(
     txn: &DatabaseTransaction,
     term: Term,
-    references: &[Reference],
+    references: &[TermRef],
     id: i64,
     on_delete: OnDelete,
 ) -> ApiResult<Vec<Row>> {
@@ -85,11 +84,11 @@ async fn release_links(
     Ok(Vec::new())
 }
 
-/// Real-estate categories and those of other apps, nestable. `U` names the apps whose rows use
-/// categories (see [`crate::usage`]).
-pub struct Categories<U = NoUsers>(PhantomData<fn() -> U>);
+/// Real-estate categories and those of other apps, nestable. Rows of other apps that use a
+/// category are what their apps declare (`Catalog::references`).
+pub struct Categories;
 
-impl<U: TermUsers> AdminResource for Categories<U> {
+impl AdminResource for Categories {
     const PLURAL: &'static str = "categories";
     const NOUN: &'static str = "category";
     const TAG: &'static str = TAG;
@@ -195,10 +194,11 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     /// `?reassign_to=<id>`: both move to that category (same app, not this one nor below it).
     async fn release(
         txn: &DatabaseTransaction,
+        catalog: &Catalog,
         id: i64,
         on_delete: OnDelete,
     ) -> ApiResult<Vec<Row>> {
-        let references = U::references(Term::Category);
+        let references = catalog.references(Term::Category);
         let found = usage::count(txn, &references, id).await?;
         let mut children: Vec<i64> = category::Entity::find()
             .select_only()
@@ -232,10 +232,10 @@ impl<U: TermUsers> AdminResource for Categories<U> {
     }
 }
 
-/// Tags; `U` names the apps whose rows are tagged (see [`crate::usage`]).
-pub struct Tags<U = NoUsers>(PhantomData<fn() -> U>);
+/// Tags, shared by every app's rows.
+pub struct Tags;
 
-impl<U: TermUsers> AdminResource for Tags<U> {
+impl AdminResource for Tags {
     const PLURAL: &'static str = "tags";
     const NOUN: &'static str = "tag";
     const TAG: &'static str = TAG;
@@ -310,10 +310,18 @@ impl<U: TermUsers> AdminResource for Tags<U> {
 
     async fn release(
         txn: &DatabaseTransaction,
+        catalog: &Catalog,
         id: i64,
         on_delete: OnDelete,
     ) -> ApiResult<Vec<Row>> {
-        release_links(txn, Term::Tag, &U::references(Term::Tag), id, on_delete).await
+        release_links(
+            txn,
+            Term::Tag,
+            &catalog.references(Term::Tag),
+            id,
+            on_delete,
+        )
+        .await
     }
 }
 
@@ -363,11 +371,10 @@ fn group_labels(
     .apply("group", false, &mut row.group_fa, &mut row.group_en)
 }
 
-/// Options (grouped amenities); `U` names the apps whose rows have options (see
-/// [`crate::usage`]).
-pub struct Options<U = NoUsers>(PhantomData<fn() -> U>);
+/// Options (grouped amenities), shared by every app's rows.
+pub struct Options;
 
-impl<U: TermUsers> AdminResource for Options<U> {
+impl AdminResource for Options {
     const PLURAL: &'static str = "options";
     const NOUN: &'static str = "option";
     const TAG: &'static str = TAG;
@@ -469,13 +476,14 @@ impl<U: TermUsers> AdminResource for Options<U> {
 
     async fn release(
         txn: &DatabaseTransaction,
+        catalog: &Catalog,
         id: i64,
         on_delete: OnDelete,
     ) -> ApiResult<Vec<Row>> {
         release_links(
             txn,
             Term::Option,
-            &U::references(Term::Option),
+            &catalog.references(Term::Option),
             id,
             on_delete,
         )

@@ -7,11 +7,9 @@ use strata_api::admin::routes;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::services::admin::{Categories, Options, Tags};
-use crate::usage::TermUsers;
 
-/// `U`: the apps whose rows use terms, which deleting a term in use must respect.
-pub fn router<U: TermUsers>() -> OpenApiRouter<Ctx> {
-    routes::<Categories<U>>()
-        .merge(routes::<Tags<U>>())
-        .merge(routes::<Options<U>>())
+pub fn router() -> OpenApiRouter<Ctx> {
+    routes::<Categories>()
+        .merge(routes::<Tags>())
+        .merge(routes::<Options>())
 }
