@@ -64,12 +64,13 @@ fn used_by(found: &[(TermRef, u64)], children: u64) -> String {
 /// which removes the links with it (what Django's many-to-many deletion does silently).
 async fn release_links(
     txn: &DatabaseTransaction,
+    catalog: &Catalog,
     term: Term,
-    references: &[TermRef],
     id: i64,
     on_delete: OnDelete,
 ) -> ApiResult<Vec<Row>> {
-    let found = usage::count(txn, references, id).await?;
+    let references = catalog.references(term);
+    let found = usage::count(txn, &references, id).await?;
     if found.is_empty() {
         return Ok(Vec::new());
     }
@@ -80,7 +81,7 @@ async fn release_links(
             used_by(&found, 0)
         )));
     }
-    usage::detach(txn, references, id).await?;
+    usage::detach(txn, &references, id).await?;
     Ok(Vec::new())
 }
 
@@ -314,14 +315,7 @@ impl AdminResource for Tags {
         id: i64,
         on_delete: OnDelete,
     ) -> ApiResult<Vec<Row>> {
-        release_links(
-            txn,
-            Term::Tag,
-            &catalog.references(Term::Tag),
-            id,
-            on_delete,
-        )
-        .await
+        release_links(txn, catalog, Term::Tag, id, on_delete).await
     }
 }
 
@@ -480,13 +474,6 @@ impl AdminResource for Options {
         id: i64,
         on_delete: OnDelete,
     ) -> ApiResult<Vec<Row>> {
-        release_links(
-            txn,
-            Term::Option,
-            &catalog.references(Term::Option),
-            id,
-            on_delete,
-        )
-        .await
+        release_links(txn, catalog, Term::Option, id, on_delete).await
     }
 }
