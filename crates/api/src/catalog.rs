@@ -196,7 +196,7 @@ pub struct Rule {
     /// Invalidated whole: lists of the entity, and every view that embeds it.
     pub namespaces: Vec<Namespace>,
     /// Invalidated per changed id: the entity's own detail keys.
-    pub per_id: Vec<(Namespace, KeysOf)>,
+    pub per_id: Vec<KeysOf>,
     pub collections: Vec<Collection>,
     pub by_id: Option<PerId>,
     pub by_slug: Option<PerSlug>,
@@ -222,9 +222,14 @@ impl Catalog {
     pub fn new(apps: &[&'static AppData]) -> Self {
         let mut problems = Vec::new();
         let mut decls: BTreeMap<Entity, &EntityDecl> = BTreeMap::new();
-        for decl in apps.iter().flat_map(|app| app.entities) {
-            if decls.insert(decl.entity, decl).is_some() {
-                problems.push(format!("entity {:?} is declared twice", decl.entity));
+        for app in apps {
+            for decl in app.entities {
+                if decls.insert(decl.entity, decl).is_some() {
+                    problems.push(format!(
+                        "{} declares the entity {:?} again",
+                        app.name, decl.entity
+                    ));
+                }
             }
         }
         let views: Vec<&CachedView> = apps.iter().flat_map(|app| app.views).collect();
@@ -312,7 +317,7 @@ impl Catalog {
             namespaces: rule.namespaces.clone(),
             ..Plan::default()
         };
-        for (_, keys) in &rule.per_id {
+        for keys in &rule.per_id {
             plan.keys.extend(change.ids.iter().flat_map(|id| keys(*id)));
         }
         plan.tags.extend(rule.collections.iter().map(|c| c.tag()));
@@ -344,7 +349,7 @@ fn derive_rule(
         let embeds = view.embeds.contains(&decl.entity);
         match view.keys {
             Keys::ById(keys) if view.shows == decl.entity && !embeds => {
-                rule.per_id.push((view.namespace.clone(), keys));
+                rule.per_id.push(keys);
             }
             _ if view.shows == decl.entity || embeds => {
                 rule.namespaces.push(view.namespace.clone());

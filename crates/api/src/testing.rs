@@ -89,17 +89,9 @@ pub struct TestCtx {
     pub media: Arc<MemoryStorage>,
 }
 
-/// A context around `db` with `settings`, and no app's declarations.
+/// A context around `db` with `settings`, and no app's declarations (no other app refers to
+/// the tested app's rows).
 pub fn ctx(db: &DatabaseConnection, settings: ApiSettings) -> TestCtx {
-    ctx_with(db, settings, crate::catalog::Catalog::empty())
-}
-
-/// A context around `db` with `settings` and these apps' declarations.
-pub fn ctx_with(
-    db: &DatabaseConnection,
-    settings: ApiSettings,
-    catalog: &'static crate::catalog::Catalog,
-) -> TestCtx {
     let changes = Arc::new(RecordingSink::default());
     let media = Arc::new(MemoryStorage::default());
     let cache = match Cache::memory(Default::default()) {
@@ -112,7 +104,7 @@ pub fn ctx_with(
             cache,
             media.clone(),
             settings,
-            catalog,
+            crate::catalog::Catalog::empty(),
             changes.clone(),
         ),
         changes,

@@ -1,7 +1,8 @@
 //! `/api/admin/users/`, declared once with the shared admin pattern (`strata_api::admin`), and
 //! the password reset beside it. Private data: the list is declared uncached (`LIST` is left
-//! `None`), so every read goes to the database. Writes publish `USER`, which no cached
-//! view shows, so its rule invalidates nothing: they take the same journalled commit as every other write.
+//! `None`), so every read goes to the database. Writes publish `USER`, which no cached view
+//! shows, so its rule invalidates nothing: they take the same journalled commit as every
+//! other write.
 //!
 //! What ends a user's sessions: deactivation and a password reset (as Django, where a new
 //! password hash invalidates every session made under the old one; an admin resetting their
