@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { asciiDigits, caretAfter, digitsBefore, formatBytes, formatDecimal, formatNumber, formatPercent, formatRate, groupedNumber, typedNumber } from "./format";
+import { asciiDigits, caretAfter, digitsBefore, formatBytes, formatDecimal, formatNumber, formatPercent, formatRate, groupedNumber, instantOf, localInput, typedNumber } from "./format";
 
 describe("numbers in the admin's language", () => {
   it("use Persian digits and separators in Persian, Latin ones in English", () => {
@@ -73,5 +73,17 @@ describe("amounts and sizes in the admin's language", () => {
     expect(formatBytes(1536, "en")).toBe("1.5 kB");
     expect(formatBytes(29, "en")).toBe("29 bytes");
     expect(formatBytes(5 * 1024 * 1024, "fa")).toBe("۵ مگابایت");
+  });
+});
+
+describe("datetime-local values", () => {
+  it("round-trip an instant to the minute in the browser's time zone", () => {
+    const instant = "2026-12-07T18:30:00.000Z";
+    expect(instantOf(localInput(instant))).toBe(instant);
+    expect(localInput(instantOf("2026-03-21T09:05"))).toBe("2026-03-21T09:05");
+  });
+  it("read empty as null and null as empty", () => {
+    expect(localInput(null)).toBe("");
+    expect(instantOf("")).toBeNull();
   });
 });

@@ -47,6 +47,21 @@ export function formatDateTime(iso: string | null, lang: Lang): string {
   return iso === null ? "—" : dates(lang).format(new Date(iso));
 }
 
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** An ISO 8601 instant as a `datetime-local` input shows it: the browser's time zone, to the
+ * minute ("2026-12-07T18:30"); null as empty. */
+export function localInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const at = new Date(iso);
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
+/** What a `datetime-local` input holds, as the instant the API reads (UTC); empty as null. */
+export function instantOf(local: string): string | null {
+  return local === "" ? null : new Date(local).toISOString();
+}
+
 // Amounts come from the API as decimal strings ("4500000000.00"): formatted from the string
 // itself (Intl reads it exactly), never through a float that would round large prices.
 const wholeAmounts = cached((locale) => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }));

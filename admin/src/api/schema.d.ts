@@ -1117,6 +1117,13 @@ export interface components {
              * @example 4500000000.00
              */
             price?: string;
+            /**
+             * Format: date-time
+             * @description When the property is public from, once published (ISO 8601; without an offset, UTC). A
+             *     future time schedules it: it appears everywhere at that time, on its own. Null, or absent
+             *     when first published: the time it is published.
+             */
+            published_at?: string | null;
             /** Format: int32 */
             rooms?: number;
             /** @description Made from the title (the English one when given) on create when absent. */
@@ -1133,6 +1140,11 @@ export interface components {
             title?: string;
             title_en?: string;
             title_fa?: string;
+            /**
+             * Format: date-time
+             * @description When a published property stops being public on its own; null: never.
+             */
+            unpublish_at?: string | null;
         };
         /** @description Admin input for a tag (`PatchedTagInput` on PATCH requires nothing). */
         PatchedTagInput: {
@@ -1173,7 +1185,10 @@ export interface components {
          * @description A property as the admin reads it: in full (texts in the default language, falling back),
          *     with both languages of its texts.
          */
-        PropertyAdmin: components["schemas"]["PropertyDetail"] & components["schemas"]["PropertyTexts"];
+        PropertyAdmin: components["schemas"]["PropertyDetail"] & components["schemas"]["PropertyTexts"] & {
+            /** @description When the property stops being public on its own; null: never. */
+            unpublish_at: string | null;
+        };
         PropertyAdminVersioned: components["schemas"]["PropertyAdmin"] & {
             /** @description Bumped by every write of this row; sent as the `ETag` too. Send it back in `If-Match` to write only if nobody else wrote since. */
             version: number;
@@ -1249,6 +1264,13 @@ export interface components {
              * @example 4500000000.00
              */
             price: string;
+            /**
+             * Format: date-time
+             * @description When the property is public from, once published (ISO 8601; without an offset, UTC). A
+             *     future time schedules it: it appears everywhere at that time, on its own. Null, or absent
+             *     when first published: the time it is published.
+             */
+            published_at?: string | null;
             /** Format: int32 */
             rooms?: number;
             /** @description Made from the title (the English one when given) on create when absent. */
@@ -1265,6 +1287,11 @@ export interface components {
             title: string;
             title_en?: string;
             title_fa?: string;
+            /**
+             * Format: date-time
+             * @description When a published property stops being public on its own; null: never.
+             */
+            unpublish_at?: string | null;
         };
         /** @description A property in lists: what a card shows. */
         PropertyListItem: {

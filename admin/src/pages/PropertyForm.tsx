@@ -6,7 +6,7 @@ import { ApiError } from "../api/client";
 import { WHILE_EDITING, useAdminMutation, useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { type SiteInfo, sitePage, useSiteInfo } from "../api/site";
-import { asciiDigits, caretAfter, digitsBefore, groupedNumber, typedNumber } from "../format";
+import { asciiDigits, caretAfter, digitsBefore, formatDateTime, groupedNumber, instantOf, localInput, typedNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
 import { type Currency, shownAmount, storedAmount, unitName } from "../money";
 import { shownLang } from "../textLang";
@@ -66,6 +66,9 @@ type Fields = Record<TextField, string> & {
   tags: string[];
   options: string[];
   featured: boolean;
+  /** `datetime-local` values, empty for none. */
+  published_at: string;
+  unpublish_at: string;
 };
 
 const LABELS: Record<keyof Fields, Key> = {
@@ -79,6 +82,8 @@ const LABELS: Record<keyof Fields, Key> = {
   tags: "tags",
   options: "options",
   featured: "featured",
+  published_at: "publishedAt",
+  unpublish_at: "unpublishAt",
 };
 
 const ids = (items: readonly { id: number }[]) => items.map((item) => item.id).sort((a, b) => a - b).map(String);
@@ -105,6 +110,8 @@ function fieldsOf(p: Property | undefined, currency: Currency): Fields {
     tags: ids(p?.tags ?? []),
     options: ids(p?.options ?? []),
     featured: p?.featured ?? false,
+    published_at: localInput(p?.published_at),
+    unpublish_at: localInput(p?.unpublish_at),
   };
 }
 
@@ -125,6 +132,8 @@ function patchOf(v: Partial<Fields>, currency: Currency): Patched {
   if (v.tags !== undefined) body.tags = v.tags.map(Number);
   if (v.options !== undefined) body.options = v.options.map(Number);
   if (v.featured !== undefined) body.featured = v.featured;
+  if (v.published_at !== undefined) body.published_at = instantOf(v.published_at);
+  if (v.unpublish_at !== undefined) body.unpublish_at = instantOf(v.unpublish_at);
   return body;
 }
 
@@ -198,6 +207,7 @@ function Form({ property, site }: { property: Property | undefined; site: SiteIn
     };
     if (field === "deal") return t(value === "rent" ? "rent" : "sale");
     if (field === "featured") return t(value === true ? "yes" : "no");
+    if (field === "published_at" || field === "unpublish_at") return value === "" ? "" : formatDateTime(instantOf(String(value)), lang);
     if (field === "category") return value === null ? "" : named(categories.data?.results, String(value));
     if (isList(value)) return value.map((item) => named((field === "tags" ? tags : options).data?.results, item)).join(lang === "fa" ? "، " : ", ");
     if (field === "description_fa" || field === "description_en") return plainText(String(value));
@@ -328,6 +338,26 @@ function Form({ property, site }: { property: Property | undefined; site: SiteIn
             searchable
           />
           <Checkbox name="featured" label={t("featured")} checked={draft.featured} onChange={(e) => form.set({ featured: e.currentTarget.checked })} error={error("featured")} />
+          <TextInput
+            type="datetime-local"
+            name="published_at"
+            label={t("publishedAt")}
+            description={t("publishedAtHint")}
+            value={draft.published_at}
+            onChange={(e) => form.set({ published_at: e.currentTarget.value })}
+            error={error("published_at")}
+            dir="ltr"
+          />
+          <TextInput
+            type="datetime-local"
+            name="unpublish_at"
+            label={t("unpublishAt")}
+            description={t("unpublishAtHint")}
+            value={draft.unpublish_at}
+            onChange={(e) => form.set({ unpublish_at: e.currentTarget.value })}
+            error={error("unpublish_at")}
+            dir="ltr"
+          />
         </div>
         <Group>
           <Button type="submit" loading={save.isPending}>
@@ -391,6 +421,13 @@ function OnSite({ property, origin }: { property: Property; origin: string }) {
     return (
       <Text size="sm" c="gray.7" data-testid="not-on-site">
         {t("notOnSite")}
+      </Text>
+    );
+  // Its page exists once its time has come: until then, when that is.
+  if (property.published_at !== null && new Date(property.published_at) > new Date())
+    return (
+      <Text size="sm" c="gray.7" data-testid="scheduled">
+        {t("scheduledFrom")} {formatDateTime(property.published_at, lang)}
       </Text>
     );
   return (

@@ -14,6 +14,8 @@ use std::sync::LazyLock;
 
 use strata_cache::{CacheKey, Namespace};
 
+use crate::admin::schedule::TransitionFn;
+
 /// A model whose mutations invalidate something, by its stable name (`"property"`): the name
 /// is what the invalidation journal stores, so it never changes once released. Each app
 /// defines its entities as constants; [`Catalog::entity`] reads a stored name back.
@@ -180,14 +182,31 @@ pub struct TermRef {
     pub noun: (&'static str, &'static str),
 }
 
-/// What one app declares about its data: its entities, the views it caches and the columns
-/// of its tables that hold taxonomy terms.
+/// An entity published in time: the transition its scheduled tasks run
+/// (`crate::admin::schedule::transition::<R>` of its resource).
+#[derive(Clone, Copy)]
+pub struct Schedule {
+    pub entity: Entity,
+    pub transition: TransitionFn,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schedule")
+            .field("entity", &self.entity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one app declares about its data: its entities, the views it caches, the columns of
+/// its tables that hold taxonomy terms, and the entities it schedules.
 #[derive(Clone, Copy, Debug)]
 pub struct AppData {
     pub name: &'static str,
     pub entities: &'static [EntityDecl],
     pub views: &'static [CachedView],
     pub term_refs: &'static [TermRef],
+    pub schedules: &'static [Schedule],
 }
 
 /// What one entity's mutations invalidate, derived from every app's declarations.
@@ -247,6 +266,18 @@ impl Catalog {
                 }
             }
         }
+        let mut scheduled = BTreeSet::new();
+        for schedule in apps.iter().flat_map(|app| app.schedules) {
+            if !decls.contains_key(&schedule.entity) {
+                problems.push(format!(
+                    "the undeclared entity {:?} is scheduled",
+                    schedule.entity
+                ));
+            }
+            if !scheduled.insert(schedule.entity) {
+                problems.push(format!("{:?} is scheduled twice", schedule.entity));
+            }
+        }
         let rules = decls
             .values()
             .map(|decl| (decl.entity, derive_rule(decl, &views, &decls)))
@@ -278,6 +309,15 @@ impl Catalog {
     /// an entity no app declares): the binary refuses to start on any, and a test fails first.
     pub fn problems(&self) -> &[String] {
         &self.problems
+    }
+
+    /// The transition of the scheduled entity stored as `name` in a task.
+    pub fn transition(&self, name: &str) -> Option<TransitionFn> {
+        self.apps
+            .iter()
+            .flat_map(|app| app.schedules)
+            .find(|schedule| schedule.entity.name() == name)
+            .map(|schedule| schedule.transition)
     }
 
     /// The entity stored as `name` in the journal, if an app declares it.

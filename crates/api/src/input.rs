@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -262,6 +263,25 @@ impl Fields {
         }
     }
 
+    /// A nullable date and time, as DRF's `DateTimeField` reads it (ISO 8601; without an
+    /// offset it is UTC, the site's time zone): `Some(None)` is an explicit null.
+    pub fn nullable_datetime(&mut self, field: &'static str) -> Option<Option<DateTime<Utc>>> {
+        match self.take(field, false, true)? {
+            None => Some(None),
+            Some(Value::String(text)) if let Some(at) = parse_datetime(text.trim()) => {
+                Some(Some(at))
+            }
+            Some(_) => {
+                self.errors.add(
+                    field,
+                    "Datetime has wrong format. Use one of these formats instead: \
+                     YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+                );
+                None
+            }
+        }
+    }
+
     fn integer_value(&mut self, field: &str, value: &Value, min: i64, max: i64) -> Option<i64> {
         let parsed = match value {
             Value::Number(n) => n.as_i64().or_else(|| {
@@ -495,6 +515,41 @@ fn check_range(errors: &mut FieldErrors, field: &str, n: i64, min: i64, max: i64
     }
 }
 
+/// ISO 8601 as Django's `parse_datetime` reads it: `T` or a space between date and time,
+/// seconds and fractions optional, an offset or `Z`, or none (UTC); a date alone is midnight.
+fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    const WITH_OFFSET: [&str; 4] = [
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+    ];
+    if let Some(at) = WITH_OFFSET
+        .iter()
+        .find_map(|format| DateTime::parse_from_str(text, format).ok())
+    {
+        return Some(at.with_timezone(&Utc));
+    }
+    const NAIVE: [&str; 4] = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ];
+    NAIVE
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+        })
+        .map(|at| at.and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -617,6 +672,28 @@ mod tests {
                 json!({"name": ["Null characters are not allowed."]})
             ),
             other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn datetimes_are_read_as_django_reads_them() {
+        let at = |text| parse_datetime(text).map(|at| at.to_rfc3339());
+        let utc = Some("2026-12-07T10:30:00+00:00".to_owned());
+        assert_eq!(at("2026-12-07T10:30:00Z"), utc);
+        assert_eq!(at("2026-12-07T14:00:00+03:30"), utc);
+        assert_eq!(at("2026-12-07 10:30"), utc);
+        assert_eq!(at("2026-12-07T10:30"), utc);
+        assert_eq!(at("2026-12-07T14:00+03:30"), utc);
+        assert_eq!(
+            at("2026-12-07T10:30:00.250"),
+            Some("2026-12-07T10:30:00.250+00:00".to_owned())
+        );
+        assert_eq!(
+            at("2026-12-07"),
+            Some("2026-12-07T00:00:00+00:00".to_owned())
+        );
+        for wrong in ["", "tomorrow", "2026-13-07T10:30", "2026-12-07T25:00"] {
+            assert_eq!(at(wrong), None, "{wrong:?}");
         }
     }
 }

@@ -16,6 +16,8 @@ mod pagination;
 mod path;
 mod query;
 pub mod serial;
+pub mod slugs;
+pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
@@ -38,3 +40,13 @@ pub use query::{PublicOrigin, UrlQuery};
 pub use strata_db::begin_write;
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The pattern's own tables, which the generic admin services write: bulk jobs, the task
+/// queue (scheduled publishing), slug history. Migrated before any app writes through them.
+pub fn migrations() -> Vec<Box<dyn strata_db::sea_orm_migration::MigrationTrait>> {
+    vec![
+        Box::new(admin::jobs::Migration),
+        Box::new(tasks::Migration),
+        Box::new(slugs::Migration),
+    ]
+}

@@ -163,10 +163,12 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
             let cache = open_command_cache(&config).await?;
             // Tells running instances what changed; this process serves no pages and
             // delivers no outbox rows.
+            let (outbox, tasks) = outbox(&config, &db).map_err(ServeError::from)?;
             let changes = Invalidator::new(
                 cache.clone(),
                 Coherence::publisher(cache.clone()),
-                outbox(&config, &db).map_err(ServeError::from)?,
+                outbox,
+                &tasks,
                 Journal::new(db.clone()),
             );
             let media = crate::state::media_storage(&config).map_err(ServeError::from)?;
@@ -306,10 +308,12 @@ async fn warm(
         );
     }
     // Reads only: its sink never receives a change.
+    let (outbox, tasks) = outbox(config, &db).map_err(ServeError::from)?;
     let changes = Invalidator::new(
         cache.clone(),
         Coherence::publisher(cache.clone()),
-        outbox(config, &db).map_err(ServeError::from)?,
+        outbox,
+        &tasks,
         Journal::new(db.clone()),
     );
     let ctx = strata_api::Ctx::new(

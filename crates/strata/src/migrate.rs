@@ -1,5 +1,7 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
-//! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation journal, then the admin pattern's bulk jobs).
+//! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation
+//! journal, then the admin pattern's tables — bulk jobs, the task queue, slug history —, then
+//! the move of the outbox's rows into the task queue).
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -18,8 +20,11 @@ impl MigratorTrait for Migrator {
             crate::outbox::m20261124_000500_web_outbox::Migration,
         ));
         all.push(Box::new(crate::invalidation::journal::Migration));
-        // The admin pattern's bulk jobs (`strata_api::admin::jobs`).
-        all.push(Box::new(strata_api::admin::jobs::Migration));
+        // The admin pattern's tables; the task queue then takes the outbox's rows.
+        all.extend(strata_api::migrations());
+        all.push(Box::new(
+            crate::outbox::m20261207_000800_outbox_to_tasks::Migration,
+        ));
         all
     }
 }

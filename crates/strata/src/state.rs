@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use strata_api::admin::schedule::{self, Transitions};
+use strata_api::tasks::Runner;
 use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage, SecureCookies};
 use strata_cache::{Cache, CacheError, CacheSettings};
 use strata_db::{Backend, DbError, DbHealth};
@@ -45,6 +47,9 @@ pub struct AppState {
     pub site: Site,
     /// The invalidation map, for changes made outside a request (`serve --demo`).
     pub changes: Arc<Invalidator>,
+    /// The task queue's runner (the outbox's deliveries, scheduled transitions): it runs while
+    /// the state lives.
+    pub tasks: Arc<Runner>,
     /// The database's breaker: `/readyz` reports it.
     pub db_health: DbHealth,
 }
@@ -82,13 +87,17 @@ impl AppState {
         let db_health = DbHealth::start(&db);
         let web = web_settings(&config);
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
-        let outbox = outbox(&config, &db)?;
-        outbox.start();
+        let outbox = Outbox::new(config.nextjs_urls.clone(), config.revalidate_secret.clone())?;
+        outbox.announce();
+        let transitions = Arc::new(Transitions::default());
+        let kinds = outbox.kind().into_iter().chain([transitions.kind()]);
+        let tasks = Runner::new(db.clone(), kinds.collect());
         let journal = Journal::new(db.clone());
         let changes = Arc::new(Invalidator::new(
             cache.clone(),
             coherence.clone(),
             outbox,
+            &tasks,
             journal,
         ));
         changes.start_sweeper();
@@ -102,6 +111,13 @@ impl AppState {
             crate::apps::catalog(),
             decorate(changes.clone()),
         );
+        // Scheduled transitions commit through the same context as requests do. Those that
+        // came due while no instance ran are applied before this one serves anything.
+        transitions.bind(api.clone());
+        if let Err(error) = tasks.run_due(Some(schedule::KIND)).await {
+            tracing::warn!(%error, "cannot apply the transitions due at start; the queue retries");
+        }
+        tasks.start();
         let site = Site::new(api.clone(), coherence, web);
         Ok(AppState {
             config: Arc::new(config),
@@ -109,6 +125,7 @@ impl AppState {
             api,
             site,
             changes,
+            tasks,
             db_health,
         })
     }
@@ -142,13 +159,15 @@ fn start_media_sweeper(db: DatabaseConnection, storage: Arc<dyn MediaStorage>) {
     });
 }
 
-/// The outbox of revalidations owed to the configured Next.js targets.
-pub fn outbox(config: &Config, db: &DatabaseConnection) -> Result<Arc<Outbox>, StateError> {
-    Ok(Outbox::new(
-        db.clone(),
-        config.nextjs_urls.clone(),
-        config.revalidate_secret.clone(),
-    )?)
+/// For commands: the outbox of revalidations owed to the configured Next.js targets, and a
+/// task queue's runner that delivers them, never started (a server's runs the queue).
+pub fn outbox(
+    config: &Config,
+    db: &DatabaseConnection,
+) -> Result<(Arc<Outbox>, Arc<Runner>), StateError> {
+    let outbox = Outbox::new(config.nextjs_urls.clone(), config.revalidate_secret.clone())?;
+    let tasks = Runner::new(db.clone(), outbox.kind().into_iter().collect());
+    Ok((outbox, tasks))
 }
 
 fn web_settings(config: &Config) -> WebSettings {

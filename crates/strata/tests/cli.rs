@@ -307,3 +307,71 @@ async fn a_migration_recorded_under_its_old_name_still_migrates() {
     assert_eq!(stdout(&migrate).trim(), "No migrations to apply.");
     let _ = std::fs::remove_file(&db);
 }
+
+/// Revalidations still owed in `web_outbox` when a release with the task queue first migrates
+/// are moved into `task`, due as they were, and the old table is dropped.
+#[tokio::test]
+async fn the_outbox_rows_owed_at_the_upgrade_move_to_the_task_queue() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = std::env::temp_dir().join(format!("strata-cli-outbox-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let env = [("DATABASE_URL", url.as_str())];
+    assert_eq!(run(&["migrate"], &env).status.code(), Some(0));
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    // The database as the release before left it: the table, one row owed, the move not applied.
+    for sql in [
+        "CREATE TABLE web_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, \
+         tag TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at TEXT NOT NULL, \
+         created_at TEXT NOT NULL, last_error TEXT)",
+        "INSERT INTO web_outbox (target, tag, attempts, next_attempt_at, created_at, last_error) \
+         VALUES ('https://front.example/api/revalidate', 'properties', 3, \
+         '2026-12-01 10:00:00+00:00', '2026-12-01 09:00:00+00:00', 'answered 502')",
+        "DELETE FROM seaql_migrations WHERE version = 'm20261207_000800_outbox_to_tasks'",
+    ] {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    let migrate = run(&["migrate"], &env);
+    assert_eq!(migrate.status.code(), Some(0), "{}", stderr(&migrate));
+    let moved = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT kind, payload, attempts, last_error FROM task",
+        ))
+        .await
+        .unwrap()
+        .expect("the owed revalidation is a task");
+    assert_eq!(
+        moved.try_get_by_index::<String>(0).unwrap(),
+        "nextjs.revalidate"
+    );
+    let payload: serde_json::Value =
+        serde_json::from_str(&moved.try_get_by_index::<String>(1).unwrap()).unwrap();
+    assert_eq!(
+        payload,
+        serde_json::json!({"target": "https://front.example/api/revalidate", "tag": "properties"})
+    );
+    assert_eq!(moved.try_get_by_index::<i32>(2).unwrap(), 3);
+    assert_eq!(
+        moved
+            .try_get_by_index::<Option<String>>(3)
+            .unwrap()
+            .as_deref(),
+        Some("answered 502")
+    );
+    let old = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'web_outbox'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        old.try_get_by_index::<i64>(0).unwrap(),
+        0,
+        "web_outbox dropped"
+    );
+    conn.close().await.unwrap();
+    let _ = std::fs::remove_file(&db);
+}

@@ -20,6 +20,7 @@ on_both_backends!(pages_are_fresh_after_every_kind_of_mutation);
 on_both_backends!(revalidate_endpoint);
 on_both_backends!(nextjs_targets_get_every_tag_even_after_an_outage);
 on_both_backends!(demo_photos_and_the_gallery);
+on_both_backends!(old_slugs_redirect_in_one_hop);
 
 const SITE_URL: &str = "https://example.test";
 const SECRET: &str = "s3cret-for-tests";
@@ -611,6 +612,105 @@ async fn nextjs_targets_get_every_tag_even_after_an_outage(backend: Backend) {
 }
 
 /// The `<img …>` tags of a page, each without its closing `>`.
+/// A renamed property's old URLs answer a 301 to its page now, in one hop from any slug it
+/// had, never the page cached under the old URL; a new property that takes an old slug wins.
+async fn old_slugs_redirect_in_one_hop(backend: Backend) {
+    let Some(site) = Site::new(backend, "web_slug_history").await else {
+        return;
+    };
+    let token = site.token("editor1", "editor");
+    let server = site.serve();
+    let admin = Api::new(&server, Some(&token));
+    let created = create(
+        &admin,
+        json!({"title": "Slug villa", "slug": "first", "deal": "sale", "price": "1", "area": "1", "city": "Qom", "status": "published"}),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        ok(&server, "/properties/first/").await.status,
+        200,
+        "cached under the old URL"
+    );
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = |path: &'static str| {
+        let request = no_redirects.get(server.url(path));
+        async move {
+            let response = request.send().await.unwrap();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (response.status().as_u16(), location)
+        }
+    };
+    for slug in ["second", "third"] {
+        let (status, body) = admin
+            .json(
+                Method::PATCH,
+                &format!("/api/admin/properties/{id}/"),
+                json!({"slug": slug}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for old in ["/properties/first/", "/properties/second/"] {
+        assert_eq!(
+            location(old).await,
+            (301, Some("/properties/third/".to_owned())),
+            "{old}"
+        );
+    }
+    assert_eq!(
+        location("/en/properties/first/").await,
+        (301, Some("/en/properties/third/".to_owned()))
+    );
+    assert_eq!(ok(&server, "/properties/third/").await.status, 200);
+    // Taking a slug back: the property itself, then another property.
+    let (status, _) = admin
+        .json(
+            Method::PATCH,
+            &format!("/api/admin/properties/{id}/"),
+            json!({"slug": "first"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        location("/properties/third/").await,
+        (301, Some("/properties/first/".to_owned()))
+    );
+    assert_eq!(location("/properties/first/").await, (200, None));
+    let other = create(
+        &admin,
+        json!({"title": "Newcomer", "slug": "second", "deal": "rent", "price": "2", "area": "2", "city": "Qom", "status": "published"}),
+    )
+    .await;
+    let newcomer = ok(&server, "/properties/second/").await;
+    assert!(
+        newcomer.body.contains("Newcomer"),
+        "the new property wins the old slug"
+    );
+    // Withdrawn or deleted: the old URLs are 404s again.
+    let (status, _) = admin
+        .json(
+            Method::POST,
+            &format!("/api/admin/properties/{id}/status/"),
+            json!({"status": "draft"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(location("/properties/third/").await.0, 404);
+    assert_eq!(
+        admin.delete(&format!("/api/admin/properties/{id}/")).await,
+        204
+    );
+    assert_eq!(location("/properties/third/").await.0, 404);
+    assert_eq!(other["slug"], "second");
+}
+
 fn img_tags(html: &str) -> Vec<&str> {
     html.split("<img")
         .skip(1)

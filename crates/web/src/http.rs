@@ -38,6 +38,9 @@ pub fn cached(entry: &Entry, outcome: Outcome, request: &HeaderMap, swr: Duratio
         header::CONTENT_TYPE,
         HeaderValue::from_static(entry.rendered.content_type),
     );
+    if let Some(location) = &entry.rendered.location {
+        headers.insert(header::LOCATION, value(location));
+    }
     (entry.rendered.status, headers, entry.rendered.body.clone()).into_response()
 }
 

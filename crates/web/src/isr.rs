@@ -29,13 +29,15 @@ use bytes::Bytes;
 use metrics::counter;
 use sha2::{Digest, Sha256};
 
-/// What a render produced: a page to cache (200 or 404) and its tags.
+/// What a render produced: a page to cache (200, 404, or a 301 to a renamed page) and its tags.
 #[derive(Clone, Debug)]
 pub struct Rendered {
     pub status: StatusCode,
     pub content_type: &'static str,
     pub body: Bytes,
     pub tags: Vec<String>,
+    /// Where a redirect points (its `Location`).
+    pub location: Option<String>,
 }
 
 /// A cached page.
@@ -399,6 +401,7 @@ mod tests {
             content_type: "text/html; charset=utf-8",
             body: Bytes::from(body.to_owned()),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            location: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod jobs;
 mod protect;
 mod query;
 mod routes;
+pub mod schedule;
 pub mod service;
 pub mod version;
 
@@ -75,10 +76,17 @@ pub trait AdminResource: Send + Sync + 'static {
     /// must never be cached (private data: users). `None` is the default so that an app
     /// without a cache can declare a resource without naming the cache at all.
     const LIST: Option<Namespace> = None;
+    /// Where a publishable resource keeps its publication, for scheduled publishing
+    /// ([`schedule`]): each write then enqueues the row's next transition. `None`: the resource
+    /// has no publication in time.
+    const PUBLICATION: Option<schedule::Publication<Column<Self>>> = None;
     /// The primary key column (`id`).
     const ID: Column<Self>;
     /// The column pages and web tags are keyed by.
     const SLUG: Column<Self>;
+    /// Whether a row's old slugs keep naming it after a rename, so that its public pages
+    /// redirect ([`crate::slugs`]): for resources whose slugs are public URLs.
+    const SLUG_HISTORY: bool = false;
     /// The row's version counter (`version`, added by [`VersionColumns`]), bumped by every
     /// write of the row and checked against `If-Match` ([`version`]).
     const VERSION: Column<Self>;

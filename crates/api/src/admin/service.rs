@@ -7,12 +7,13 @@ use strata_cache::TtlClass;
 use utoipa::ToSchema;
 
 use super::query::{ListQuery, select_page};
+use super::schedule;
 use super::version::{self, IfMatch, Versioned};
 use super::{AdminResource, Column, OnDelete, Publishable, Row};
-use crate::ApiResult;
 use crate::context::{Change, Ctx, Op};
 use crate::error::{ApiError, FieldErrors};
 use crate::pagination::{Page, PageRequest};
+use crate::{ApiResult, slugs};
 
 /// A list key's parameters: the validated query (absent filters left out) and the page —
 /// exactly what the result depends on, so unknown query parameters (`utm_*`) never split it.
@@ -78,6 +79,19 @@ pub(super) fn change<R: AdminResource>(op: Op, rows: &[Row]) -> Change {
     Change::new(R::ENTITY, op, ids, slugs)
 }
 
+/// Keeps `R`'s slug history, when it has one: the row `id` has the slug `new` now.
+async fn slug_history<R: AdminResource>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    old: Option<&str>,
+    new: &str,
+) -> Result<(), DbErr> {
+    if R::SLUG_HISTORY {
+        slugs::renamed(txn, R::ENTITY, id, old, new).await?;
+    }
+    Ok(())
+}
+
 /// The output, read inside the write's transaction: once it commits nothing is left to fail.
 async fn read_in<R: AdminResource>(
     txn: &DatabaseTransaction,
@@ -109,7 +123,11 @@ async fn lock_one<R: AdminResource>(
 pub async fn create<R: AdminResource>(ctx: &Ctx, input: R::Input) -> ApiResult<Versioned<R::Out>> {
     let txn = ctx.begin().await?;
     let id = R::create(&txn, input).await?;
+    schedule::sync::<R>(&txn, &[id]).await?;
     let rows = R::lock(&txn, &[id]).await?;
+    if let Some(row) = rows.first() {
+        slug_history::<R>(&txn, id, None, &row.slug).await?;
+    }
     let version = rows.first().map_or(1, |row| row.version);
     let out = read_in::<R>(&txn, id, version).await?;
     ctx.commit(txn, change::<R>(Op::Create, &rows)).await?;
@@ -125,9 +143,13 @@ pub async fn update<R: AdminResource>(
     let txn = ctx.begin().await?;
     let old = lock_one::<R>(&txn, id, precondition).await?;
     R::update(&txn, id, input).await?;
+    schedule::sync::<R>(&txn, &[id]).await?;
     version::bump::<R>(&txn, &[id]).await?;
     // Both slugs: pages under the old one must go, pages under the new one may exist (404s).
     let mut rows = R::lock(&txn, &[id]).await?;
+    if let Some(row) = rows.first() {
+        slug_history::<R>(&txn, id, Some(&old.slug), &row.slug).await?;
+    }
     let version = rows.first().map_or(old.version + 1, |row| row.version);
     rows.push(old);
     let out = read_in::<R>(&txn, id, version).await?;
@@ -149,6 +171,9 @@ pub async fn delete<R: AdminResource>(
     let released = R::release(&txn, ctx.catalog, id, on_delete).await?;
     let moved: Vec<i64> = released.iter().map(|r| r.id).filter(|&r| r != id).collect();
     version::bump::<R>(&txn, &moved).await?;
+    if R::SLUG_HISTORY {
+        slugs::deleted(&txn, R::ENTITY, &[id]).await?;
+    }
     let files = R::delete(&txn, &[id]).await?;
     let mut rows = released;
     rows.push(row);
@@ -204,10 +229,16 @@ impl BulkAction {
         match self {
             BulkAction::Status(status) => {
                 R::set_status(txn, ids, status).await.map_err(refused)?;
+                schedule::sync::<R>(txn, ids).await?;
                 version::bump::<R>(txn, ids).await?;
                 Ok(Vec::new())
             }
-            BulkAction::Delete => R::delete(txn, ids).await,
+            BulkAction::Delete => {
+                if R::SLUG_HISTORY {
+                    slugs::deleted(txn, R::ENTITY, ids).await?;
+                }
+                R::delete(txn, ids).await
+            }
         }
     }
 }

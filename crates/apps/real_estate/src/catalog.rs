@@ -3,13 +3,15 @@
 //! (`strata_api::catalog`), the taxonomy edges included, and what deleting a term in use must
 //! respect.
 
+use strata_api::admin::schedule;
 use strata_api::catalog::{
-    AppData, CachedView, Collection, Entity, EntityDecl, PerId, Term, TermRef,
+    AppData, CachedView, Collection, Entity, EntityDecl, PerId, Schedule, Term, TermRef,
 };
 use strata_cache::CacheKey;
 use strata_taxonomy::catalog::{CATEGORY, OPTION, TAG};
 
 use crate::cache::{ADMIN_LIST, PUBLIC_DETAIL, PUBLIC_LIST, public};
+use crate::services::admin::Properties;
 
 pub const PROPERTY: Entity = Entity::new("property");
 
@@ -66,6 +68,11 @@ pub static DATA: AppData = AppData {
             noun: NOUN,
         },
     ],
+    // A property can be published for a future time, and withdrawn at one.
+    schedules: &[Schedule {
+        entity: PROPERTY,
+        transition: schedule::transition::<Properties>,
+    }],
 };
 
 #[cfg(test)]

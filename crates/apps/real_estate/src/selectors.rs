@@ -8,6 +8,7 @@ use sea_orm::{
     QuerySelect, Select,
 };
 use serde::Serialize;
+use strata_api::admin::schedule::{self, Publication};
 use strata_api::lang::{self, Lang};
 use strata_api::{Page, PageRequest, fetch_page};
 use strata_media::services::images_for;
@@ -194,12 +195,26 @@ async fn list_page(
     })
 }
 
+/// Where a property keeps its publication: what public reads filter on and what scheduled
+/// publishing watches.
+pub const PUBLICATION: Publication<property::Column> = Publication {
+    status: property::Column::Status,
+    published: PUBLISHED,
+    published_at: property::Column::PublishedAt,
+    unpublish_at: Some(property::Column::UnpublishAt),
+};
+
+/// The properties the public sees now: published, and within their publication window.
+fn public(db: &impl ConnectionTrait) -> Condition {
+    schedule::visible(&PUBLICATION, db.get_database_backend())
+}
+
 pub async fn published_page(
     db: &impl ConnectionTrait,
     filter: &PublicFilter,
     page: PageRequest,
 ) -> Result<Page<PropertyListItem>, DbErr> {
-    let mut select = property::Entity::find().filter(property::Column::Status.eq(PUBLISHED));
+    let mut select = property::Entity::find().filter(public(db));
     if let Some(slug) = &filter.category {
         // Bounded by the app's categories (a loop in them ends the walk: taxonomy's `tree`).
         let categories = strata_taxonomy::selectors::subtree(db, "real_estate", slug).await?;
@@ -263,7 +278,7 @@ pub async fn published_ids(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<
     property::Entity::find()
         .select_only()
         .column(property::Column::Id)
-        .filter(property::Column::Status.eq(PUBLISHED))
+        .filter(public(db))
         .order_by_desc(property::Column::Id)
         .limit(limit)
         .into_tuple()
@@ -275,10 +290,21 @@ pub async fn published_ids(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<
 pub async fn published_id(db: &impl ConnectionTrait, slug: &str) -> Result<Option<i64>, DbErr> {
     Ok(property::Entity::find()
         .filter(property::Column::Slug.eq(slug))
-        .filter(property::Column::Status.eq(PUBLISHED))
+        .filter(public(db))
         .one(db)
         .await?
         .map(|row| row.id))
+}
+
+/// The slug of the public property `id`.
+pub async fn published_slug(db: &impl ConnectionTrait, id: i64) -> Result<Option<String>, DbErr> {
+    property::Entity::find_by_id(id)
+        .select_only()
+        .column(property::Column::Slug)
+        .filter(public(db))
+        .into_tuple()
+        .one(db)
+        .await
 }
 
 /// One published property in full, in `lang`.
@@ -287,7 +313,7 @@ pub async fn detail_of(
     id: i64,
     lang: Lang,
 ) -> Result<Option<PropertyDetail>, DbErr> {
-    let select = property::Entity::find_by_id(id).filter(property::Column::Status.eq(PUBLISHED));
+    let select = property::Entity::find_by_id(id).filter(public(db));
     let Some(row) = select.one(db).await? else {
         return Ok(None);
     };

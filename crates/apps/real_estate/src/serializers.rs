@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use strata_api::lang::{self, Lang, LangCode, Picker};
@@ -132,6 +133,9 @@ pub struct PropertyAdmin {
     pub detail: PropertyDetail,
     #[serde(flatten)]
     pub texts: PropertyTexts,
+    /// When the property stops being public on its own; null: never.
+    #[schema(required)]
+    pub unpublish_at: Option<String>,
 }
 
 pub fn admin(p: &property::Model, related: &Related) -> PropertyAdmin {
@@ -149,6 +153,7 @@ pub fn admin(p: &property::Model, related: &Related) -> PropertyAdmin {
             address_fa: p.address_fa.clone(),
             address_en: p.address_en.clone(),
         },
+        unpublish_at: p.unpublish_at.as_ref().map(datetime),
     }
 }
 
@@ -337,6 +342,14 @@ pub struct PropertyInput {
     pub address_en: Option<String>,
     #[schema(value_type = Option<PropertyStatus>, nullable = false)]
     pub status: Option<&'static str>,
+    /// When the property is public from, once published (ISO 8601; without an offset, UTC). A
+    /// future time schedules it: it appears everywhere at that time, on its own. Null, or absent
+    /// when first published: the time it is published.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Option<DateTime<Utc>>>,
+    /// When a published property stops being public on its own; null: never.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub unpublish_at: Option<Option<DateTime<Utc>>>,
     #[schema(nullable = false)]
     pub featured: Option<bool>,
     /// A real-estate category id, or null.
@@ -355,13 +368,12 @@ fn amount(f: &mut Fields, field: &'static str, required: bool) -> Option<i64> {
         .and_then(to_hundredths)
 }
 
-/// What the output has and no input sets; ignored in a body, as DRF does (`published_at`
-/// follows the status, images have their own endpoints).
+/// What the output has and no input sets; ignored in a body, as DRF does (images have their
+/// own endpoints).
 const READ_ONLY: &[&str] = &[
     "id",
     "created_at",
     "updated_at",
-    "published_at",
     "images",
     "cover",
     "lang",
@@ -411,6 +423,13 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
     let district = f.translated(["district", "district_fa", "district_en"], false, 100);
     let address = f.translated(["address", "address_fa", "address_en"], false, 300);
     let status = f.choice("status", false, STATUSES);
+    let published_at = f.nullable_datetime("published_at");
+    let unpublish_at = f.nullable_datetime("unpublish_at");
+    if let (Some(Some(from)), Some(Some(until))) = (published_at, unpublish_at)
+        && until <= from
+    {
+        f.error("unpublish_at", "Must be later than published_at.");
+    }
     let featured = f.boolean("featured", false);
     let category = f.nullable_integer("category", 1, i64::MAX);
     let tags = f.id_list("tags", false);
@@ -438,6 +457,8 @@ pub fn property_input(body: JsonObject, mode: Mode) -> ApiResult<PropertyInput> 
         address_fa: address.fa,
         address_en: address.en,
         status,
+        published_at,
+        unpublish_at,
         featured,
         category,
         tags,

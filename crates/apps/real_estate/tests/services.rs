@@ -22,6 +22,7 @@ struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = strata_media::migrations();
+        all.extend(strata_api::migrations());
         all.extend(strata_taxonomy::migrations());
         all.extend(strata_real_estate::migrations());
         all

@@ -50,4 +50,5 @@ pub static DATA: AppData = AppData {
     ],
     // A category's children are taxonomy's own rows (`services::admin` handles them).
     term_refs: &[],
+    schedules: &[],
 };

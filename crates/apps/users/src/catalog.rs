@@ -14,4 +14,5 @@ pub static DATA: AppData = AppData {
     }],
     views: &[],
     term_refs: &[],
+    schedules: &[],
 };

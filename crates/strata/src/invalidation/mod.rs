@@ -10,17 +10,18 @@
 
 pub mod journal;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseTransaction, DbErr};
 pub use strata_api::catalog::Plan;
+use strata_api::tasks::Runner;
 use strata_api::{Change, ChangeSink, Receipt};
 use strata_cache::{Cache, Invalidation, Namespace};
 use strata_web::coherence::Coherence;
 
 use crate::apps;
-use crate::outbox::Outbox;
+use crate::outbox::{self, Outbox};
 
 use self::journal::Journal;
 
@@ -43,15 +44,25 @@ pub struct Invalidator {
     cache: Cache,
     web: Arc<Coherence>,
     outbox: Arc<Outbox>,
+    /// Runs the outbox's deliveries; weak because a scheduled transition, run by the queue,
+    /// commits through this invalidator.
+    tasks: Weak<Runner>,
     journal: Journal,
 }
 
 impl Invalidator {
-    pub fn new(cache: Cache, web: Arc<Coherence>, outbox: Arc<Outbox>, journal: Journal) -> Self {
+    pub fn new(
+        cache: Cache,
+        web: Arc<Coherence>,
+        outbox: Arc<Outbox>,
+        tasks: &Arc<Runner>,
+        journal: Journal,
+    ) -> Self {
         Invalidator {
             cache,
             web,
             outbox,
+            tasks: Arc::downgrade(tasks),
             journal,
         }
     }
@@ -66,7 +77,17 @@ impl Invalidator {
             .await
             == Invalidation::Queued;
         self.web.revalidate(&plan.tags).await;
-        self.outbox.deliver_now().await;
+        if let Some(tasks) = self.tasks.upgrade() {
+            if apps::catalog().transition(change.entity.name()).is_some() {
+                // The write may have scheduled a transition sooner than the runner's next look.
+                tasks.wake();
+            }
+            if self.outbox.has_targets() {
+                // One bounded attempt, as the original stack's `notify_nextjs_revalidate`: a
+                // front end is normally fresh on its first load after the ack.
+                tasks.run_now(outbox::KIND, outbox::TIMEOUT).await;
+            }
+        }
         tracing::info!(
             entity = ?change.entity,
             op = ?change.op,

@@ -1,263 +1,115 @@
-//! The durable outbox of revalidations owed to external Next.js front ends (`NEXTJS_URL`).
+//! The durable outbox of revalidations owed to external Next.js front ends (`NEXTJS_URL`),
+//! as tasks of kind [`KIND`] on the shared queue (`strata_api::tasks`).
 //!
-//! Rows are written in the mutation's own transaction ([`Outbox::record`]), so a committed
-//! change always has its notifications and a rolled-back one never does. A dispatcher on every
-//! instance delivers due rows with the Next.js protocol (`POST {tag, secret}` to
-//! `<base>/api/revalidate`, see [`Target`]; 2 s timeout), deletes them once a target answered
-//! 2xx, and otherwise retries with exponential backoff — logged and counted, never dropped. Instances claim a row by moving its due time with a
-//! compare-and-set, so one delivery runs at a time per row.
+//! Tasks are written in the mutation's own transaction ([`Outbox::record`]), so a committed
+//! change always has its notifications and a rolled-back one never does. The queue's runner on
+//! every instance delivers due tasks with the Next.js protocol (`POST {tag, secret}` to
+//! `<base>/api/revalidate`, see [`Target`]; 2 s timeout) under a lease, deletes them once a
+//! target answered 2xx, and otherwise retries with backoff — logged and counted, never
+//! dropped. The task table replaced `web_outbox` ([`m20261207_000800_outbox_to_tasks`] moved
+//! its rows).
 
 pub mod m20261124_000500_web_outbox;
+pub mod m20261207_000800_outbox_to_tasks;
 mod target;
 
 pub use target::{Form, Target};
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use metrics::{counter, gauge};
+use async_trait::async_trait;
+use metrics::counter;
 use reqwest::StatusCode;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{DatabaseTransaction, DbErr};
+use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::Notify;
+use strata_api::tasks::{self, Kind, Run, RunLeased, Task, TaskError};
 
-mod entry {
-    use sea_orm::entity::prelude::*;
+/// The outbox's kind of task.
+pub const KIND: &str = "nextjs.revalidate";
+/// The Next.js protocol's timeout per call, and the bound of the attempt on the commit's path.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a claimed delivery is left to the instance that claimed it.
+const LEASE: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "web_outbox")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub target: String,
-        pub tag: String,
-        pub attempts: i32,
-        pub next_attempt_at: DateTimeUtc,
-        pub created_at: DateTimeUtc,
-        pub last_error: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
+/// One revalidation owed: a task's payload, written by [`Outbox::record`].
+#[derive(Deserialize)]
+struct Revalidation {
+    target: String,
+    tag: String,
 }
 
-/// The Next.js protocol's timeout per call.
-const TIMEOUT: Duration = Duration::from_secs(2);
-/// How often due rows are looked for when nothing wakes the dispatcher.
-const POLL: Duration = Duration::from_secs(1);
-/// How long a claimed row is left to the instance that claimed it.
-const CLAIM: Duration = Duration::from_secs(30);
-const BATCH: u64 = 100;
-const MAX_BACKOFF_SECS: i64 = 300;
-/// After this many failed attempts a row is reported at ERROR (and still retried).
-const LOUD_AFTER: i32 = 10;
-
 pub struct Outbox {
-    db: DatabaseConnection,
     targets: Vec<Target>,
     secret: String,
     client: reqwest::Client,
-    wake: Notify,
 }
 
 impl Outbox {
     /// Fails only when the HTTP client cannot start (its TLS backend).
-    pub fn new(
-        db: DatabaseConnection,
-        targets: Vec<Target>,
-        secret: Option<String>,
-    ) -> Result<Arc<Self>, reqwest::Error> {
+    pub fn new(targets: Vec<Target>, secret: Option<String>) -> Result<Arc<Self>, reqwest::Error> {
         Ok(Arc::new(Outbox {
-            db,
             targets,
             secret: secret.unwrap_or_default(),
             client: delivery_client()?,
-            wake: Notify::new(),
         }))
     }
 
-    /// Inside the mutation's transaction: one row per target and tag.
+    /// Whether any front end is configured (otherwise nothing is recorded or delivered).
+    pub fn has_targets(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
+    /// Inside the mutation's transaction: one task per target and tag.
     pub async fn record(
         &self,
         txn: &DatabaseTransaction,
         tags: &BTreeSet<String>,
     ) -> Result<(), DbErr> {
-        if self.targets.is_empty() || tags.is_empty() {
-            return Ok(());
+        let mut payloads = Vec::with_capacity(self.targets.len() * tags.len());
+        for target in &self.targets {
+            for tag in tags {
+                payloads.push(json!({ "target": target.endpoint, "tag": tag }).to_string());
+            }
         }
-        let now = Utc::now();
-        let rows = self.targets.iter().flat_map(|target| {
-            tags.iter().map(move |tag| entry::ActiveModel {
-                target: Set(target.endpoint.clone()),
-                tag: Set(tag.clone()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                created_at: Set(now),
-                last_error: Set(None),
-                ..Default::default()
-            })
-        });
-        entry::Entity::insert_many(rows).exec(txn).await?;
-        Ok(())
+        tasks::enqueue_all(txn, KIND, payloads).await
     }
 
-    /// After a commit, on the commit's invalidation path (which the request awaits): one
-    /// delivery attempt now, bounded by the protocol's 2 s timeout as the original stack's
-    /// `notify_nextjs_revalidate` was, so a front end is normally fresh on its first load after
-    /// the ack. Whatever is not delivered in that time stays for the dispatcher.
-    pub async fn deliver_now(&self) {
-        if self.targets.is_empty() {
-            return;
-        }
-        match tokio::time::timeout(TIMEOUT, self.deliver_due()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::error!(%error, "outbox: reading due revalidations failed"),
-            // Rows claimed by the attempt are retried once their claim lapses.
-            Err(_) => self.wake.notify_one(),
-        }
+    /// The queue's kind that delivers, when targets are configured.
+    pub fn kind(self: &Arc<Self>) -> Option<Kind> {
+        self.has_targets().then(|| Kind {
+            name: KIND,
+            run: Run::Leased {
+                lease: LEASE,
+                handler: Arc::clone(self) as Arc<dyn RunLeased>,
+            },
+            max_backoff: MAX_BACKOFF,
+        })
     }
 
-    /// Runs the dispatcher until the process ends (only when targets are configured).
-    pub fn start(self: &Arc<Self>) {
-        if self.targets.is_empty() {
-            return;
-        }
+    /// Logs where revalidations go, and a secret that is missing, when a server starts.
+    pub fn announce(&self) {
         for target in &self.targets {
             target.log();
         }
-        if self.secret.is_empty() {
+        if !self.targets.is_empty() && self.secret.is_empty() {
             tracing::warn!(
                 "NEXTJS_URL is set but REVALIDATE_SECRET is not: targets will refuse the calls"
             );
         }
-        let outbox = Arc::clone(self);
-        tokio::spawn(async move {
-            if let Err(error) = outbox.readdress_base_rows().await {
-                tracing::error!(%error, "outbox: re-addressing rows of base URLs failed");
-            }
-            loop {
-                match outbox.deliver_due().await {
-                    // More may be due right away.
-                    Ok(n) if n as u64 == BATCH => continue,
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::error!(%error, "outbox: reading due revalidations failed")
-                    }
-                }
-                let _ = tokio::time::timeout(POLL, outbox.wake.notified()).await;
-            }
-        });
     }
 
-    /// Releases before this one posted to a base-form entry verbatim, so their rows carry the
-    /// base URL (which Next.js answers 404, forever): point them at the endpoint.
-    async fn readdress_base_rows(&self) -> Result<(), DbErr> {
-        for target in self.targets.iter().filter(|t| t.form == Form::Base) {
-            entry::Entity::update_many()
-                .col_expr(entry::Column::Target, Expr::value(target.endpoint.clone()))
-                .filter(entry::Column::Target.eq(target.configured.as_str()))
-                .exec(&self.db)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Delivers what is due; returns how many rows it looked at.
-    async fn deliver_due(&self) -> Result<usize, DbErr> {
-        let now = Utc::now();
-        let due = entry::Entity::find()
-            .filter(entry::Column::NextAttemptAt.lte(now))
-            .order_by_asc(entry::Column::Id)
-            .limit(BATCH)
-            .all(&self.db)
-            .await?;
-        let mut unreachable: HashSet<String> = HashSet::new();
-        for row in &due {
-            // A target that just failed is not called again this round: its rows wait their turn.
-            if unreachable.contains(&row.target) || !self.claim(row, now).await? {
-                continue;
-            }
-            match self.post(&row.target, &row.tag).await {
-                Ok(()) => {
-                    entry::Entity::delete_by_id(row.id).exec(&self.db).await?;
-                    counter!("strata_web_outbox_deliveries_total", "outcome" => "delivered")
-                        .increment(1);
-                }
-                Err(error) => {
-                    unreachable.insert(row.target.clone());
-                    self.failed(row, &error).await?;
-                }
-            }
-        }
-        let pending = entry::Entity::find().count(&self.db).await?;
-        gauge!("strata_web_outbox_pending").set(pending as f64);
-        Ok(due.len())
-    }
-
-    async fn claim(&self, row: &entry::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
-        let claimed = entry::Entity::update_many()
-            .col_expr(entry::Column::NextAttemptAt, Expr::value(now + CLAIM))
-            .filter(entry::Column::Id.eq(row.id))
-            .filter(entry::Column::NextAttemptAt.eq(row.next_attempt_at))
-            .exec(&self.db)
-            .await?;
-        Ok(claimed.rows_affected == 1)
-    }
-
-    async fn failed(&self, row: &entry::Model, error: &DeliveryError) -> Result<(), DbErr> {
-        let attempts = row.attempts.saturating_add(1);
-        let backoff = 2i64
-            .saturating_pow(attempts.min(16) as u32)
-            .min(MAX_BACKOFF_SECS);
-        entry::Entity::update_many()
-            .col_expr(entry::Column::Attempts, Expr::value(attempts))
-            .col_expr(
-                entry::Column::NextAttemptAt,
-                Expr::value(Utc::now() + chrono::Duration::seconds(backoff)),
-            )
-            .col_expr(entry::Column::LastError, Expr::value(error.to_string()))
-            .filter(entry::Column::Id.eq(row.id))
-            .exec(&self.db)
-            .await?;
-        counter!("strata_web_outbox_deliveries_total", "outcome" => error.outcome()).increment(1);
-        if matches!(error, DeliveryError::Unauthorized(_)) {
-            // Retrying cannot help until an operator aligns the secrets: say so on every attempt.
-            tracing::error!(
-                target = row.target,
-                tag = row.tag,
-                attempts,
-                %error,
-                retry_in_secs = backoff,
-                "outbox: the target refused REVALIDATE_SECRET; set the same secret on both sides"
-            );
-        } else if attempts >= LOUD_AFTER {
-            tracing::error!(
-                target = row.target,
-                tag = row.tag,
-                attempts,
-                %error,
-                retry_in_secs = backoff,
-                "outbox: revalidation still undelivered"
-            );
-        } else {
-            tracing::warn!(
-                target = row.target,
-                tag = row.tag,
-                attempts,
-                %error,
-                retry_in_secs = backoff,
-                "outbox: revalidation failed; will retry"
-            );
-        }
-        Ok(())
+    /// Where a task's revalidation goes. Releases before the entry's two forms posted to a
+    /// base-form entry verbatim (which Next.js answers 404, forever): such tasks go to the
+    /// endpoint.
+    fn endpoint<'a>(&'a self, target: &'a str) -> &'a str {
+        self.targets
+            .iter()
+            .find(|t| t.form == Form::Base && t.configured == target)
+            .map_or(target, |t| t.endpoint.as_str())
     }
 
     async fn post(&self, target: &str, tag: &str) -> Result<(), DeliveryError> {
@@ -283,6 +135,46 @@ impl Outbox {
             }),
             status => Err(DeliveryError::Status(status)),
         }
+    }
+}
+
+#[async_trait]
+impl RunLeased for Outbox {
+    async fn run(&self, task: &Task) -> Result<(), TaskError> {
+        let owed: Revalidation = serde_json::from_str(&task.payload)
+            .map_err(|error| TaskError::retry(format!("unreadable payload: {error}")))?;
+        let target = self.endpoint(&owed.target);
+        match self.post(target, &owed.tag).await {
+            Ok(()) => {
+                counter!("strata_web_outbox_deliveries_total", "outcome" => "delivered")
+                    .increment(1);
+                Ok(())
+            }
+            Err(error) => {
+                counter!("strata_web_outbox_deliveries_total", "outcome" => error.outcome())
+                    .increment(1);
+                let unauthorized = matches!(error, DeliveryError::Unauthorized(_));
+                Err(TaskError {
+                    message: if unauthorized {
+                        format!(
+                            "{target} refused REVALIDATE_SECRET ({error}) revalidating {:?}; set the same secret on both sides",
+                            owed.tag
+                        )
+                    } else {
+                        format!("{target} revalidating {:?}: {error}", owed.tag)
+                    },
+                    // Retrying cannot help until an operator aligns the secrets: say so loudly.
+                    needs_operator: unauthorized,
+                })
+            }
+        }
+    }
+
+    /// A target that just failed is not called again this round: its tasks wait their turn.
+    fn lane(&self, task: &Task) -> Option<String> {
+        serde_json::from_str::<Revalidation>(&task.payload)
+            .ok()
+            .map(|owed| self.endpoint(&owed.target).to_owned())
     }
 }
 

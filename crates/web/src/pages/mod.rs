@@ -514,6 +514,17 @@ pub fn html(status: StatusCode, body: String, tags: Vec<String>) -> Rendered {
         content_type: "text/html; charset=utf-8",
         body: Bytes::from(body),
         tags,
+        location: None,
+    }
+}
+
+/// A permanent redirect to `path` (a renamed object's page), cached with `tags`: whatever
+/// could change where it should point. `path` is built of [`segment`]s, so it needs no escaping.
+pub fn moved_permanently(path: String, tags: Vec<String>) -> Rendered {
+    let body = format!("<!doctype html><title>Moved</title><a href=\"{path}\">{path}</a>\n");
+    Rendered {
+        location: Some(path),
+        ..html(StatusCode::MOVED_PERMANENTLY, body, tags)
     }
 }
 

@@ -14,7 +14,7 @@ use strata_taxonomy::services::public as taxonomy;
 
 use super::{
     Card, Meta, PAGE_SIZE, PageError, Pager, Place, Shot, Shown, deal_word, html, json_ld,
-    place_comma, plain_text, property_url, segment,
+    moved_permanently, place_comma, plain_text, property_url, segment,
 };
 use crate::Site;
 use crate::i18n::{INVALID_QUERY, Lang, SiteLang};
@@ -223,7 +223,20 @@ fn option_groups(lang: Lang, options: &[OptionSummary]) -> Vec<(Option<Shown>, V
 }
 
 pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, PageError> {
-    let p = properties::detail_by_slug(&site.ctx, slug, lang).await?;
+    let p = match properties::detail_by_slug(&site.ctx, slug, lang).await {
+        // An old slug of a renamed property: one hop to its page now.
+        Err(ApiError::NotFound) => {
+            let (id, current) = properties::moved(&site.ctx, slug)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let path = format!("{}/properties/{}/", lang.prefix(), segment(&current));
+            return Ok(moved_permanently(
+                path,
+                vec![PROPERTY_PAGE.of(id), PROPERTIES_TAG.tag()],
+            ));
+        }
+        found => found?,
+    };
     let w = lang.words();
     let prefix = lang.prefix();
     let description = plain_text(&p.description, 160);

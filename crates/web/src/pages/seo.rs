@@ -95,6 +95,7 @@ pub async fn sitemap(site: &Site) -> Result<Rendered, PageError> {
         content_type: "application/xml; charset=utf-8",
         body: Bytes::from(view.render()?),
         tags: vec![PROPERTIES_TAG.tag(), CATEGORIES_TAG.tag(), TAGS_TAG.tag()],
+        location: None,
     })
 }
 
@@ -108,5 +109,6 @@ pub fn robots(site: &Site) -> Rendered {
         content_type: "text/plain; charset=utf-8",
         body: Bytes::from(body),
         tags: Vec::new(),
+        location: None,
     }
 }

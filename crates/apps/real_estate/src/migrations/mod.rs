@@ -5,6 +5,7 @@ mod m20261124_000400_real_estate;
 mod m20261127_000400_real_estate_bilingual;
 mod m20261127_000500_real_estate_city_keys;
 mod m20261207_000410_real_estate_title_sort;
+mod m20261207_000420_real_estate_unpublish_at;
 
 /// After taxonomy's: properties reference categories, tags and options.
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Box<dyn MigrationTrait>> {
             tables: &["real_estate_property"],
         }),
         Box::new(m20261207_000410_real_estate_title_sort::Migration),
+        Box::new(m20261207_000420_real_estate_unpublish_at::Migration),
     ]
 }

@@ -42,8 +42,11 @@ pub struct Model {
     pub status: String,
     pub featured: bool,
     pub category_id: Option<i64>,
-    /// Set the first time the property is published.
+    /// When the property is public from: set the first time it is published, unless given
+    /// (a future time schedules it).
     pub published_at: Option<DateTimeUtc>,
+    /// When a published property stops being public on its own; null: never.
+    pub unpublish_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Bumped by every write of this row: the admin's `ETag` and `If-Match` check

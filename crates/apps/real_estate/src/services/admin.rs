@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
+use strata_api::admin::schedule::Publication;
 use strata_api::admin::{AdminResource, Publishable};
 use strata_api::lang::{Lang, Translated, stored_sort_key};
 use strata_api::{ApiError, ApiResult, Change, Ctx, Entity, FieldErrors, JsonObject, Mode, Op};
@@ -201,12 +202,8 @@ fn apply_texts(row: &mut property::ActiveModel, input: &mut PropertyInput) -> Ap
     Ok(())
 }
 
-/// Copies the given fields onto the row; `published_at` is set the first time it is published.
-fn apply(
-    row: &mut property::ActiveModel,
-    mut input: PropertyInput,
-    was_published_at: bool,
-) -> ApiResult<()> {
+/// Copies the given fields onto the row; a published row without `published_at` gets now.
+fn apply(row: &mut property::ActiveModel, mut input: PropertyInput) -> ApiResult<()> {
     let now = Utc::now();
     apply_texts(row, &mut input)?;
     if let Some(v) = input.slug {
@@ -235,9 +232,16 @@ fn apply(
     }
     if let Some(status) = input.status {
         row.status = Set(status.to_owned());
-        if status == PUBLISHED && !was_published_at {
-            row.published_at = Set(Some(now));
-        }
+    }
+    if let Some(v) = input.published_at {
+        row.published_at = Set(v);
+    }
+    if let Some(v) = input.unpublish_at {
+        row.unpublish_at = Set(v);
+    }
+    let published = row.status.try_as_ref().is_some_and(|s| s == PUBLISHED);
+    if published && row.published_at.try_as_ref().is_some_and(Option::is_none) {
+        row.published_at = Set(Some(now));
     }
     row.updated_at = Set(now);
     Ok(())
@@ -262,8 +266,10 @@ impl AdminResource for Properties {
     // Rows show the category and tags; the form also the options.
     const SHOWS: &'static [Entity] = &[terms::CATEGORY, terms::TAG, terms::OPTION];
     const LIST: Option<strata_cache::Namespace> = Some(LIST);
+    const PUBLICATION: Option<Publication<property::Column>> = Some(selectors::PUBLICATION);
     const ID: property::Column = property::Column::Id;
     const SLUG: property::Column = property::Column::Slug;
+    const SLUG_HISTORY: bool = true;
     const VERSION: property::Column = property::Column::Version;
     const ORDERING: &'static [(&'static str, property::Column)] = &[
         ("updated_at", property::Column::UpdatedAt),
@@ -322,11 +328,12 @@ impl AdminResource for Properties {
             featured: Set(false),
             category_id: Set(None),
             published_at: Set(None),
+            unpublish_at: Set(None),
             created_at: Set(now),
             ..Default::default()
         };
         let links = split_links(&mut input);
-        apply(&mut row, input, false)?;
+        apply(&mut row, input)?;
         let row = row.insert(txn).await.map_err(slug_error)?;
         set_links(txn, row.id, &links).await?;
         Ok(row.id)
@@ -339,9 +346,8 @@ impl AdminResource for Properties {
             .ok_or(ApiError::NotFound)?;
         check_relations(txn, &input).await?;
         let links = split_links(&mut input);
-        let was_published = old.published_at.is_some();
         let mut row = old.into_active_model();
-        apply(&mut row, input, was_published)?;
+        apply(&mut row, input)?;
         row.update(txn).await.map_err(slug_error)?;
         set_links(txn, id, &links).await?;
         Ok(())

@@ -1,9 +1,10 @@
 //! Public reads: published properties only.
 
-use strata_api::{ApiError, Ctx, Lang, Page, PageRequest, decoded};
+use strata_api::{ApiError, Ctx, Lang, Page, PageRequest, decoded, slugs};
 use strata_cache::Json;
 
 use crate::cache::public as cache;
+use crate::catalog::PROPERTY;
 use crate::selectors::{self, PublicFilter};
 use crate::serializers::{PropertyDetail, PropertyListItem};
 
@@ -48,4 +49,14 @@ pub async fn detail_by_slug(ctx: &Ctx, slug: &str, lang: Lang) -> Result<Propert
         .await?
         .ok_or(ApiError::NotFound)?;
     detail(ctx, id, lang).await
+}
+
+/// The public property an old slug names since a rename, with its slug now.
+pub async fn moved(ctx: &Ctx, slug: &str) -> Result<Option<(i64, String)>, ApiError> {
+    let Some(id) = slugs::moved(&ctx.db, PROPERTY, slug).await? else {
+        return Ok(None);
+    };
+    Ok(selectors::published_slug(&ctx.db, id)
+        .await?
+        .map(|current| (id, current)))
 }
