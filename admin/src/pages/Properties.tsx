@@ -6,7 +6,7 @@ import type { Query } from "../api/client";
 import { useAdminQuery } from "../api/hooks";
 import type { components } from "../api/schema";
 import { useSiteInfo } from "../api/site";
-import { formatNumber } from "../format";
+import { formatDateTime, formatNumber } from "../format";
 import { useI18n } from "../i18n";
 import { formatMoney, unitName } from "../money";
 import { shownLang } from "../textLang";
@@ -14,6 +14,7 @@ import { FilterSelect, ListHeader, SearchBox, oneOf, pageCount, useUrlFilters } 
 import { Pager } from "./Pager";
 import { PropertiesBulkBar } from "./PropertiesBulk";
 import { QueryState } from "./State";
+import { isScheduled } from "./scheduled";
 
 type Status = components["schemas"]["PropertyStatus"];
 type Deal = components["schemas"]["Deal"];
@@ -117,6 +118,11 @@ export function Properties() {
                   <Badge variant="light" data-status={row.status}>
                     {t(row.status)}
                   </Badge>
+                  {isScheduled(row) && (
+                    <Badge variant="outline" ms="xs" title={formatDateTime(row.published_at, lang)} data-testid="scheduled">
+                      {t("scheduled")}
+                    </Badge>
+                  )}
                 </Table.Td>
                 <Table.Td>{t(row.deal)}</Table.Td>
                 <Table.Td dir="auto" lang={shownLang(row, "city")}>

@@ -14,6 +14,7 @@ import { Pair, fieldLang, inputLang } from "./Bilingual";
 import { Conflicts } from "./Conflicts";
 import { PropertyImages } from "./PropertyImages";
 import { RichText, plainText } from "./RichText";
+import { isScheduled } from "./scheduled";
 import { QueryState } from "./State";
 import { groupIn, nameIn } from "./Terms";
 import { useVersionedForm } from "./useVersionedForm";
@@ -234,6 +235,20 @@ function Form({ property, site }: { property: Property | undefined; site: SiteIn
     />
   );
 
+  // When the property is public: the browser's date and time picker, in its time zone.
+  const timeInput = (field: "published_at" | "unpublish_at", label: Key, hint: Key) => (
+    <TextInput
+      type="datetime-local"
+      name={field}
+      label={t(label)}
+      description={t(hint)}
+      value={draft[field]}
+      onChange={(e) => form.set({ [field]: e.currentTarget.value })}
+      error={error(field)}
+      dir="ltr"
+    />
+  );
+
   return (
     <form onSubmit={submit} noValidate>
       <Stack maw={900}>
@@ -338,26 +353,8 @@ function Form({ property, site }: { property: Property | undefined; site: SiteIn
             searchable
           />
           <Checkbox name="featured" label={t("featured")} checked={draft.featured} onChange={(e) => form.set({ featured: e.currentTarget.checked })} error={error("featured")} />
-          <TextInput
-            type="datetime-local"
-            name="published_at"
-            label={t("publishedAt")}
-            description={t("publishedAtHint")}
-            value={draft.published_at}
-            onChange={(e) => form.set({ published_at: e.currentTarget.value })}
-            error={error("published_at")}
-            dir="ltr"
-          />
-          <TextInput
-            type="datetime-local"
-            name="unpublish_at"
-            label={t("unpublishAt")}
-            description={t("unpublishAtHint")}
-            value={draft.unpublish_at}
-            onChange={(e) => form.set({ unpublish_at: e.currentTarget.value })}
-            error={error("unpublish_at")}
-            dir="ltr"
-          />
+          {timeInput("published_at", "publishedAt", "publishedAtHint")}
+          {timeInput("unpublish_at", "unpublishAt", "unpublishAtHint")}
         </div>
         <Group>
           <Button type="submit" loading={save.isPending}>
@@ -424,7 +421,7 @@ function OnSite({ property, origin }: { property: Property; origin: string }) {
       </Text>
     );
   // Its page exists once its time has come: until then, when that is.
-  if (property.published_at !== null && new Date(property.published_at) > new Date())
+  if (isScheduled(property))
     return (
       <Text size="sm" c="gray.7" data-testid="scheduled">
         {t("scheduledFrom")} {formatDateTime(property.published_at, lang)}

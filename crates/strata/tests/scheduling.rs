@@ -155,6 +155,15 @@ async fn publishes_and_withdraws_on_time(backend: Backend) {
         Backend::Embedded => vec![site.serve()],
         Backend::Production => vec![site.serve(), site.serve()],
     };
+    // Published now, stamped by the write itself: nothing to schedule.
+    let (status, body) = Api::new(&instances[0], Some(&token))
+        .json(
+            Method::POST,
+            "/api/admin/properties/",
+            json!({"title": "Public now", "deal": "sale", "price": "1", "area": "1", "city": "Qom", "status": "published"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     let from = ahead();
     let until = from + AHEAD;
     let (id, slug) = schedule(&instances[0], &token, "Scheduled villa", from, Some(until)).await;

@@ -611,7 +611,6 @@ async fn nextjs_targets_get_every_tag_even_after_an_outage(backend: Backend) {
     drop(server);
 }
 
-/// The `<img …>` tags of a page, each without its closing `>`.
 /// A renamed property's old URLs answer a 301 to its page now, in one hop from any slug it
 /// had, never the page cached under the old URL; a new property that takes an old slug wins.
 async fn old_slugs_redirect_in_one_hop(backend: Backend) {
@@ -711,6 +710,7 @@ async fn old_slugs_redirect_in_one_hop(backend: Backend) {
     assert_eq!(other["slug"], "second");
 }
 
+/// The `<img …>` tags of a page, each without its closing `>`.
 fn img_tags(html: &str) -> Vec<&str> {
     html.split("<img")
         .skip(1)

@@ -65,7 +65,9 @@ pub fn db_now(backend: DbBackend) -> SimpleExpr {
     }
 }
 
-/// The database's current time, read (see [`db_now`]).
+/// The database's current time, read inside a write (see [`db_now`]). `clock_timestamp()`,
+/// not `CURRENT_TIMESTAMP`: the latter is when the transaction began, before the write stamped
+/// its rows with the process's "now", which would then look ahead and be scheduled.
 async fn read_db_now(db: &impl ConnectionTrait) -> Result<DateTime<Utc>, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(Utc::now());
@@ -73,10 +75,10 @@ async fn read_db_now(db: &impl ConnectionTrait) -> Result<DateTime<Utc>, DbErr> 
     let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT CURRENT_TIMESTAMP",
+            "SELECT clock_timestamp()",
         ))
         .await?
-        .ok_or_else(|| DbErr::Custom("SELECT CURRENT_TIMESTAMP returned no row".to_owned()))?;
+        .ok_or_else(|| DbErr::Custom("SELECT clock_timestamp() returned no row".to_owned()))?;
     row.try_get_by_index(0)
         .map_err(|error| DbErr::Custom(error.to_string()))
 }

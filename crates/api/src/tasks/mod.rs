@@ -431,27 +431,24 @@ impl Runner {
             .filter(Column::DueAt.eq(due))
             .exec(&self.db)
             .await?;
-        let retry_in_secs = retry_in.as_secs();
+        // One event, at the level the failure deserves (tracing's levels are static).
+        macro_rules! report {
+            ($level:ident, $message:literal) => {
+                tracing::$level!(
+                    kind = kind.name,
+                    key = task.key,
+                    id = task.id,
+                    attempts,
+                    error = error.message,
+                    retry_in_secs = retry_in.as_secs(),
+                    $message
+                )
+            };
+        }
         if error.needs_operator || attempts >= LOUD_AFTER {
-            tracing::error!(
-                kind = kind.name,
-                key = task.key,
-                id = task.id,
-                attempts,
-                error = error.message,
-                retry_in_secs,
-                "tasks: still failing"
-            );
+            report!(error, "tasks: still failing");
         } else {
-            tracing::warn!(
-                kind = kind.name,
-                key = task.key,
-                id = task.id,
-                attempts,
-                error = error.message,
-                retry_in_secs,
-                "tasks: failed; will retry"
-            );
+            report!(warn, "tasks: failed; will retry");
         }
         Ok(())
     }
