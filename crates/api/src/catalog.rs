@@ -405,3 +405,81 @@ fn derive_rule(
     }
     rule
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use sea_orm::{DatabaseTransaction, DbErr};
+    use strata_cache::Namespace;
+
+    use super::*;
+
+    const POST: Entity = Entity::new("post");
+    const PAGE: Entity = Entity::new("page");
+
+    fn nothing(
+        _: &DatabaseTransaction,
+        _: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<crate::Change>, DbErr>> + Send + '_>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    const fn declared(entity: Entity) -> EntityDecl {
+        EntityDecl {
+            entity,
+            all: None,
+            by_id: None,
+            by_slug: None,
+        }
+    }
+
+    static BLOG: AppData = AppData {
+        name: "blog",
+        entities: &[declared(POST)],
+        views: &[CachedView::whole(
+            Namespace::public("post", "list"),
+            POST,
+            &[PAGE],
+        )],
+        term_refs: &[],
+        schedules: &[
+            Schedule {
+                entity: POST,
+                transition: nothing,
+            },
+            Schedule {
+                entity: PAGE,
+                transition: nothing,
+            },
+        ],
+    };
+    static AGAIN: AppData = AppData {
+        name: "again",
+        entities: &[declared(POST)],
+        views: &[],
+        term_refs: &[],
+        schedules: &[Schedule {
+            entity: POST,
+            transition: nothing,
+        }],
+    };
+
+    #[test]
+    fn inconsistent_declarations_are_named() {
+        assert_eq!(
+            Catalog::new(&[&BLOG, &AGAIN]).problems(),
+            [
+                "again declares the entity post again",
+                "public:post:list names the undeclared entity page",
+                "the undeclared entity page is scheduled",
+                "post is scheduled twice",
+            ]
+        );
+        let alone = Catalog::new(&[&AGAIN]);
+        assert_eq!(alone.problems(), [] as [String; 0]);
+        assert!(alone.transition("post").is_some());
+        assert!(alone.transition("page").is_none());
+    }
+}

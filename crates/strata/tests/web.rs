@@ -635,7 +635,7 @@ async fn old_slugs_redirect_in_one_hop(backend: Backend) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let location = |path: &'static str| {
+    let location_of = |path: &str| {
         let request = no_redirects.get(server.url(path));
         async move {
             let response = request.send().await.unwrap();
@@ -658,13 +658,13 @@ async fn old_slugs_redirect_in_one_hop(backend: Backend) {
     }
     for old in ["/properties/first/", "/properties/second/"] {
         assert_eq!(
-            location(old).await,
+            location_of(old).await,
             (301, Some("/properties/third/".to_owned())),
             "{old}"
         );
     }
     assert_eq!(
-        location("/en/properties/first/").await,
+        location_of("/en/properties/first/").await,
         (301, Some("/en/properties/third/".to_owned()))
     );
     assert_eq!(ok(&server, "/properties/third/").await.status, 200);
@@ -678,10 +678,10 @@ async fn old_slugs_redirect_in_one_hop(backend: Backend) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        location("/properties/third/").await,
+        location_of("/properties/third/").await,
         (301, Some("/properties/first/".to_owned()))
     );
-    assert_eq!(location("/properties/first/").await, (200, None));
+    assert_eq!(location_of("/properties/first/").await, (200, None));
     let other = create(
         &admin,
         json!({"title": "Newcomer", "slug": "second", "deal": "rent", "price": "2", "area": "2", "city": "Qom", "status": "published"}),
@@ -701,13 +701,45 @@ async fn old_slugs_redirect_in_one_hop(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(location("/properties/third/").await.0, 404);
+    assert_eq!(location_of("/properties/third/").await.0, 404);
     assert_eq!(
         admin.delete(&format!("/api/admin/properties/{id}/")).await,
         204
     );
-    assert_eq!(location("/properties/third/").await.0, 404);
+    assert_eq!(location_of("/properties/third/").await.0, 404);
     assert_eq!(other["slug"], "second");
+    // Categories and tags keep their old slugs too, page numbers included.
+    for (path, body) in [
+        (
+            "/api/admin/categories/",
+            json!({"name_fa": "ویلا", "slug": "old-category", "app": "real_estate"}),
+        ),
+        (
+            "/api/admin/tags/",
+            json!({"name_fa": "دنج", "slug": "old-tag"}),
+        ),
+    ] {
+        let (status, term) = admin.json(Method::POST, path, body).await;
+        assert_eq!(status, 201, "{term}");
+        let old = term["slug"].as_str().unwrap().to_owned();
+        let page = format!("/{}/{old}/", path.split('/').nth(3).unwrap());
+        assert_eq!(location_of(&page).await.0, 200, "{page}");
+        let renamed = format!("new-{old}");
+        let (status, _) = admin
+            .json(
+                Method::PATCH,
+                &format!("{path}{}/", term["id"]),
+                json!({"slug": renamed}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let now = page.replace(&old, &renamed);
+        assert_eq!(location_of(&page).await, (301, Some(now.clone())), "{page}");
+        assert_eq!(
+            location_of(&format!("/en{page}?page=2")).await,
+            (301, Some(format!("/en{now}?page=2")))
+        );
+    }
 }
 
 /// The `<img …>` tags of a page, each without its closing `>`.

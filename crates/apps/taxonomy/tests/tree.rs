@@ -22,7 +22,9 @@ struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        strata_taxonomy::migrations()
+        let mut all = strata_api::migrations();
+        all.extend(strata_taxonomy::migrations());
+        all
     }
 }
 

@@ -12,7 +12,9 @@ use strata_taxonomy::services::public as taxonomy;
 
 use strata_taxonomy::serializers::Name;
 
-use super::{Card, Meta, PAGE_SIZE, PageError, Pager, Shown, html, page_query, segment};
+use super::{
+    Card, Meta, PAGE_SIZE, PageError, Pager, Shown, html, moved_permanently, page_query, segment,
+};
 use crate::Site;
 use crate::i18n::{Lang, SiteLang, Words};
 use crate::isr::Rendered;
@@ -64,8 +66,27 @@ pub async fn category(
         .into_iter()
         .find(|c| c.slug == slug)
         .map(|c| c.label);
+    if name.is_none()
+        && let Some(current) =
+            taxonomy::moved_category(&site.ctx, lang, "real_estate", slug).await?
+    {
+        return Ok(moved(lang, &CATEGORY, &current, page));
+    }
     let filter = category_filter(lang, slug);
     landing(site, lang, &CATEGORY, slug, name, filter, page).await
+}
+
+/// The same page of a renamed term, under its slug now. Tagged with every page of its kind:
+/// any change to a term of that kind may change where it should point.
+fn moved(lang: Lang, kind: &Kind, current: &str, page: u64) -> Rendered {
+    let path = format!(
+        "{}/{}/{}/{}",
+        lang.prefix(),
+        kind.plural,
+        segment(current),
+        page_query(page)
+    );
+    moved_permanently(path, vec![kind.all.tag()])
 }
 
 /// A category page's list: the category's properties (and its descendants'), newest first.
@@ -91,6 +112,11 @@ fn landing_filter(lang: Lang, filter: PublicFilter) -> PublicFilter {
 pub async fn tag(site: &Site, lang: Lang, slug: &str, page: u64) -> Result<Rendered, PageError> {
     let tags = taxonomy::tags(&site.ctx, lang).await?;
     let name = tags.into_iter().find(|t| t.slug == slug).map(|t| t.label);
+    if name.is_none()
+        && let Some(current) = taxonomy::moved_tag(&site.ctx, lang, slug).await?
+    {
+        return Ok(moved(lang, &TAG, &current, page));
+    }
     let filter = landing_filter(
         lang,
         PublicFilter {

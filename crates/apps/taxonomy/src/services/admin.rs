@@ -97,6 +97,7 @@ impl AdminResource for Categories {
     const LIST: Option<strata_cache::Namespace> = Some(CATEGORY_LIST);
     const ID: category::Column = category::Column::Id;
     const SLUG: category::Column = category::Column::Slug;
+    const SLUG_HISTORY: bool = true;
     const VERSION: category::Column = category::Column::Version;
     const ORDERING: &'static [(&'static str, category::Column)] = &[
         ("id", category::Column::Id),
@@ -244,6 +245,7 @@ impl AdminResource for Tags {
     const LIST: Option<strata_cache::Namespace> = Some(TAG_LIST);
     const ID: tag::Column = tag::Column::Id;
     const SLUG: tag::Column = tag::Column::Slug;
+    const SLUG_HISTORY: bool = true;
     const VERSION: tag::Column = tag::Column::Version;
     const ORDERING: &'static [(&'static str, tag::Column)] =
         &[("id", tag::Column::Id), ("name", tag::Column::NameSort)];
