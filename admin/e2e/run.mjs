@@ -268,6 +268,30 @@ try {
   expect(await second.evaluate(() => window.__notReloaded === true), "the second tab reloaded");
   await second.close();
 
+  step("schedule it: a time ahead in \"On the site from\" takes it off the site until then, and the list says so");
+  const inAnHour = new Date(Date.now() + 3_600_000);
+  const two = (n) => String(n).padStart(2, "0");
+  const local = `${inAnHour.getFullYear()}-${two(inAnHour.getMonth() + 1)}-${two(inAnHour.getDate())}T${two(inAnHour.getHours())}:${two(inAnHour.getMinutes())}`;
+  const saveForm = async () => {
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved").waitFor();
+  };
+  await page.goto(`${base}/admin/properties/${id}`);
+  await page.getByLabel("On the site from").fill(local);
+  await saveForm();
+  await page.getByTestId("scheduled").waitFor();
+  const hidden = await api(page, `/api/properties/${id}/`);
+  expect(hidden.status === 404, `scheduled, yet public: ${hidden.status}`);
+  await page.goto(`${base}/admin/properties?q=${process.pid}`);
+  await page.locator(`tbody tr[data-id="${id}"]`).getByTestId("scheduled").waitFor();
+  // Cleared: public from now, as when it was first published.
+  await page.goto(`${base}/admin/properties/${id}`);
+  await page.getByLabel("On the site from").fill("");
+  await saveForm();
+  await page.getByTestId("view-on-site").waitFor();
+  const back = await api(page, `/api/properties/${id}/`);
+  expect(back.status === 200, `cleared, yet not public: ${back.status}`);
+
   step("a field error from the API shows next to its field");
   await page.getByLabel("Price").fill("a lot");
   await page.getByRole("button", { name: "Save" }).click();
