@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use strata_api::admin::schedule::{self, Transitions};
-use strata_api::tasks::Runner;
+use strata_api::tasks::{self, Runner};
 use strata_api::{ApiSettings, ChangeSink, Ctx, MediaStorage, SecureCookies};
 use strata_cache::{Cache, CacheError, CacheSettings};
 use strata_db::{Backend, DbError, DbHealth};
@@ -87,7 +87,7 @@ impl AppState {
         let db_health = DbHealth::start(&db);
         let web = web_settings(&config);
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
-        let outbox = Outbox::new(config.nextjs_urls.clone(), config.revalidate_secret.clone())?;
+        let outbox = nextjs_outbox(&config)?;
         outbox.announce();
         let transitions = Arc::new(Transitions::default());
         let kinds = outbox.kind().into_iter().chain([transitions.kind()]);
@@ -114,8 +114,15 @@ impl AppState {
         // Scheduled transitions commit through the same context as requests do. Those that
         // came due while no instance ran are applied before this one serves anything.
         transitions.bind(api.clone());
-        if let Err(error) = tasks.run_due(Some(schedule::KIND)).await {
-            tracing::warn!(%error, "cannot apply the transitions due at start; the queue retries");
+        loop {
+            match tasks.run_due(Some(schedule::KIND)).await {
+                Ok(looked_at) if looked_at as u64 == tasks::BATCH => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot apply the transitions due at start; the queue retries");
+                    break;
+                }
+            }
         }
         tasks.start();
         let site = Site::new(api.clone(), coherence, web);
@@ -159,13 +166,21 @@ fn start_media_sweeper(db: DatabaseConnection, storage: Arc<dyn MediaStorage>) {
     });
 }
 
-/// For commands: the outbox of revalidations owed to the configured Next.js targets, and a
-/// task queue's runner that delivers them, never started (a server's runs the queue).
+/// The outbox of revalidations owed to the configured Next.js targets.
+fn nextjs_outbox(config: &Config) -> Result<Arc<Outbox>, StateError> {
+    Ok(Outbox::new(
+        config.nextjs_urls.clone(),
+        config.revalidate_secret.clone(),
+    )?)
+}
+
+/// For commands: the outbox, and a task queue's runner that delivers it, never started (a
+/// server's runs the queue).
 pub fn outbox(
     config: &Config,
     db: &DatabaseConnection,
 ) -> Result<(Arc<Outbox>, Arc<Runner>), StateError> {
-    let outbox = Outbox::new(config.nextjs_urls.clone(), config.revalidate_secret.clone())?;
+    let outbox = nextjs_outbox(config)?;
     let tasks = Runner::new(db.clone(), outbox.kind().into_iter().collect());
     Ok((outbox, tasks))
 }

@@ -46,7 +46,8 @@ pub struct Publication<C> {
     pub status: C,
     pub published: &'static str,
     pub published_at: C,
-    pub unpublish_at: Option<C>,
+    /// Null in a row: never withdrawn.
+    pub unpublish_at: C,
 }
 
 /// The transition of one row that came due, in the claim's transaction: the change to commit
@@ -85,17 +86,14 @@ async fn read_db_now(db: &impl ConnectionTrait) -> Result<DateTime<Utc>, DbErr> 
 
 /// What public reads filter on: published, and within the window, now.
 pub fn visible<C: ColumnTrait>(publication: &Publication<C>, backend: DbBackend) -> Condition {
-    let mut visible = Condition::all()
+    Condition::all()
         .add(publication.status.eq(publication.published))
-        .add(publication.published_at.into_expr().lte(db_now(backend)));
-    if let Some(unpublish_at) = publication.unpublish_at {
-        visible = visible.add(
+        .add(publication.published_at.into_expr().lte(db_now(backend)))
+        .add(
             Condition::any()
-                .add(unpublish_at.is_null())
-                .add(unpublish_at.into_expr().gt(db_now(backend))),
-        );
-    }
-    visible
+                .add(publication.unpublish_at.is_null())
+                .add(publication.unpublish_at.into_expr().gt(db_now(backend))),
+        )
 }
 
 /// The next time a row's visibility changes on its own, if any is ahead.
@@ -129,22 +127,19 @@ pub async fn sync<R: AdminResource>(txn: &DatabaseTransaction, ids: &[i64]) -> R
         return Ok(());
     };
     let now = read_db_now(txn).await?;
-    // Without an `unpublish_at` column the fourth value repeats `published_at`, and is unused.
-    let unpublish_column = publication.unpublish_at.unwrap_or(publication.published_at);
     for chunk in ids.chunks(500) {
         let rows: Vec<PublicationRow> = R::Table::find()
             .select_only()
             .column(R::ID)
             .column(publication.status)
             .column(publication.published_at)
-            .column(unpublish_column)
+            .column(publication.unpublish_at)
             .filter(R::ID.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(txn)
             .await?;
         let mut cancelled = Vec::new();
         for (id, status, published_at, unpublish_at) in rows {
-            let unpublish_at = unpublish_at.filter(|_| publication.unpublish_at.is_some());
             let published = status == publication.published;
             match next_transition(published, published_at, unpublish_at, now) {
                 Some(due) => {

@@ -92,6 +92,18 @@ async fn slug_history<R: AdminResource>(
     Ok(())
 }
 
+/// Deletes locked rows and their slug history; returns the files to remove once the deletion
+/// has committed.
+async fn delete_locked<R: AdminResource>(
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> ApiResult<Vec<String>> {
+    if R::SLUG_HISTORY {
+        slugs::deleted(txn, R::ENTITY, ids).await?;
+    }
+    R::delete(txn, ids).await
+}
+
 /// The output, read inside the write's transaction: once it commits nothing is left to fail.
 async fn read_in<R: AdminResource>(
     txn: &DatabaseTransaction,
@@ -171,10 +183,7 @@ pub async fn delete<R: AdminResource>(
     let released = R::release(&txn, ctx.catalog, id, on_delete).await?;
     let moved: Vec<i64> = released.iter().map(|r| r.id).filter(|&r| r != id).collect();
     version::bump::<R>(&txn, &moved).await?;
-    if R::SLUG_HISTORY {
-        slugs::deleted(&txn, R::ENTITY, &[id]).await?;
-    }
-    let files = R::delete(&txn, &[id]).await?;
+    let files = delete_locked::<R>(&txn, &[id]).await?;
     let mut rows = released;
     rows.push(row);
     ctx.commit(txn, change::<R>(Op::Delete, &rows)).await?;
@@ -233,12 +242,7 @@ impl BulkAction {
                 version::bump::<R>(txn, ids).await?;
                 Ok(Vec::new())
             }
-            BulkAction::Delete => {
-                if R::SLUG_HISTORY {
-                    slugs::deleted(txn, R::ENTITY, ids).await?;
-                }
-                R::delete(txn, ids).await
-            }
+            BulkAction::Delete => delete_locked::<R>(txn, ids).await,
         }
     }
 }

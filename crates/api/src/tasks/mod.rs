@@ -27,7 +27,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use metrics::{counter, gauge, histogram};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -70,7 +70,7 @@ use model::{Column, Entity as Tasks};
 /// How often due rows are looked for when nothing wakes the runner.
 const POLL: Duration = Duration::from_secs(1);
 /// Rows looked at per round.
-const BATCH: u64 = 100;
+pub const BATCH: u64 = 100;
 /// After this many failed attempts a task is reported at ERROR (and still retried).
 pub const LOUD_AFTER: i32 = 10;
 
@@ -178,16 +178,6 @@ pub async fn enqueue_all(
     Ok(())
 }
 
-/// Removes the task `key` of `kind`, if any (the work is no longer owed).
-pub async fn cancel(conn: &impl ConnectionTrait, kind: &str, key: &str) -> Result<(), DbErr> {
-    Tasks::delete_many()
-        .filter(Column::Kind.eq(kind))
-        .filter(Column::Key.eq(key))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
 /// Removes the tasks `keys` of `kind` that exist.
 pub async fn cancel_all(
     conn: &impl ConnectionTrait,
@@ -202,20 +192,6 @@ pub async fn cancel_all(
             .await?;
     }
     Ok(())
-}
-
-/// The due time of the task `key` of `kind`, if one is pending.
-pub async fn due_at(
-    conn: &impl ConnectionTrait,
-    kind: &str,
-    key: &str,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Ok(Tasks::find()
-        .filter(Column::Kind.eq(kind))
-        .filter(Column::Key.eq(key))
-        .one(conn)
-        .await?
-        .map(|task| task.due_at))
 }
 
 fn new_row(
@@ -274,7 +250,14 @@ impl Runner {
                 let pause = match runner.run_due(None).await {
                     // More may be due right away.
                     Ok(n) if n as u64 == BATCH => Duration::ZERO,
-                    Ok(_) => runner.until_next_due().await,
+                    // Counted here, not on a commit's path (`run_now`).
+                    Ok(_) => match runner.report_pending().await {
+                        Ok(()) => runner.until_next_due().await,
+                        Err(error) => {
+                            tracing::warn!(%error, "tasks: counting pending tasks failed");
+                            POLL
+                        }
+                    },
                     Err(error) => {
                         tracing::error!(%error, "tasks: reading due tasks failed");
                         POLL
@@ -333,7 +316,6 @@ impl Runner {
                 tracing::error!(%error, kind = kind.name, id = task.id, "tasks: a run failed to record its outcome");
             }
         }
-        self.report_pending().await?;
         Ok(due.len())
     }
 
@@ -398,8 +380,10 @@ impl Runner {
     /// Moves the row's due time past the lease if nobody else did; the new due time, or `None`
     /// when another instance has it.
     async fn lease(&self, task: &Task, lease: Duration) -> Result<Option<DateTime<Utc>>, DbErr> {
-        let until =
-            Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::TimeDelta::MAX);
+        // To the microsecond, as PostgreSQL keeps it: the delete after the run compares it.
+        let until = (Utc::now()
+            + chrono::Duration::from_std(lease).unwrap_or(chrono::TimeDelta::MAX))
+        .trunc_subsecs(6);
         let claimed = Tasks::update_many()
             .col_expr(Column::DueAt, Expr::value(until))
             .filter(Column::Id.eq(task.id))

@@ -201,7 +201,7 @@ pub const PUBLICATION: Publication<property::Column> = Publication {
     status: property::Column::Status,
     published: PUBLISHED,
     published_at: property::Column::PublishedAt,
-    unpublish_at: Some(property::Column::UnpublishAt),
+    unpublish_at: property::Column::UnpublishAt,
 };
 
 /// The properties the public sees now: published, and within their publication window.

@@ -5,7 +5,6 @@
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use sea_orm_migration::prelude::*;
-use serde_json::json;
 
 pub struct Migration;
 
@@ -68,9 +67,7 @@ impl MigrationTrait for Migration {
                 )
                 .values([
                     super::KIND.into(),
-                    json!({ "target": row.target, "tag": row.tag })
-                        .to_string()
-                        .into(),
+                    super::payload(&row.target, &row.tag).into(),
                     row.next_attempt_at.into(),
                     row.attempts.into(),
                     row.last_error.into(),

@@ -35,11 +35,16 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 const LEASE: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// One revalidation owed: a task's payload, written by [`Outbox::record`].
+/// One revalidation owed: a task's payload, as [`payload`] writes it.
 #[derive(Deserialize)]
 struct Revalidation {
     target: String,
     tag: String,
+}
+
+/// The payload of the task that owes `target` the revalidation of `tag`.
+fn payload(target: &str, tag: &str) -> String {
+    json!({ "target": target, "tag": tag }).to_string()
 }
 
 pub struct Outbox {
@@ -72,7 +77,7 @@ impl Outbox {
         let mut payloads = Vec::with_capacity(self.targets.len() * tags.len());
         for target in &self.targets {
             for tag in tags {
-                payloads.push(json!({ "target": target.endpoint, "tag": tag }).to_string());
+                payloads.push(payload(&target.endpoint, tag));
             }
         }
         tasks::enqueue_all(txn, KIND, payloads).await

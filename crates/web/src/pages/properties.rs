@@ -229,7 +229,7 @@ pub async fn detail(site: &Site, lang: Lang, slug: &str) -> Result<Rendered, Pag
             let (id, current) = properties::moved(&site.ctx, slug)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            let path = format!("{}/properties/{}/", lang.prefix(), segment(&current));
+            let path = property_url(lang, &current);
             return Ok(moved_permanently(
                 path,
                 vec![PROPERTY_PAGE.of(id), PROPERTIES_TAG.tag()],
