@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { asciiDigits, caretAfter, digitsBefore, formatBytes, formatDecimal, formatNumber, formatPercent, formatRate, groupedNumber, instantOf, localInput, typedNumber } from "./format";
+import { asciiDigits, caretAfter, digitsBefore, formatBytes, formatDecimal, formatDuration, formatNumber, formatPercent, formatRate, groupedNumber, instantOf, localInput, typedNumber } from "./format";
 
 describe("numbers in the admin's language", () => {
   it("use Persian digits and separators in Persian, Latin ones in English", () => {
@@ -73,6 +73,16 @@ describe("amounts and sizes in the admin's language", () => {
     expect(formatBytes(1536, "en")).toBe("1.5 kB");
     expect(formatBytes(29, "en")).toBe("29 bytes");
     expect(formatBytes(5 * 1024 * 1024, "fa")).toBe("۵ مگابایت");
+  });
+
+  it("write spans of time in the largest unit under which they fit, one decimal at most", () => {
+    expect(formatDuration(45, "en")).toBe("45 sec");
+    expect(formatDuration(0.25, "en")).toBe("0.3 sec");
+    expect(formatDuration(150, "en")).toBe("2.5 min");
+    expect(formatDuration(2 * 3600, "en")).toBe("2 hr");
+    expect(formatDuration(3 * 86400, "en")).toBe("3 days");
+    expect(formatDuration(150, "fa")).toBe("۲٫۵ دقیقه");
+    expect(formatDuration(45, "fa")).toBe("۴۵ ثانیه");
   });
 });
 

@@ -149,19 +149,32 @@ export function caretAfter(shown: string, count: number): number {
 }
 
 // Persian spells the unit out ("مگابایت"); English keeps "MB" but says "bytes" ("29 byte" is
-// Intl's short form).
-function sizeIn(unit: "byte" | "kilobyte" | "megabyte") {
+// Intl's short form). Durations likewise: "ثانیه", "sec".
+function unitIn(unit: "byte" | "kilobyte" | "megabyte" | "second" | "minute" | "hour" | "day") {
   return cached(
     (locale) => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: locale === LOCALES.fa || unit === "byte" ? "long" : "short", maximumFractionDigits: 1 }),
   );
 }
-const bytesIn = sizeIn("byte");
-const kilobytes = sizeIn("kilobyte");
-const megabytes = sizeIn("megabyte");
+const bytesIn = unitIn("byte");
+const kilobytes = unitIn("kilobyte");
+const megabytes = unitIn("megabyte");
 
 /** A file size in bytes under a kilobyte, kB under a megabyte, else MB (of 1024 each). */
 export function formatBytes(bytes: number, lang: Lang): string {
   const kb = bytes / 1024;
   if (kb < 1) return bytesIn(lang).format(bytes);
   return kb < 1024 ? kilobytes(lang).format(kb) : megabytes(lang).format(kb / 1024);
+}
+
+const secondsIn = unitIn("second");
+const minutesIn = unitIn("minute");
+const hoursIn = unitIn("hour");
+const daysIn = unitIn("day");
+
+/** A span of seconds in seconds under a minute, minutes under an hour, hours under a day, else
+ * days, one decimal at most: "45 sec", "2.5 min", "۳ ساعت". */
+export function formatDuration(seconds: number, lang: Lang): string {
+  if (seconds < 60) return secondsIn(lang).format(seconds);
+  if (seconds < 3600) return minutesIn(lang).format(seconds / 60);
+  return seconds < 86400 ? hoursIn(lang).format(seconds / 3600) : daysIn(lang).format(seconds / 86400);
 }

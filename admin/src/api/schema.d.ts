@@ -649,6 +649,36 @@ export interface components {
             /** @description The first few keys. */
             samples: string[];
         };
+        /** @description One provider's backlog, for `/readyz`, the dashboard and the metrics. */
+        Backlog: {
+            /** Format: int64 */
+            failures: number;
+            /** Format: int64 */
+            fallbacks: number;
+            /**
+             * Format: double
+             * @description Seconds the oldest has waited.
+             */
+            oldest_secs: number;
+            /**
+             * Format: int64
+             * @description Tags waiting to be purged.
+             */
+            pending: number;
+            provider: string;
+            /** Format: int64 */
+            purged_tags: number;
+            /** Format: int64 */
+            rate_limited: number;
+            /**
+             * Format: int64
+             * @description Totals across every instance: requests sent, of which failed and answered 429,
+             *     purges of the whole site, tags purged.
+             */
+            requests: number;
+            /** @description Older than `cdn.stale_after_secs`: `/readyz` says so. */
+            stale: boolean;
+        };
         /** @description A bulk job as the API shows it. */
         BulkJob: {
             action: components["schemas"]["BulkJobAction"];
@@ -703,6 +733,8 @@ export interface components {
             backend: string;
             /** @description While open, reads go to the database and writes skip the cache. */
             breaker_open: boolean;
+            /** @description Each purged CDN's backlog and totals (across instances); empty when none is configured. */
+            cdn: components["schemas"]["Backlog"][];
             html: components["schemas"]["HtmlCacheStats"];
             /**
              * Format: int64

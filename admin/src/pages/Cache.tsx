@@ -1,5 +1,6 @@
 // The cache dashboard, for admins, in words agency staff use: where the cache is kept and
-// whether it answers, the site's pages served to visitors (the HTML page cache), the data kept
+// whether it answers, the site's pages served to visitors (the HTML page cache), the purges of
+// the CDN's copies of them (CdnPurges.tsx, when a provider is configured), the data kept
 // ready per part of the site (a switch each), filling ahead with its progress, and the check of
 // the kept data on demand. Numbers are this instance's, refetched every few seconds while open;
 // the charts are shares and rates over the minute before each point (chart.ts), with axes.
@@ -12,6 +13,7 @@ import { formatBytes, formatClock, formatNumber, formatPercent, formatRate } fro
 import { type Key, useI18n } from "../i18n";
 import { langOf } from "../textLang";
 import { type Sample, type WindowPoint, appendSample, intervalsOfSamples, intervalsOfSeries, rolling } from "./chart";
+import { CdnPurges } from "./CdnPurges";
 import { RateChart } from "./RateChart";
 import { QueryState } from "./State";
 import { warmPollInterval, warmProgress } from "./warm";
@@ -92,6 +94,7 @@ export function Cache() {
               {t("sinceStart")}
             </Text>
             <PageCache stats={data} spanSeconds={span} />
+            <CdnPurges cdn={data.cdn} />
             <Warm />
             <Stack gap={4}>
               <Title order={3} size="h4">

@@ -342,6 +342,7 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        crate::reads::note(key);
         let ns = self.handle(key.namespace());
         if !self.is_enabled(key.namespace()) {
             return self.bypass(&ns, Bypass::FlagOff, loader).await;

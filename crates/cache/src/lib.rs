@@ -14,6 +14,7 @@ mod key;
 mod locks;
 pub mod metrics;
 mod pyjson;
+pub mod reads;
 mod registry;
 mod replay;
 mod settings;

@@ -3,14 +3,11 @@
 use std::io::Write;
 
 use strata_cache::{Cache, CacheError, Invalidation, Namespace, RedisConfigError};
-use strata_web::coherence::Coherence;
 
 use crate::cli::{CacheCommand, Cli, Command, CreateSuperuserArgs, FlagsArgs, TokenCommand};
 use crate::config::{Config, ConfigError};
-use crate::invalidation::Invalidator;
-use crate::invalidation::journal::Journal;
 use crate::server::{self, ServeError};
-use crate::state::{StateError, open_command_cache, open_db, outbox};
+use crate::state::{StateError, command_changes, open_command_cache, open_db};
 use crate::{migrate, seed, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -161,16 +158,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         }),
         Command::Seed(args) => with_db(config, |config, db| async move {
             let cache = open_command_cache(&config).await?;
-            // Tells running instances what changed; this process serves no pages and
-            // delivers no outbox rows.
-            let (outbox, tasks) = outbox(&config, &db).map_err(ServeError::from)?;
-            let changes = Invalidator::new(
-                cache.clone(),
-                Coherence::publisher(cache.clone()),
-                outbox,
-                &tasks,
-                Journal::new(db.clone()),
-            );
+            let changes = command_changes(&config, &db, &cache).map_err(ServeError::from)?;
             let media = crate::state::media_storage(&config).map_err(ServeError::from)?;
             let report = seed::demo(&db, &changes, media.as_ref(), args.properties).await?;
             if args.posts.is_some() {
@@ -308,14 +296,7 @@ async fn warm(
         );
     }
     // Reads only: its sink never receives a change.
-    let (outbox, tasks) = outbox(config, &db).map_err(ServeError::from)?;
-    let changes = Invalidator::new(
-        cache.clone(),
-        Coherence::publisher(cache.clone()),
-        outbox,
-        &tasks,
-        Journal::new(db.clone()),
-    );
+    let changes = command_changes(config, &db, &cache).map_err(ServeError::from)?;
     let ctx = strata_api::Ctx::new(
         db,
         cache,

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use strata_api::TrustedProxies;
 use strata_cache::{CacheSettings, RedisConfigError};
 
+use crate::cdn::{CdnSettings, Provider as CdnProvider, Rate, Secret, Vendor};
 use crate::outbox::Target;
+use strata_web::http::header_tag;
 
 /// Where `strata.toml` is looked for when `STRATA_CONFIG` is unset.
 pub const DEFAULT_CONFIG_FILE: &str = "strata.toml";
@@ -25,14 +27,17 @@ pub const ENV_PREFIX: &str = "STRATA_";
 /// Names the config file; not a setting itself.
 pub const CONFIG_PATH_VAR: &str = "STRATA_CONFIG";
 
-/// The original stack's variables and the setting each one sets. They win over `STRATA_*` so a
-/// deployment shared with the Django stack configures both with one set of names.
+/// The original stack's variables, and the CDNs' own tools' token variables, and the setting
+/// each one sets. They win over `STRATA_*` so a deployment shared with the Django stack
+/// configures both with one set of names.
 const LEGACY_VARS: &[(&str, &str)] = &[
     ("DATABASE_URL", "database_url"),
     ("REDIS_URL", "redis_url"),
     ("ENV", "env"),
     ("REVALIDATE_SECRET", "revalidate_secret"),
     ("NEXTJS_URL", "nextjs_urls"),
+    ("FASTLY_API_TOKEN", "cdn.fastly.token"),
+    ("CLOUDFLARE_API_TOKEN", "cdn.cloudflare.token"),
 ];
 
 /// Top-level keys. A `STRATA_*` variable outside these is another tool's and only warned about:
@@ -59,6 +64,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "web",
     "cache",
     "media",
+    "cdn",
 ];
 
 /// Settings taken verbatim from variables: parsing them as TOML values would turn a secret of
@@ -78,10 +84,20 @@ const STRING_KEYS: &[&str] = &[
     "media.s3.bucket",
     "media.s3.endpoint",
     "media.s3.region",
+    "cdn.site_key",
+    "cdn.varnish.rate",
+    "cdn.fastly.service_id",
+    "cdn.fastly.token",
+    "cdn.fastly.api",
+    "cdn.fastly.rate",
+    "cdn.cloudflare.zone_id",
+    "cdn.cloudflare.token",
+    "cdn.cloudflare.api",
+    "cdn.cloudflare.rate",
 ];
 
 /// Comma-separated in variables (`NEXTJS_URL=http://a,http://b`), arrays in TOML.
-const LIST_KEYS: &[&str] = &["nextjs_urls", "trusted_proxies"];
+const LIST_KEYS: &[&str] = &["nextjs_urls", "trusted_proxies", "cdn.varnish.urls"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,6 +142,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// Where uploaded files are kept: `media_dir`, or an S3-compatible bucket.
     pub media: MediaBackend,
+    /// The CDNs or Varnish nodes purged by tag.
+    pub cdn: CdnSettings,
 }
 
 /// The validated `[media]` section.
@@ -156,6 +174,111 @@ struct S3Config {
     path_style: Option<bool>,
     /// A plain `http://` endpoint (a local test server).
     allow_http: bool,
+}
+
+/// CDN purges (`[cdn]` in `strata.toml`, `STRATA_CDN__…` variables). A provider is on when its
+/// address is set: `varnish.urls`, `fastly.service_id`, `cloudflare.zone_id`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CdnConfig {
+    site_key: String,
+    max_age_secs: u64,
+    fallback_after_secs: u64,
+    stale_after_secs: u64,
+    wait_ms: u64,
+    varnish: VarnishConfig,
+    fastly: FastlyConfig,
+    cloudflare: CloudflareConfig,
+}
+
+impl Default for CdnConfig {
+    fn default() -> Self {
+        let settings = CdnSettings::default();
+        CdnConfig {
+            site_key: settings.site_key,
+            max_age_secs: settings.max_age.as_secs(),
+            fallback_after_secs: settings.fallback_after.as_secs(),
+            stale_after_secs: settings.stale_after.as_secs(),
+            wait_ms: 0,
+            varnish: VarnishConfig::default(),
+            fastly: FastlyConfig::default(),
+            cloudflare: CloudflareConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct VarnishConfig {
+    urls: Vec<String>,
+    /// `xkey.softpurge`: with grace, the old page is served once more after a purge.
+    soft: bool,
+    rate: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FastlyConfig {
+    service_id: Option<String>,
+    /// `FASTLY_API_TOKEN`.
+    token: Option<String>,
+    soft: bool,
+    api: String,
+    rate: Option<String>,
+}
+
+impl Default for FastlyConfig {
+    fn default() -> Self {
+        FastlyConfig {
+            service_id: None,
+            token: None,
+            soft: false,
+            api: "https://api.fastly.com".to_owned(),
+            rate: None,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CloudflareConfig {
+    zone_id: Option<String>,
+    /// `CLOUDFLARE_API_TOKEN`.
+    token: Option<String>,
+    api: String,
+    /// The account's plan: Free 5/m (the default), Pro 5/s, Business 10/s, Enterprise 50/s.
+    rate: String,
+}
+
+impl Default for CloudflareConfig {
+    fn default() -> Self {
+        CloudflareConfig {
+            zone_id: None,
+            token: None,
+            api: "https://api.cloudflare.com/client/v4".to_owned(),
+            rate: "5/m".to_owned(),
+        }
+    }
+}
+
+/// Tokens stay out of `Debug`.
+impl std::fmt::Debug for FastlyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastlyConfig")
+            .field("service_id", &self.service_id)
+            .field("api", &self.api)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CloudflareConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudflareConfig")
+            .field("zone_id", &self.zone_id)
+            .field("api", &self.api)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The public site (`[web]` in `strata.toml`, `STRATA_WEB__…` variables).
@@ -261,6 +384,7 @@ impl std::fmt::Debug for Config {
             .field("web", &self.web)
             .field("cache", &self.cache)
             .field("media", &self.media)
+            .field("cdn", &self.cdn)
             .finish()
     }
 }
@@ -302,6 +426,7 @@ struct RawConfig {
     web: WebConfig,
     cache: CacheSettings,
     media: MediaConfig,
+    cdn: CdnConfig,
 }
 
 impl Default for RawConfig {
@@ -330,6 +455,7 @@ impl Default for RawConfig {
             web: WebConfig::default(),
             cache: CacheSettings::default(),
             media: MediaConfig::default(),
+            cdn: CdnConfig::default(),
         }
     }
 }
@@ -522,6 +648,7 @@ fn check(
 ) -> Option<Config> {
     let from = |key: &str| source_of(figment, &split_key(key));
     let media = media_backend(&raw.media, env, &from, problems);
+    let cdn = cdn_settings(&raw.cdn, &from, problems);
 
     let db = &raw.database_url;
     let db_ok = ["sqlite://", "postgres://", "postgresql://"]
@@ -676,7 +803,92 @@ fn check(
         web: raw.web,
         cache: raw.cache,
         media,
+        cdn,
     })
+}
+
+/// The providers `[cdn]` names, its problems reported.
+fn cdn_settings(
+    cdn: &CdnConfig,
+    from: &dyn Fn(&str) -> String,
+    problems: &mut Vec<String>,
+) -> CdnSettings {
+    let mut rate = |key: &str, text: Option<&str>| -> Option<Rate> {
+        let text = text.filter(|text| !text.trim().is_empty())?;
+        text.parse()
+            .map_err(|refused| problems.push(format!("{}: {refused}", from(key))))
+            .ok()
+    };
+    let varnish_rate = rate("cdn.varnish.rate", cdn.varnish.rate.as_deref());
+    let fastly_rate = rate("cdn.fastly.rate", cdn.fastly.rate.as_deref());
+    let cloudflare_rate = rate("cdn.cloudflare.rate", Some(&cdn.cloudflare.rate));
+    let mut providers = Vec::new();
+    let mut nodes = Vec::new();
+    for url in &cdn.varnish.urls {
+        match reqwest::Url::parse(url) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                nodes.push(url.clone());
+            }
+            _ => problems.push(format!(
+                "{}: `{url}` is not a Varnish node's http(s) URL",
+                from("cdn.varnish.urls")
+            )),
+        }
+    }
+    if !nodes.is_empty() {
+        providers.push(CdnProvider {
+            vendor: Vendor::Varnish {
+                nodes,
+                soft: cdn.varnish.soft,
+            },
+            rate: varnish_rate,
+        });
+    }
+    let mut token = |key: &str, token: &Option<String>| -> Secret {
+        let token = token.clone().filter(|token| !token.is_empty());
+        if token.is_none() {
+            problems.push(format!("{}: is required with the provider's id", from(key)));
+        }
+        Secret(token.unwrap_or_default())
+    };
+    if let Some(service_id) = cdn.fastly.service_id.as_ref().filter(|id| !id.is_empty()) {
+        providers.push(CdnProvider {
+            vendor: Vendor::Fastly {
+                api: cdn.fastly.api.clone(),
+                service_id: service_id.clone(),
+                token: token("cdn.fastly.token", &cdn.fastly.token),
+                soft: cdn.fastly.soft,
+            },
+            rate: fastly_rate,
+        });
+    }
+    if let Some(zone_id) = cdn.cloudflare.zone_id.as_ref().filter(|id| !id.is_empty()) {
+        providers.push(CdnProvider {
+            vendor: Vendor::Cloudflare {
+                api: cdn.cloudflare.api.clone(),
+                zone_id: zone_id.clone(),
+                token: token("cdn.cloudflare.token", &cdn.cloudflare.token),
+            },
+            rate: cloudflare_rate,
+        });
+    }
+    if cdn.site_key.is_empty() || cdn.site_key != header_tag(&cdn.site_key) {
+        problems.push(format!(
+            "{}: `{}` must be a non-empty key of visible ASCII without commas",
+            from("cdn.site_key"),
+            cdn.site_key
+        ));
+    }
+    CdnSettings {
+        providers,
+        site_key: cdn.site_key.clone(),
+        max_age: Duration::from_secs(cdn.max_age_secs),
+        fallback_after: Duration::from_secs(cdn.fallback_after_secs),
+        stale_after: Duration::from_secs(cdn.stale_after_secs),
+        wait: Duration::from_millis(cdn.wait_ms),
+    }
 }
 
 /// The storage `[media]` names, its problems reported.
@@ -823,7 +1035,7 @@ impl EnvProvider {
         let mut dict = Dict::new();
         for (var, key) in LEGACY_VARS {
             if let Some(value) = vars.get(var).filter(|v| !v.is_empty()) {
-                dict.insert((*key).to_owned(), env_value(key, value));
+                insert_path(&mut dict, &split_key(key), env_value(key, value));
             }
         }
         EnvProvider {
@@ -838,8 +1050,7 @@ impl Provider for EnvProvider {
     fn metadata(&self) -> Metadata {
         let legacy = self.legacy;
         Metadata::named(self.name).interpolater(move |_: &Profile, keys: &[&str]| {
-            if legacy
-                && let Some((var, _)) = LEGACY_VARS.iter().find(|(_, k)| Some(k) == keys.first())
+            if legacy && let Some((var, _)) = LEGACY_VARS.iter().find(|(_, k)| *k == keys.join("."))
             {
                 return (*var).to_owned();
             }

@@ -7,9 +7,11 @@
 //! - [`apps`]: the apps' data declarations, one list, from which
 //! - [`invalidation`] derives the invalidation map;
 //! - `outbox`: revalidations owed to external Next.js targets, written with each mutation;
+//! - `cdn`: purges owed to the CDNs or Varnish nodes in front, written with each mutation;
 //! - [`telemetry`]: logging to stderr.
 
 pub mod apps;
+mod cdn;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -1,7 +1,7 @@
 //! The schema: every app's migrations, in dependency order (users and media first, then
 //! taxonomy, then what references taxonomy, then the binary's own outbox and invalidation
 //! journal, then the admin pattern's tables — bulk jobs, the task queue, slug history —, then
-//! the move of the outbox's rows into the task queue).
+//! the move of the outbox's rows into the task queue, then the CDN purges' tables).
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(
             crate::outbox::m20261207_000800_outbox_to_tasks::Migration,
         ));
+        all.push(Box::new(crate::cdn::m20261208_000900_cdn_purge::Migration));
         all
     }
 }

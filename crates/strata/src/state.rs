@@ -14,9 +14,10 @@ use strata_media::LocalDirStorage;
 use strata_web::coherence::Coherence;
 use strata_web::{Site, WebSettings};
 
+use crate::cdn::Purges;
 use crate::config::{Config, MediaBackend};
-use crate::invalidation::Invalidator;
 use crate::invalidation::journal::Journal;
+use crate::invalidation::{Deliveries, Invalidator};
 use crate::migrate;
 use crate::outbox::Outbox;
 
@@ -32,7 +33,7 @@ pub enum StateError {
     Media(String),
     #[error("the apps' declarations are inconsistent: {}", .0.join("; "))]
     Apps(Vec<String>),
-    #[error("the outbox's HTTP client cannot start: {0}")]
+    #[error("the outbox's or the CDN purges' HTTP client cannot start: {0}")]
     Outbox(#[from] reqwest::Error),
 }
 
@@ -52,6 +53,8 @@ pub struct AppState {
     pub tasks: Arc<Runner>,
     /// The database's breaker: `/readyz` reports it.
     pub db_health: DbHealth,
+    /// The CDN purges owed (`/readyz` and the cache dashboard report their backlog).
+    pub purges: Arc<Purges>,
 }
 
 impl AppState {
@@ -89,14 +92,21 @@ impl AppState {
         let coherence = Coherence::start(cache.clone(), web.html_cache_bytes, web.bus_wait);
         let outbox = nextjs_outbox(&config)?;
         outbox.announce();
+        let purges = Purges::new(config.cdn.clone(), db.clone())?;
+        purges.announce();
         let transitions = Arc::new(Transitions::default());
-        let kinds = outbox.kind().into_iter().chain([transitions.kind()]);
+        let kinds = (outbox.kind().into_iter())
+            .chain(purges.kind())
+            .chain([transitions.kind()]);
         let tasks = Runner::new(db.clone(), kinds.collect());
         let journal = Journal::new(db.clone());
         let changes = Arc::new(Invalidator::new(
             cache.clone(),
             coherence.clone(),
-            outbox,
+            Deliveries {
+                outbox,
+                purges: purges.clone(),
+            },
             &tasks,
             journal,
         ));
@@ -134,6 +144,7 @@ impl AppState {
             changes,
             tasks,
             db_health,
+            purges,
         })
     }
 }
@@ -174,15 +185,25 @@ fn nextjs_outbox(config: &Config) -> Result<Arc<Outbox>, StateError> {
     )?)
 }
 
-/// For commands: the outbox, and a task queue's runner that delivers it, never started (a
-/// server's runs the queue).
-pub fn outbox(
+/// For commands: the invalidation map over `cache`, telling running instances what changed
+/// and recording what commits owe outside (Next.js revalidations, CDN purges) for their task
+/// queues; this process serves no pages and runs no queue.
+pub fn command_changes(
     config: &Config,
     db: &DatabaseConnection,
-) -> Result<(Arc<Outbox>, Arc<Runner>), StateError> {
+    cache: &Cache,
+) -> Result<Invalidator, StateError> {
     let outbox = nextjs_outbox(config)?;
-    let tasks = Runner::new(db.clone(), outbox.kind().into_iter().collect());
-    Ok((outbox, tasks))
+    let purges = Purges::new(config.cdn.clone(), db.clone())?;
+    let kinds = outbox.kind().into_iter().chain(purges.kind());
+    let tasks = Runner::new(db.clone(), kinds.collect());
+    Ok(Invalidator::new(
+        cache.clone(),
+        Coherence::publisher(cache.clone()),
+        Deliveries { outbox, purges },
+        &tasks,
+        Journal::new(db.clone()),
+    ))
 }
 
 fn web_settings(config: &Config) -> WebSettings {
@@ -196,6 +217,11 @@ fn web_settings(config: &Config) -> WebSettings {
         html_cache_bytes: web.html_cache_mb.saturating_mul(1024 * 1024),
         bus_wait: Duration::from_millis(web.bus_wait_ms),
         currency: strata_web::money::Currency::new(&web.currency, web.irr_unit),
+        surrogates: strata_web::http::Surrogates {
+            site_key: config.cdn.site_key.clone(),
+            // Purged CDNs keep pages and API answers this long; otherwise a page's own TTL.
+            max_age: (!config.cdn.providers.is_empty()).then_some(config.cdn.max_age),
+        },
     }
 }
 

@@ -10,7 +10,7 @@
 
 mod assets;
 pub mod coherence;
-mod http;
+pub mod http;
 pub mod i18n;
 pub mod isr;
 pub mod money;
@@ -53,6 +53,8 @@ pub struct WebSettings {
     pub bus_wait: Duration,
     /// The stored amounts' currency (ISO 4217, in JSON-LD) and the unit pages show them in.
     pub currency: money::Currency,
+    /// What CDNs in front are told: their TTL and the site's key.
+    pub surrogates: http::Surrogates,
 }
 
 impl Default for WebSettings {
@@ -66,6 +68,7 @@ impl Default for WebSettings {
             html_cache_bytes: 64 * 1024 * 1024,
             bus_wait: Duration::from_millis(200),
             currency: money::Currency::default(),
+            surrogates: http::Surrogates::default(),
         }
     }
 }
@@ -149,6 +152,7 @@ impl Site {
                 outcome,
                 headers,
                 self.settings.stale_while_revalidate,
+                &self.settings.surrogates,
             ),
             Err(error) => {
                 tracing::error!(%error, key, "page render failed");

@@ -21,6 +21,7 @@ use strata_cache::{Cache, Invalidation, Namespace};
 use strata_web::coherence::Coherence;
 
 use crate::apps;
+use crate::cdn::{self, Purges};
 use crate::outbox::{self, Outbox};
 
 use self::journal::Journal;
@@ -36,14 +37,40 @@ pub fn cached_namespaces() -> Vec<Namespace> {
     apps::catalog().namespaces()
 }
 
-/// Applies the map: the journal entry and external revalidations into the mutation's
-/// transaction; after the commit, the data cache first, then the web tier's tags on every
-/// instance (a page rendered after that reads the new data), then one delivery attempt to the
-/// external front ends.
+/// What a commit owes outside this process: Next.js revalidations and CDN purges, each
+/// recorded in the commit's transaction and delivered by the task queue.
+pub struct Deliveries {
+    pub outbox: Arc<Outbox>,
+    pub purges: Arc<Purges>,
+}
+
+impl Deliveries {
+    /// Inside the mutation's transaction (journalled as `change_id`): what `plan` owes the
+    /// front ends and the CDNs.
+    pub async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        plan: &Plan,
+        change_id: i64,
+    ) -> Result<(), DbErr> {
+        self.outbox.record(txn, &plan.tags).await?;
+        if self.purges.is_configured() {
+            self.purges
+                .record(txn, &cdn::purge_tags(plan), change_id)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies the map: the journal entry, external revalidations and CDN purges into the
+/// mutation's transaction; after the commit, the data cache first, then the web tier's tags on
+/// every instance (a page rendered after that reads the new data), then one delivery attempt to
+/// the external front ends (and, when `cdn.wait_ms` is set, to the CDNs).
 pub struct Invalidator {
     cache: Cache,
     web: Arc<Coherence>,
-    outbox: Arc<Outbox>,
+    deliveries: Deliveries,
     /// Runs the outbox's deliveries; weak because a scheduled transition, run by the queue,
     /// commits through this invalidator.
     tasks: Weak<Runner>,
@@ -54,14 +81,14 @@ impl Invalidator {
     pub fn new(
         cache: Cache,
         web: Arc<Coherence>,
-        outbox: Arc<Outbox>,
+        deliveries: Deliveries,
         tasks: &Arc<Runner>,
         journal: Journal,
     ) -> Self {
         Invalidator {
             cache,
             web,
-            outbox,
+            deliveries,
             tasks: Arc::downgrade(tasks),
             journal,
         }
@@ -82,7 +109,7 @@ impl Invalidator {
                 // The write may have scheduled a transition sooner than the runner's next look.
                 tasks.wake();
             }
-            if self.outbox.has_targets() {
+            if self.deliveries.outbox.has_targets() {
                 // One bounded attempt, as the original stack's `notify_nextjs_revalidate`: a
                 // front end is normally fresh on its first load after the ack.
                 tasks.run_now(outbox::KIND, outbox::TIMEOUT).await;
@@ -134,11 +161,38 @@ impl Invalidator {
     }
 
     async fn finish(&self, change: &Change, id: i64) {
-        if self.apply(change).await
-            && let Err(error) = self.journal.done(id).await
-        {
+        let confirmed = self.apply(change).await;
+        self.purge(id).await;
+        if confirmed && let Err(error) = self.journal.done(id).await {
             // The row stays; the sweeper applies it again later, which is harmless.
             tracing::warn!(%error, id, "cannot remove an applied change from the journal");
+        }
+    }
+}
+
+impl Invalidator {
+    /// Once the change journalled as `id` invalidated this server's caches (or queued that, so
+    /// nothing cached is read until it is replayed): its CDN purges may go.
+    async fn purge(&self, id: i64) {
+        let purges = &self.deliveries.purges;
+        if !purges.is_configured() {
+            return;
+        }
+        let applied_at = match purges.applied(id).await {
+            Ok(at) => at,
+            Err(error) => {
+                // The tags stay; the next commit's or the sweeper's schedule sends them.
+                tracing::warn!(%error, id, "cannot schedule a change's CDN purges");
+                return;
+            }
+        };
+        if let Some(tasks) = self.tasks.upgrade() {
+            let wait = purges.settings().wait;
+            if wait.is_zero() {
+                tasks.wake();
+            } else {
+                purges.delivered(&tasks, applied_at, wait).await;
+            }
         }
     }
 }
@@ -146,8 +200,9 @@ impl Invalidator {
 #[async_trait]
 impl ChangeSink for Invalidator {
     async fn record(&self, txn: &DatabaseTransaction, change: &Change) -> Result<Receipt, DbErr> {
-        self.outbox.record(txn, &plan(change).tags).await?;
-        Ok(Receipt(Some(self.journal.record(txn, change).await?)))
+        let id = self.journal.record(txn, change).await?;
+        self.deliveries.record(txn, &plan(change), id).await?;
+        Ok(Receipt(Some(id)))
     }
 
     async fn committed(&self, change: &Change, receipt: Receipt) {

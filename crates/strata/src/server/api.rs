@@ -12,6 +12,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use strata_api::{Ctx, Detail, FieldErrors};
+
+use super::headers::{PurgedCdn, purgeable};
 use strata_users::auth::require_role;
 use strata_users::roles::{self, Role};
 use strata_web::Site;
@@ -21,6 +23,8 @@ use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::cdn::Purges;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -222,7 +226,12 @@ pub fn for_readers(mut document: Document, site_origin: &str) -> Document {
     document
 }
 
-pub fn routes(ctx: Ctx, site: &Site) -> Router {
+pub fn routes(ctx: Ctx, site: &Site, purges: Arc<Purges>) -> Router {
+    let cdn = PurgedCdn(
+        purges
+            .is_configured()
+            .then(|| site.settings().surrogates.clone()),
+    );
     let Apps {
         public,
         staff,
@@ -231,6 +240,7 @@ pub fn routes(ctx: Ctx, site: &Site) -> Router {
     } = apps();
     let (router, document) = public
         .layer(middleware::map_response(vary_on_language))
+        .layer(middleware::from_fn_with_state(cdn, purgeable))
         .merge(staff.guarded(&ctx))
         .merge(content.guarded(&ctx))
         .merge(admins.guarded(&ctx))
@@ -240,8 +250,9 @@ pub fn routes(ctx: Ctx, site: &Site) -> Router {
         &ctx.settings.site_origin,
     ));
     router
-        // The cache dashboard's stats read the site's HTML cache.
+        // The cache dashboard's stats read the site's HTML cache and the CDN purges' backlog.
         .layer(Extension(site.html().clone()))
+        .layer(Extension(purges))
         .with_state(ctx)
         .route(
             "/api/schema/",

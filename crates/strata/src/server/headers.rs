@@ -2,9 +2,14 @@
 //! errors of the tower layers).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use strata_web::http::{Shared, Surrogates};
+
+use crate::cdn::{api_key_tag, api_namespace_tag};
 
 /// The public site: its own scripts, styles and images only. No inline script runs; the
 /// JSON-LD blocks (`<script type="application/ld+json">`) are data, which CSP does not execute.
@@ -54,8 +59,8 @@ pub struct Https(pub bool);
 /// - Anything that needs a session, a token or a secret (the admin API, `/api/auth/…`,
 ///   `/api/revalidate`): `private, no-store` — no shared cache, nor the browser's disk, keeps it.
 /// - Public data: `no-cache` — a shared cache may keep a copy but must ask this server before
-///   every use, so no CDN in front serves a list or detail an invalidation has since replaced
-///   (nothing purges a CDN's copies of API answers yet; pages carry their own `s-maxage`).
+///   every use, so no cache in front serves a list or detail an invalidation has since
+///   replaced. [`purgeable`] lets the CDNs that are purged keep it (`Surrogate-Control`).
 fn api_cache_control(path: &str) -> Option<&'static str> {
     let private = ["/api/admin/", "/api/auth/", "/api/revalidate"];
     if private.iter().any(|prefix| path.starts_with(prefix)) {
@@ -65,6 +70,46 @@ fn api_cache_control(path: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// What [`purgeable`] needs: `None` when no CDN is purged (answers stay `no-cache` for all).
+#[derive(Clone)]
+pub struct PurgedCdn(pub Option<Surrogates>);
+
+/// Public API answers a purged CDN may keep: a `GET` with no credentials whose data all came
+/// through the data cache (`strata_cache::reads`) is tagged with the entries it read, which are
+/// what an invalidation names and so what a commit's purge names (`crate::cdn::purge_tags`).
+/// An answer that read nothing cached cannot be purged, and stays `no-cache`.
+pub async fn purgeable(State(cdn): State<PurgedCdn>, request: Request, next: Next) -> Response {
+    let Some(surrogates) = cdn.0 else {
+        return next.run(request).await;
+    };
+    let anonymous_read = matches!(request.method(), &Method::GET | &Method::HEAD)
+        && !request.headers().contains_key(header::AUTHORIZATION)
+        && api_cache_control(request.uri().path()) == Some("no-cache");
+    if !anonymous_read {
+        return next.run(request).await;
+    }
+    let (mut response, reads) = strata_cache::reads::recording(next.run(request)).await;
+    let storable = matches!(response.status(), StatusCode::OK | StatusCode::NOT_FOUND)
+        && !reads.is_empty()
+        && !response.headers().contains_key(header::CACHE_CONTROL);
+    if storable {
+        let tags = reads
+            .namespaces
+            .iter()
+            .map(|ns| api_namespace_tag(ns))
+            .chain(reads.keys.iter().map(|key| api_key_tag(key)));
+        let ttl = surrogates.max_age.unwrap_or_default();
+        surrogates.apply(
+            response.headers_mut(),
+            tags,
+            Shared::PurgedOnly,
+            ttl,
+            Duration::ZERO,
+        );
+    }
+    response
 }
 
 /// Adds the headers; one a handler set itself (a page with its own policy) is kept.

@@ -122,7 +122,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .with_state(state.clone())
-        .merge(api::routes(state.api.clone(), &state.site))
+        .merge(api::routes(
+            state.api.clone(),
+            &state.site,
+            state.purges.clone(),
+        ))
         .merge(strata_web::router(state.site.clone()))
         .nest_service("/media", media::stored(state.api.media.clone()))
         .merge(admin::routes(&config.admin_dir));

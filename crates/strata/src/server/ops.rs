@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use strata_cache::CacheHealth;
 use strata_db::DbStatus;
 
+use crate::cdn::Backlog;
 use crate::state::AppState;
 
 /// Liveness: the process answers.
@@ -30,6 +31,9 @@ pub struct Readiness {
     pub degraded: bool,
     pub database: DatabaseHealth,
     pub cache: CacheHealth,
+    /// Each purged CDN's backlog; one whose oldest purge is older than `cdn.stale_after_secs`
+    /// is `stale` and makes the instance `degraded` (pages there may be old; serving goes on).
+    pub cdn: Vec<Backlog>,
 }
 
 #[derive(Serialize)]
@@ -58,13 +62,23 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     } else {
         ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
     };
+    let cdn = if state.purges.is_configured() && db.available {
+        state.purges.backlog().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "readyz: cannot read the CDN purge backlog");
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
     let readiness = Readiness {
         status,
         degraded: cache.breaker_open
             || cache.pending_invalidations > 0
-            || cache.connections_unverified,
+            || cache.connections_unverified
+            || cdn.iter().any(|backlog| backlog.stale),
         database: db.into(),
         cache,
+        cdn,
     };
     (code, Json(readiness))
 }

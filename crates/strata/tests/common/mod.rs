@@ -155,12 +155,17 @@ pub struct Server {
 impl Server {
     /// Starts `strata serve --bind 127.0.0.1:0` and waits for its "listening" line.
     pub fn start(env: &[(&str, &str)]) -> Server {
-        Self::spawn(env, false)
+        Self::spawn(env, false, "127.0.0.1:0")
     }
 
     /// Like [`Server::start`], also keeping what it logs (still echoed) for [`Server::log`].
     pub fn start_logged(env: &[(&str, &str)]) -> Server {
-        Self::spawn(env, true)
+        Self::spawn(env, true, "127.0.0.1:0")
+    }
+
+    /// Logged, on `bind` (a proxy in front was told the address before the server started).
+    pub fn start_logged_at(env: &[(&str, &str)], bind: SocketAddr) -> Server {
+        Self::spawn(env, true, &bind.to_string())
     }
 
     /// Everything the server wrote to stderr so far (empty unless started logged).
@@ -171,8 +176,8 @@ impl Server {
             .unwrap_or_default()
     }
 
-    fn spawn(env: &[(&str, &str)], logged: bool) -> Server {
-        let mut child = strata(&["serve", "--bind", "127.0.0.1:0"], env)
+    fn spawn(env: &[(&str, &str)], logged: bool, bind: &str) -> Server {
+        let mut child = strata(&["serve", "--bind", bind], env)
             .stdout(Stdio::piped())
             .stderr(if logged {
                 Stdio::piped()
@@ -545,6 +550,7 @@ pub fn python_with(module: &str, test: &str) -> Option<std::path::PathBuf> {
 
 pub mod api;
 pub mod inprocess;
+pub mod varnish;
 pub mod web;
 
 /// Every file under `dir` (none if it does not exist), sorted: what a test left on disk.

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::cdn::{Backlog, Purges};
 use crate::invalidation::cached_namespaces;
 use crate::warm::{self, Progress};
 
@@ -120,6 +121,8 @@ pub struct CacheStats {
     pub window: usize,
     pub namespaces: Vec<NamespaceStats>,
     pub html: HtmlCacheStats,
+    /// Each purged CDN's backlog and totals (across instances); empty when none is configured.
+    pub cdn: Vec<Backlog>,
 }
 
 fn iso(at: SystemTime) -> String {
@@ -151,7 +154,11 @@ fn point(at: SystemTime, tally: Tally, hit_ratio: Option<f64>) -> SeriesPoint {
         (status = 403, body = Detail, description = "Not an admin, or CSRF failed"),
     )
 )]
-async fn stats(State(ctx): State<Ctx>, Extension(html): Extension<HtmlCache>) -> Json<CacheStats> {
+async fn stats(
+    State(ctx): State<Ctx>,
+    Extension(html): Extension<HtmlCache>,
+    Extension(purges): Extension<Arc<Purges>>,
+) -> Json<CacheStats> {
     let health = ctx.cache.health();
     let mut history = ctx.cache.history();
     let namespaces = cached_namespaces()
@@ -193,6 +200,14 @@ async fn stats(State(ctx): State<Ctx>, Extension(html): Extension<HtmlCache>) ->
         window: SAMPLES,
         namespaces,
         html: html.stats().into(),
+        cdn: if purges.is_configured() {
+            purges.backlog().await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "cache stats: cannot read the CDN purge backlog");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        },
     })
 }
 
