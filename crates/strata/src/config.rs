@@ -846,10 +846,13 @@ fn cdn_settings(
             rate: varnish_rate,
         });
     }
-    let mut token = |key: &str, token: &Option<String>| -> Secret {
+    let mut token = |key: &str, var: &str, token: &Option<String>| -> Secret {
         let token = token.clone().filter(|token| !token.is_empty());
         if token.is_none() {
-            problems.push(format!("{}: is required with the provider's id", from(key)));
+            problems.push(format!(
+                "{}: is required with the provider's id ({var})",
+                from(key)
+            ));
         }
         Secret(token.unwrap_or_default())
     };
@@ -858,7 +861,7 @@ fn cdn_settings(
             vendor: Vendor::Fastly {
                 api: cdn.fastly.api.clone(),
                 service_id: service_id.clone(),
-                token: token("cdn.fastly.token", &cdn.fastly.token),
+                token: token("cdn.fastly.token", "FASTLY_API_TOKEN", &cdn.fastly.token),
                 soft: cdn.fastly.soft,
             },
             rate: fastly_rate,
@@ -869,7 +872,11 @@ fn cdn_settings(
             vendor: Vendor::Cloudflare {
                 api: cdn.cloudflare.api.clone(),
                 zone_id: zone_id.clone(),
-                token: token("cdn.cloudflare.token", &cdn.cloudflare.token),
+                token: token(
+                    "cdn.cloudflare.token",
+                    "CLOUDFLARE_API_TOKEN",
+                    &cdn.cloudflare.token,
+                ),
             },
             rate: cloudflare_rate,
         });
@@ -1146,6 +1153,65 @@ mod tests {
 
     fn problems(result: Result<Loaded, ConfigError>) -> String {
         result.expect_err("config should be rejected").to_string()
+    }
+
+    #[test]
+    fn cdn_providers_are_on_when_their_address_is_set_and_tokens_come_from_their_tools_names() {
+        let c = Config::load_from(&[], &no_file()).unwrap().config;
+        assert!(c.cdn.providers.is_empty(), "no provider by default");
+        let c = Config::load_from(
+            &env(&[
+                (
+                    "STRATA_CDN__VARNISH__URLS",
+                    "http://10.0.0.5:6081, http://10.0.0.6:6081",
+                ),
+                ("STRATA_CDN__FASTLY__SERVICE_ID", "0123"),
+                ("FASTLY_API_TOKEN", "fastly-secret"),
+                ("STRATA_CDN__CLOUDFLARE__ZONE_ID", "zone"),
+                ("CLOUDFLARE_API_TOKEN", "cf-secret"),
+                ("STRATA_CDN__CLOUDFLARE__RATE", "10/s"),
+            ]),
+            &no_file(),
+        )
+        .unwrap()
+        .config;
+        let names: Vec<&str> = c.cdn.providers.iter().map(CdnProvider::name).collect();
+        assert_eq!(names, ["varnish", "fastly", "cloudflare"]);
+        match &c.cdn.providers[1].vendor {
+            Vendor::Fastly {
+                service_id, token, ..
+            } => assert_eq!(
+                (service_id.as_str(), token.0.as_str()),
+                ("0123", "fastly-secret")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.cdn.providers[2].rate, Some("10/s".parse().unwrap()));
+        let dump = format!("{c:?}");
+        assert!(
+            !dump.contains("fastly-secret") && !dump.contains("cf-secret"),
+            "tokens stay out of Debug: {dump}"
+        );
+
+        let refused = problems(Config::load_from(
+            &env(&[
+                ("STRATA_CDN__VARNISH__URLS", "varnish:6081"),
+                ("STRATA_CDN__FASTLY__SERVICE_ID", "svc"),
+                ("STRATA_CDN__CLOUDFLARE__ZONE_ID", "zone"),
+                ("CLOUDFLARE_API_TOKEN", "t"),
+                ("STRATA_CDN__CLOUDFLARE__RATE", "5/day"),
+                ("STRATA_CDN__SITE_KEY", "a,b"),
+            ]),
+            &no_file(),
+        ));
+        for expected in [
+            "(cdn.varnish.urls): `varnish:6081` is not a Varnish node's http(s) URL",
+            "(cdn.fastly.token): is required with the provider's id (FASTLY_API_TOKEN)",
+            "(cdn.cloudflare.rate): `5/day` is not a rate",
+            "(cdn.site_key): `a,b` must be",
+        ] {
+            assert!(refused.contains(expected), "{expected} in {refused}");
+        }
     }
 
     #[test]
