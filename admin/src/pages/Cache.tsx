@@ -15,6 +15,7 @@ import { langOf } from "../textLang";
 import { type Sample, type WindowPoint, appendSample, intervalsOfSamples, intervalsOfSeries, rolling } from "./chart";
 import { CdnPurges } from "./CdnPurges";
 import { RateChart } from "./RateChart";
+import { Section } from "./Section";
 import { QueryState } from "./State";
 import { warmPollInterval, warmProgress } from "./warm";
 
@@ -227,34 +228,28 @@ function PageCache({ stats, spanSeconds }: { stats: Stats; spanSeconds: number }
   const html = stats.html;
   const n = (value: number) => formatNumber(value, lang);
   return (
-    <Card withBorder data-testid="page-cache">
-      <Stack gap="xs">
-        <Title order={3} size="h4">
-          {t("pageCache")}
-        </Title>
-        <Text size="sm">{t("pageCacheHelp")}</Text>
-        <div className="admin-facts">
-          <Fact label="pageHits" help="pageHitsHelp" testId="page-hits">
-            <Text>{n(html.hits)}</Text>
-          </Fact>
-          <Fact label="pageStale" help="pageStaleHelp" testId="page-stale">
-            <Text>{n(html.stale)}</Text>
-          </Fact>
-          <Fact label="pageMisses" help="pageMissesHelp" testId="page-misses">
-            <Text>{n(html.misses)}</Text>
-          </Fact>
-          <Fact label="pagesKept" help="pagesKeptHelp" testId="pages-kept">
-            <Text>
-              {n(html.entries)} ({formatBytes(html.bytes, lang)} {t("of")} {formatBytes(html.capacity_bytes, lang)})
-            </Text>
-          </Fact>
-        </div>
-        <Charts subject={t("pageCache")} points={points} spanSeconds={spanSeconds} share="pagesReady" rate="pageRequests" />
-        <Text size="xs" c="gray.7">
-          {t("chartFilling")}
-        </Text>
-      </Stack>
-    </Card>
+    <Section title="pageCache" help="pageCacheHelp" testId="page-cache">
+    <div className="admin-facts">
+        <Fact label="pageHits" help="pageHitsHelp" testId="page-hits">
+          <Text>{n(html.hits)}</Text>
+        </Fact>
+        <Fact label="pageStale" help="pageStaleHelp" testId="page-stale">
+          <Text>{n(html.stale)}</Text>
+        </Fact>
+        <Fact label="pageMisses" help="pageMissesHelp" testId="page-misses">
+          <Text>{n(html.misses)}</Text>
+        </Fact>
+        <Fact label="pagesKept" help="pagesKeptHelp" testId="pages-kept">
+          <Text>
+            {n(html.entries)} ({formatBytes(html.bytes, lang)} {t("of")} {formatBytes(html.capacity_bytes, lang)})
+          </Text>
+        </Fact>
+      </div>
+      <Charts subject={t("pageCache")} points={points} spanSeconds={spanSeconds} share="pagesReady" rate="pageRequests" />
+      <Text size="xs" c="gray.7">
+        {t("chartFilling")}
+      </Text>
+    </Section>
   );
 }
 

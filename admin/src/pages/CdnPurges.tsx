@@ -1,12 +1,13 @@
 // The cache dashboard's CDN section: for each provider the site's pages are purged from (Varnish,
 // Fastly, Cloudflare), the tags waiting to be purged and how long the oldest has waited, and the
 // totals of its purge requests across every instance. Nothing when no provider is configured.
-import { Badge, Card, Group, List, Stack, Table, Text, Title } from "@mantine/core";
+import { Badge, Group, List, Table } from "@mantine/core";
 
 import type { components } from "../api/schema";
 import { formatDuration, formatNumber } from "../format";
 import { type Key, useI18n } from "../i18n";
 import { langOf } from "../textLang";
+import { Section } from "./Section";
 
 type Backlog = components["schemas"]["Backlog"];
 
@@ -20,12 +21,7 @@ export function CdnPurges({ cdn }: { cdn: readonly Backlog[] }) {
   if (cdn.length === 0) return null;
   const n = (value: number) => formatNumber(value, lang);
   return (
-    <Card withBorder data-testid="cdn-purges">
-      <Stack gap="xs">
-        <Title order={3} size="h4">
-          {t("cdnPurges")}
-        </Title>
-        <Text size="sm">{t("cdnPurgesHelp")}</Text>
+    <Section title="cdnPurges" help="cdnPurgesHelp" testId="cdn-purges">
         <Table fz="sm" data-testid="cdn-table">
           <Table.Thead>
             <Table.Tr>
@@ -73,7 +69,6 @@ export function CdnPurges({ cdn }: { cdn: readonly Backlog[] }) {
             </List.Item>
           ))}
         </List>
-      </Stack>
-    </Card>
+    </Section>
   );
 }

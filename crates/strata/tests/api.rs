@@ -15,10 +15,7 @@ on_both_backends!(auth_roles_and_csrf);
 on_both_backends!(bad_input_is_a_drf_4xx_and_writes_nothing);
 
 async fn seeded(backend: Backend, test: &str) -> Option<Site> {
-    let site = Site::new(backend, test).await?;
-    let out = site.run(&["seed", "--demo", "--properties", "30"]);
-    assert!(out.status.success());
-    Some(site)
+    Site::seeded(backend, test, 30).await
 }
 
 fn titles(list: &Value) -> Vec<String> {

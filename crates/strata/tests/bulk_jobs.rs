@@ -75,9 +75,7 @@ async fn execute(db: &DatabaseConnection, sql: &str) {
 }
 
 async fn seeded(backend: Backend, test: &str) -> Option<(Site, String)> {
-    let site = Site::new(backend, test).await?;
-    let seeded = site.run(&["seed", "--demo", "--properties", "30"]);
-    assert!(seeded.status.success(), "{}", common::stderr(&seeded));
+    let site = Site::seeded(backend, test, 30).await?;
     let token = site.token("editor1", "editor");
     Some((site, token))
 }

@@ -293,12 +293,10 @@ fn assert_within_limits(name: &str, fake: &Fake) {
 
 #[tokio::test]
 async fn a_bulk_job_and_a_rename_reach_fastly_and_cloudflare_from_two_instances() {
-    let Some(site) = Site::new(Backend::Production, "cdn_bulk").await else {
+    let rows = 10_000;
+    let Some(site) = Site::seeded(Backend::Production, "cdn_bulk", rows).await else {
         return;
     };
-    let rows = std::env::var("STRATA_CDN_TEST_ROWS").unwrap_or_else(|_| "10000".to_owned());
-    let seeded = site.run(&["seed", "--demo", "--properties", &rows]);
-    assert!(seeded.status.success(), "{}", common::stderr(&seeded));
     let token = site.token("editor1", "editor");
     let fastly = Fake::fastly().await;
     // Enterprise: 50 requests a second.
@@ -370,14 +368,9 @@ async fn a_bulk_job_and_a_rename_reach_fastly_and_cloudflare_from_two_instances(
 
 #[tokio::test]
 async fn a_provider_down_for_30_s_loses_nothing_and_429s_are_waited_out() {
-    let Some(site) = Site::new(Backend::Production, "cdn_down").await else {
+    let Some(site) = Site::seeded(Backend::Production, "cdn_down", 30).await else {
         return;
     };
-    assert!(
-        site.run(&["seed", "--demo", "--properties", "30"])
-            .status
-            .success()
-    );
     let token = site.token("editor1", "editor");
     let fastly = Fake::fastly().await;
     // The account allows one request every 2 s; Strata is told 5 a second: it meets 429s.
@@ -417,12 +410,7 @@ async fn a_provider_down_for_30_s_loses_nothing_and_429s_are_waited_out() {
         "fastly refused {while_down} request(s) while down; cloudflare answered {refused} 429(s), \
          each waited out"
     );
-    let metrics = reqwest::get(server.metrics_url())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(
             r#"strata_cdn_purge_requests_total{provider="cloudflare",outcome="rate_limited"}"#
@@ -434,14 +422,9 @@ async fn a_provider_down_for_30_s_loses_nothing_and_429s_are_waited_out() {
 
 #[tokio::test]
 async fn a_backlog_the_rate_cannot_clear_in_time_purges_the_site_once() {
-    let Some(site) = Site::new(Backend::Production, "cdn_fallback").await else {
+    let Some(site) = Site::seeded(Backend::Production, "cdn_fallback", 300).await else {
         return;
     };
-    assert!(
-        site.run(&["seed", "--demo", "--properties", "300"])
-            .status
-            .success()
-    );
     let token = site.token("editor1", "editor");
     let fastly = Fake::fastly().await;
     // Cloudflare Free: 5 requests a minute; 300 pages' tags would take minutes.

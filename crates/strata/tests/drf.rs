@@ -18,10 +18,7 @@ on_both_backends!(bodies_pages_and_slashes_as_drf_and_django);
 on_both_backends!(deleting_a_term_in_use);
 
 async fn seeded(backend: Backend, test: &str) -> Option<Site> {
-    let site = Site::new(backend, test).await?;
-    let out = site.run(&["seed", "--demo", "--properties", "30"]);
-    assert!(out.status.success());
-    Some(site)
+    Site::seeded(backend, test, 30).await
 }
 
 fn server_with(site: &Site, extra: &[(&str, &str)]) -> Server {

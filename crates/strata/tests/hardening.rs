@@ -140,12 +140,7 @@ async fn connections_past_the_cap_are_refused_and_the_server_recovers() {
             other => panic!("the server did not recover: {other:?}"),
         }
     }
-    let metrics = reqwest::get(server.metrics_url())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     let refused = metrics
         .lines()
         .find_map(|line| line.strip_prefix("strata_http_connections_refused_total "))

@@ -10,7 +10,6 @@
 mod common;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,21 +29,16 @@ const PATIENCE: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn nextjs_front_end_is_fresh_after_the_ack_and_a_wrong_secret_is_counted() {
     let test = "nextjs";
-    let Some(mut site) = Site::new(Backend::Production, test).await else {
+    let Some(mut site) = Site::seeded(Backend::Production, test, 30).await else {
         return;
     };
     let Some(app) = NextApp::prepare(test) else {
         return;
     };
-    assert!(
-        site.run(&["seed", "--demo", "--properties", "30"])
-            .status
-            .success()
-    );
     let token = site.token("editor1", "editor");
 
     // Next's port first: Strata must know it, and Next must know Strata's.
-    let next_port = free_port();
+    let next_port = common::free_port();
     let next_base = format!("http://127.0.0.1:{next_port}");
     site.env.push(("NEXTJS_URL".into(), next_base.clone()));
     let mut with_secret = site.env.clone();
@@ -120,14 +114,6 @@ fn refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn rename(admin: &Api, id: i64, title: &str) {
     let (status, body) = admin
         .json(
@@ -164,12 +150,7 @@ async fn fresh_within(url: &str, title: &str) -> (bool, Duration) {
 
 /// `strata_web_outbox_deliveries_total{outcome=…}` from Strata's metrics.
 async fn delivered(strata: &Server, outcome: &str) -> u64 {
-    let text = reqwest::get(strata.metrics_url())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = strata.metrics().await;
     let series = format!("strata_web_outbox_deliveries_total{{outcome=\"{outcome}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&series))

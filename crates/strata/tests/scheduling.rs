@@ -130,12 +130,7 @@ async fn until_listed(server: &Server, id: i64, present: bool, due: DateTime<Utc
 
 /// Transitions committed by `server`, from its metrics.
 async fn transitions(server: &Server) -> u64 {
-    let text = reqwest::get(server.metrics_url())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     text.lines()
         .filter(|line| {
             line.starts_with("strata_tasks_runs_total{")

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::api::Api;
@@ -21,15 +21,10 @@ use serde_json::json;
 /// measured delays are printed and recorded in docs/BENCHMARKS.md).
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 struct Front {
     _varnish: Varnish,
+    /// An editor's API token.
+    token: String,
     server: Server,
     /// Reads through Varnish.
     cdn: reqwest::Client,
@@ -41,7 +36,7 @@ impl Front {
     /// Varnish in front of a server of `site` whose purges go to it; `wait_ms` is the commit's
     /// bounded wait for them.
     async fn start(site: &Site, token: &str, wait_ms: &str) -> Option<Front> {
-        let bind = free_addr();
+        let bind = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
         let varnish = Varnish::start(bind)?;
         let mut env = site.env.clone();
         env.push(("STRATA_CDN__VARNISH__URLS".into(), varnish.url()));
@@ -50,12 +45,32 @@ impl Front {
         let server = Server::start_logged_at(&refs, bind);
         let admin = Api::new(&server, Some(token));
         Some(Front {
+            token: token.to_owned(),
             base: varnish.url(),
             _varnish: varnish,
             server,
             cdn: reqwest::Client::new(),
             admin,
         })
+    }
+
+    /// Varnish in front of a new seeded site of `backend`; a published property's id and the
+    /// pages and answers that show it.
+    async fn seeded(
+        backend: Backend,
+        test: &str,
+        wait_ms: &str,
+    ) -> Option<(Front, i64, Vec<String>)> {
+        let site = Site::seeded(backend, test, 30).await?;
+        let token = site.token("editor1", "editor");
+        let front = Front::start(&site, &token, wait_ms).await?;
+        let listed = Api::new(&front.server, None)
+            .ok("/api/properties/?page_size=100")
+            .await;
+        let id = listed["results"][0]["id"].as_i64().unwrap();
+        let slug = listed["results"][0]["slug"].as_str().unwrap();
+        let paths = dependents(id, slug);
+        Some((front, id, paths))
     }
 
     /// Status, `X-Cache` and body of a read through Varnish.
@@ -107,24 +122,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test]
 async fn pages_and_api_answers_through_varnish_are_fresh_after_the_ack() {
-    let Some(site) = Site::new(Backend::Production, "varnish").await else {
+    let Some((front, id, paths)) = Front::seeded(Backend::Production, "varnish", "0").await else {
         return;
     };
-    assert!(
-        site.run(&["seed", "--demo", "--properties", "30"])
-            .status
-            .success()
-    );
-    let token = site.token("editor1", "editor");
-    let Some(front) = Front::start(&site, &token, "0").await else {
-        return;
-    };
-    let listed = Api::new(&front.server, None)
-        .ok("/api/properties/?page_size=100")
-        .await;
-    let id = listed["results"][0]["id"].as_i64().unwrap();
-    let slug = listed["results"][0]["slug"].as_str().unwrap().to_owned();
-    let paths = dependents(id, &slug);
 
     // Served from Varnish: the second read is a hit, pages and public API answers alike.
     for path in &paths {
@@ -138,7 +138,7 @@ async fn pages_and_api_answers_through_varnish_are_fresh_after_the_ack() {
         let response = front
             .cdn
             .get(format!("{}/api/admin/properties/", front.base))
-            .header("authorization", format!("Token {token}"))
+            .header("authorization", format!("Token {}", front.token))
             .send()
             .await
             .unwrap();
@@ -219,24 +219,10 @@ async fn pages_and_api_answers_through_varnish_are_fresh_after_the_ack() {
 
 #[tokio::test]
 async fn with_the_bounded_wait_the_first_read_after_the_ack_is_fresh() {
-    let Some(site) = Site::new(Backend::Embedded, "varnish_wait").await else {
+    let Some((front, id, paths)) = Front::seeded(Backend::Embedded, "varnish_wait", "2000").await
+    else {
         return;
     };
-    assert!(
-        site.run(&["seed", "--demo", "--properties", "20"])
-            .status
-            .success()
-    );
-    let token = site.token("editor1", "editor");
-    let Some(front) = Front::start(&site, &token, "2000").await else {
-        return;
-    };
-    let listed = Api::new(&front.server, None)
-        .ok("/api/properties/?page_size=100")
-        .await;
-    let id = listed["results"][0]["id"].as_i64().unwrap();
-    let slug = listed["results"][0]["slug"].as_str().unwrap().to_owned();
-    let paths = dependents(id, &slug);
     for round in 0..5 {
         for path in &paths {
             front.read(path).await;

@@ -131,6 +131,22 @@ pub struct Kind {
     pub max_backoff: Duration,
 }
 
+impl Kind {
+    /// A kind whose work is outside the database, run at least once under `lease`.
+    pub fn leased(
+        name: &'static str,
+        lease: Duration,
+        max_backoff: Duration,
+        handler: Arc<dyn RunLeased>,
+    ) -> Kind {
+        Kind {
+            name,
+            run: Run::Leased { lease, handler },
+            max_backoff,
+        }
+    }
+}
+
 /// Inside the transaction that owes the work: a task of `kind`, due at `due`. A `key` names the
 /// task: enqueueing the same key again reschedules it (new payload and due time) instead of
 /// adding one, even while it runs, so the run in flight does not delete the rescheduled row.

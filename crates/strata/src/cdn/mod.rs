@@ -35,7 +35,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use strata_api::catalog::Plan;
-use strata_api::tasks::{self, Kind, Run, RunLeased, Runner, Task, TaskError};
+use strata_api::tasks::{self, Kind, RunLeased, Runner, Task, TaskError};
 use strata_web::http::header_tag;
 
 /// The queue's kind: one task per provider, keyed by its name.
@@ -335,13 +335,13 @@ impl Purges {
 
     /// The queue's kind that sends, when providers are configured.
     pub fn kind(self: &Arc<Self>) -> Option<Kind> {
-        self.is_configured().then(|| Kind {
-            name: KIND,
-            run: Run::Leased {
-                lease: LEASE,
-                handler: Arc::clone(self) as Arc<dyn RunLeased>,
-            },
-            max_backoff: MAX_BACKOFF,
+        self.is_configured().then(|| {
+            Kind::leased(
+                KIND,
+                LEASE,
+                MAX_BACKOFF,
+                Arc::clone(self) as Arc<dyn RunLeased>,
+            )
         })
     }
 

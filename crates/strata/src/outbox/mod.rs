@@ -25,7 +25,7 @@ use reqwest::StatusCode;
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde::Deserialize;
 use serde_json::json;
-use strata_api::tasks::{self, Kind, Run, RunLeased, Task, TaskError};
+use strata_api::tasks::{self, Kind, RunLeased, Task, TaskError};
 
 /// The outbox's kind of task.
 pub const KIND: &str = "nextjs.revalidate";
@@ -85,13 +85,13 @@ impl Outbox {
 
     /// The queue's kind that delivers, when targets are configured.
     pub fn kind(self: &Arc<Self>) -> Option<Kind> {
-        self.has_targets().then(|| Kind {
-            name: KIND,
-            run: Run::Leased {
-                lease: LEASE,
-                handler: Arc::clone(self) as Arc<dyn RunLeased>,
-            },
-            max_backoff: MAX_BACKOFF,
+        self.has_targets().then(|| {
+            Kind::leased(
+                KIND,
+                LEASE,
+                MAX_BACKOFF,
+                Arc::clone(self) as Arc<dyn RunLeased>,
+            )
         })
     }
 

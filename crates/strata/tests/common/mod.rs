@@ -50,6 +50,15 @@ fn default_database() -> String {
     format!("sqlite://{}/default-{n}.db", scratch_dir().display())
 }
 
+/// A port nothing listens on right now (whoever is given it binds it a moment later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A unique `ENV`, hence a unique key prefix: tests sharing one Redis never see each other's keys.
 pub fn unique_env() -> String {
     let nanos = SystemTime::now()
@@ -243,6 +252,16 @@ impl Server {
     }
 
     /// `/metrics` on the server's metrics listener.
+    /// What its `/metrics` listener answers now.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.metrics_url())
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn metrics_url(&self) -> String {
         let addr = self
             .metrics_addr
@@ -415,6 +434,14 @@ impl Site {
 
     pub fn run(&self, args: &[&str]) -> Output {
         run(args, &self.env_refs())
+    }
+
+    /// [`Site::new`] with `properties` demo listings.
+    pub async fn seeded(backend: Backend, test: &str, properties: u32) -> Option<Site> {
+        let site = Site::new(backend, test).await?;
+        let seeded = site.run(&["seed", "--demo", "--properties", &properties.to_string()]);
+        assert!(seeded.status.success(), "seed: {}", stderr(&seeded));
+        Some(site)
     }
 
     pub fn serve(&self) -> Server {

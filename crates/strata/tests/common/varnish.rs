@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -84,7 +84,8 @@ impl Varnish {
         let marker = workdir.join("n");
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port();
+            // varnishd binds it a moment later; see [`PORT_ATTEMPTS`].
+            let port = super::free_port();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let log = workdir.join(format!("varnishd-{port}.log"));
             let log_file = std::fs::File::create(&log).unwrap();
@@ -318,16 +319,6 @@ fn fresh_workdir() -> PathBuf {
         std::env::temp_dir().join(format!("strata-varnish-{}-{nanos}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A port nothing listens on right now (varnishd binds it a moment later; see
-/// [`PORT_ATTEMPTS`]).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Live processes whose command line mentions `path` (Linux's `/proc`; none elsewhere).
