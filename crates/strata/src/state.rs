@@ -106,6 +106,7 @@ impl AppState {
             Deliveries {
                 outbox,
                 purges: purges.clone(),
+                db: db.clone(),
             },
             &tasks,
             journal,
@@ -200,7 +201,11 @@ pub fn command_changes(
     Ok(Invalidator::new(
         cache.clone(),
         Coherence::publisher(cache.clone()),
-        Deliveries { outbox, purges },
+        Deliveries {
+            outbox,
+            purges,
+            db: db.clone(),
+        },
         &tasks,
         Journal::new(db.clone()),
     ))

@@ -194,6 +194,39 @@ pub async fn enqueue_all(
     Ok(())
 }
 
+/// Inside the transaction that owes the work: one task per payload, keyed `<held>:<n>`, held
+/// until [`release`] says the work may go (the commit's effects are in place), or until
+/// `until` should the releasing process die first.
+pub async fn enqueue_held(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    held: &str,
+    payloads: impl IntoIterator<Item = String>,
+    until: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows: Vec<_> = payloads
+        .into_iter()
+        .enumerate()
+        .map(|(n, payload)| new_row(kind, Some(format!("{held}:{n}")), payload, until))
+        .collect();
+    for chunk in rows.chunks(500) {
+        Tasks::insert_many(chunk.to_vec()).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// Makes the tasks [`enqueue_held`] wrote under `held` due now.
+pub async fn release(conn: &impl ConnectionTrait, kind: &str, held: &str) -> Result<(), DbErr> {
+    Tasks::update_many()
+        .col_expr(Column::DueAt, Expr::value(Utc::now()))
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::Key.starts_with(format!("{held}:")))
+        .filter(Column::DueAt.gt(Utc::now()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Removes the tasks `keys` of `kind` that exist.
 pub async fn cancel_all(
     conn: &impl ConnectionTrait,

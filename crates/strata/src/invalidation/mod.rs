@@ -13,7 +13,8 @@ pub mod journal;
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseTransaction, DbErr};
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 pub use strata_api::catalog::Plan;
 use strata_api::tasks::Runner;
 use strata_api::{Change, ChangeSink, Receipt};
@@ -38,10 +39,13 @@ pub fn cached_namespaces() -> Vec<Namespace> {
 }
 
 /// What a commit owes outside this process: Next.js revalidations and CDN purges, each
-/// recorded in the commit's transaction and delivered by the task queue.
+/// recorded in the commit's transaction, held until the commit's own caches are invalidated,
+/// and delivered by the task queue.
 pub struct Deliveries {
     pub outbox: Arc<Outbox>,
     pub purges: Arc<Purges>,
+    /// Where the held work is released.
+    pub db: DatabaseConnection,
 }
 
 impl Deliveries {
@@ -53,7 +57,14 @@ impl Deliveries {
         plan: &Plan,
         change_id: i64,
     ) -> Result<(), DbErr> {
-        self.outbox.record(txn, &plan.tags).await?;
+        if self.outbox.has_targets() {
+            // Past the journal's grace, the sweeper has applied a change whose process died.
+            let until =
+                Utc::now() + chrono::Duration::from_std(2 * journal::GRACE).unwrap_or_default();
+            self.outbox
+                .record(txn, &plan.tags, change_id, until)
+                .await?;
+        }
         if self.purges.is_configured() {
             self.purges
                 .record(txn, &cdn::purge_tags(plan), change_id)
@@ -104,16 +115,11 @@ impl Invalidator {
             .await
             == Invalidation::Queued;
         self.web.revalidate(&plan.tags).await;
-        if let Some(tasks) = self.tasks.upgrade() {
-            if apps::catalog().transition(change.entity.name()).is_some() {
-                // The write may have scheduled a transition sooner than the runner's next look.
-                tasks.wake();
-            }
-            if self.deliveries.outbox.has_targets() {
-                // One bounded attempt, as the original stack's `notify_nextjs_revalidate`: a
-                // front end is normally fresh on its first load after the ack.
-                tasks.run_now(outbox::KIND, outbox::TIMEOUT).await;
-            }
+        // The write may have scheduled a transition sooner than the runner's next look.
+        if apps::catalog().transition(change.entity.name()).is_some()
+            && let Some(tasks) = self.tasks.upgrade()
+        {
+            tasks.wake();
         }
         tracing::info!(
             entity = ?change.entity,
@@ -162,7 +168,7 @@ impl Invalidator {
 
     async fn finish(&self, change: &Change, id: i64) {
         let confirmed = self.apply(change).await;
-        self.purge(id).await;
+        self.deliver(id).await;
         if confirmed && let Err(error) = self.journal.done(id).await {
             // The row stays; the sweeper applies it again later, which is harmless.
             tracing::warn!(%error, id, "cannot remove an applied change from the journal");
@@ -172,9 +178,23 @@ impl Invalidator {
 
 impl Invalidator {
     /// Once the change journalled as `id` invalidated this server's caches (or queued that, so
-    /// nothing cached is read until it is replayed): its CDN purges may go.
-    async fn purge(&self, id: i64) {
-        let purges = &self.deliveries.purges;
+    /// nothing cached is read until it is replayed): what it owes outside may go.
+    async fn deliver(&self, id: i64) {
+        let Deliveries { outbox, purges, db } = &self.deliveries;
+        let tasks = self.tasks.upgrade();
+        if outbox.has_targets() {
+            match outbox.applied(db, id).await {
+                // One bounded attempt, as the original stack's `notify_nextjs_revalidate`: a
+                // front end is normally fresh on its first load after the ack.
+                Ok(()) => {
+                    if let Some(tasks) = &tasks {
+                        tasks.run_now(outbox::KIND, outbox::TIMEOUT).await;
+                    }
+                }
+                // Held until their deadline: the queue delivers them then.
+                Err(error) => tracing::warn!(%error, id, "cannot release a change's revalidations"),
+            }
+        }
         if !purges.is_configured() {
             return;
         }
@@ -186,7 +206,7 @@ impl Invalidator {
                 return;
             }
         };
-        if let Some(tasks) = self.tasks.upgrade() {
+        if let Some(tasks) = tasks {
             let wait = purges.settings().wait;
             if wait.is_zero() {
                 tasks.wake();

@@ -2,7 +2,9 @@
 //! as tasks of kind [`KIND`] on the shared queue (`strata_api::tasks`).
 //!
 //! Tasks are written in the mutation's own transaction ([`Outbox::record`]), so a committed
-//! change always has its notifications and a rolled-back one never does. The queue's runner on
+//! change always has its notifications and a rolled-back one never does. They are held until
+//! the commit's own caches are invalidated ([`Outbox::applied`]): a front end told earlier
+//! would refetch what this server's caches still held. The queue's runner on
 //! every instance delivers due tasks with the Next.js protocol (`POST {tag, secret}` to
 //! `<base>/api/revalidate`, see [`Target`]; 2 s timeout) under a lease, deletes them once a
 //! target answered 2xx, and otherwise retries with backoff — logged and counted, never
@@ -20,9 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use metrics::counter;
 use reqwest::StatusCode;
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde::Deserialize;
 use serde_json::json;
 use strata_api::tasks::{self, Kind, RunLeased, Task, TaskError};
@@ -40,6 +43,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 struct Revalidation {
     target: String,
     tag: String,
+}
+
+/// The key prefix of the tasks a change owes.
+fn held(change_id: i64) -> String {
+    format!("change:{change_id}")
 }
 
 /// The payload of the task that owes `target` the revalidation of `tag`.
@@ -68,11 +76,15 @@ impl Outbox {
         !self.targets.is_empty()
     }
 
-    /// Inside the mutation's transaction: one task per target and tag.
+    /// Inside the mutation's transaction (journalled as `change_id`): one task per target and
+    /// tag, held until [`applied`](Self::applied), or until `until` should this process die
+    /// before (the journal's sweeper applies the change by then).
     pub async fn record(
         &self,
         txn: &DatabaseTransaction,
         tags: &BTreeSet<String>,
+        change_id: i64,
+        until: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         let mut payloads = Vec::with_capacity(self.targets.len() * tags.len());
         for target in &self.targets {
@@ -80,7 +92,13 @@ impl Outbox {
                 payloads.push(payload(&target.endpoint, tag));
             }
         }
-        tasks::enqueue_all(txn, KIND, payloads).await
+        tasks::enqueue_held(txn, KIND, &held(change_id), payloads, until).await
+    }
+
+    /// After the caches of the change journalled as `change_id` were invalidated: its
+    /// revalidations are due.
+    pub async fn applied(&self, db: &DatabaseConnection, change_id: i64) -> Result<(), DbErr> {
+        tasks::release(db, KIND, &held(change_id)).await
     }
 
     /// The queue's kind that delivers, when targets are configured.
