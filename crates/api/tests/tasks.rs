@@ -1,5 +1,6 @@
 //! The task queue on both backends: exactly-once runs under contention, failures that leave
-//! the effect undone and the task due again, reschedules during a leased run, and lanes.
+//! the effect undone and the task due again, reschedules during a leased run, lanes, and tasks
+//! held until their change is applied.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -311,6 +312,67 @@ async fn cancel_removes_only_the_named_tasks() {
             .unwrap();
         assert_eq!(due_at(&db, "deliver", "a").await, None, "{backend}");
         assert!(due_at(&db, "deliver", "b").await.is_some(), "{backend}");
+        test_db.close().await;
+    }
+}
+
+/// Held tasks wait for their release (the committing instance's caches invalidated), or for
+/// their deadline should it never come; another change's held tasks stay held.
+#[tokio::test]
+async fn held_tasks_run_only_once_released_or_past_their_deadline() {
+    for test_db in databases("tasks_held").await {
+        let (db, backend) = (test_db.db.clone(), test_db.backend);
+        let (deliveries, runner) = leased(&db);
+        let later = Utc::now() + chrono::Duration::seconds(120);
+        let txn = strata_db::begin_write(&db).await.unwrap();
+        tasks::enqueue_held(
+            &txn,
+            "deliver",
+            "change:7",
+            ["a:1", "a:2"].map(str::to_owned),
+            later,
+        )
+        .await
+        .unwrap();
+        tasks::enqueue_held(
+            &txn,
+            "deliver",
+            "change:70",
+            ["b:1"].map(str::to_owned),
+            later,
+        )
+        .await
+        .unwrap();
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        tasks::enqueue_held(
+            &txn,
+            "deliver",
+            "change:8",
+            ["c:1"].map(str::to_owned),
+            past,
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+
+        runner.run_due(None).await.unwrap();
+        assert_eq!(
+            *deliveries.seen.lock().unwrap(),
+            ["c:1"],
+            "{backend}: only the one past its deadline runs before a release"
+        );
+        tasks::release(&db, "deliver", "change:7").await.unwrap();
+        runner.run_due(None).await.unwrap();
+        assert_eq!(
+            *deliveries.seen.lock().unwrap(),
+            ["c:1", "a:1", "a:2"],
+            "{backend}: change:70 is another change"
+        );
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM task").await,
+            1,
+            "{backend}"
+        );
         test_db.close().await;
     }
 }
