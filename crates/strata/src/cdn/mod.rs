@@ -11,8 +11,9 @@
 //! its rate — a GCRA kept in the row), sends the oldest tags in batches of the provider's limit,
 //! and deletes what it sent unless a commit owed it again meanwhile. When the pending tags would
 //! take the provider's rate longer than `fallback_after` to clear, it purges the site's own key
-//! instead (every answer carries it) — once, loudly. A failure backs the task off, a 429 waits
-//! out its `Retry-After`; nothing is dropped, and a dead instance's claim lapses.
+//! instead (every answer carries it) — once, loudly. A failed request backs the provider off
+//! (in its row, so commits do not bring the next attempt forward), a 429 waits out its
+//! `Retry-After`; nothing is dropped, and a dead instance's claim lapses.
 
 pub mod m20261208_000900_cdn_purge;
 mod provider;
@@ -265,6 +266,7 @@ impl Purges {
                     change_id: Set(Some(change_id)),
                 })
                 .collect();
+            // In tag order (the set's), as `in_tag_order` takes them: no deadlock between them.
             for chunk in rows.chunks(ROWS_PER_INSERT) {
                 PurgeRows::insert_many(chunk.to_vec())
                     .on_conflict(
@@ -292,10 +294,9 @@ impl Purges {
             PurgeRows::update_many()
                 .col_expr(PurgeCol::ChangeId, Expr::value(Option::<i64>::None))
                 .filter(PurgeCol::Provider.eq(provider.name()))
-                .filter(PurgeCol::Tag.in_subquery(unlocked(
+                .filter(PurgeCol::Tag.in_subquery(in_tag_order(
                     provider.name(),
                     PurgeCol::ChangeId.eq(change_id),
-                    None,
                 )))
                 .exec(&self.db)
                 .await?;
@@ -754,6 +755,21 @@ fn unlocked(
             .limit(limit as u64);
     }
     select
+}
+
+/// `provider`'s tags matching `filter`, locked in tag order — the order a commit takes them in
+/// ([`Purges::record`]), so waiting for a commit in flight cannot deadlock with it. Waiting
+/// (rather than skipping, as [`unlocked`] does) sees that commit end: a tag it owed again now
+/// names it, and one it rolled back is still this change's and must not stay held forever.
+fn in_tag_order(provider: &str, filter: sea_orm::sea_query::SimpleExpr) -> SelectStatement {
+    Query::select()
+        .column(PurgeCol::Tag)
+        .from(PurgeRows)
+        .and_where(PurgeCol::Provider.eq(provider))
+        .and_where(filter)
+        .order_by(PurgeCol::Tag, Order::Asc)
+        .lock(LockType::Update)
+        .to_owned()
 }
 
 /// The database's precision (PostgreSQL keeps microseconds): rows are compared by timestamp.
